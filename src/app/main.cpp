@@ -1,0 +1,69 @@
+// orderd: the durable order-processing engine and its HTTP ingress.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "app/server_options.hpp"
+#include "engine/asio_scheduler.hpp"
+#include "engine/engine.hpp"
+#include "engine/registry.hpp"
+#include "ingress/http_server.hpp"
+#include "ingress/invocation_routes.hpp"
+#include "services/seed_services.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace {
+
+int serve(const orderd::app::ServerOptions& options) {
+  spdlog::set_level(spdlog::level::from_str(options.log_level));
+  std::filesystem::create_directories(options.data_dir);
+  const std::string db_path = (std::filesystem::path(options.data_dir) / "orderd.db").string();
+
+  boost::asio::io_context io(1);  // one thread runs the ingress and the engine: no locks needed
+  auto store = orderd::store::open_sqlite_store({db_path, options.sync == "full"});
+  auto scheduler = orderd::make_asio_scheduler(io);
+  orderd::Registry registry;
+  orderd::services::register_seed_services(registry, options.simulation);
+  orderd::Engine engine(*scheduler, *store, registry, options.engine);
+  std::size_t recovered = engine.recover();
+
+  orderd::http::InvocationRoutes routes(engine, registry);
+  orderd::http::Server server(io, options.host(), options.port(), routes, options.limits);
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int signal) {
+    spdlog::info("signal {}: stopping; unfinished invocations resume at the next start", signal);
+    server.stop();
+    io.stop();
+  });
+
+  spdlog::info("store {} ({} unfinished invocations resumed)", db_path, recovered);
+  // Printed on stdout, flushed: scripts and tests wait for this line to know the port.
+  std::printf("orderd listening on http://%s:%u\n", options.host().c_str(), server.port());
+  std::fflush(stdout);
+  io.run();
+  store->close();  // everything already queued becomes durable before we exit
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"orderd: a durable, concurrent order-processing engine with an HTTP ingress"};
+  app.require_subcommand(1);
+  orderd::app::ServerOptions options;
+  auto* serve_cmd = app.add_subcommand("serve", "run the engine and its HTTP ingress");
+  orderd::app::add_server_options(*serve_cmd, options);
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (serve_cmd->parsed()) return serve(options);
+  } catch (const std::exception& e) {
+    spdlog::error("orderd: {}", e.what());
+    return 1;
+  }
+  return 0;
+}

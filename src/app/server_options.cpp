@@ -1,0 +1,109 @@
+#include "app/server_options.hpp"
+
+#include <CLI/CLI.hpp>
+
+namespace orderd::app {
+namespace {
+
+// Milliseconds options are read into integers, then moved into the duration fields.
+struct MillisOption {
+  std::chrono::milliseconds* target;
+  long value;
+};
+
+}  // namespace
+
+std::string ServerOptions::host() const { return listen.substr(0, listen.rfind(':')); }
+
+std::uint16_t ServerOptions::port() const {
+  return static_cast<std::uint16_t>(std::stoul(listen.substr(listen.rfind(':') + 1)));
+}
+
+void add_server_options(CLI::App& cmd, ServerOptions& o) {
+  auto listen_valid = [](const std::string& v) -> std::string {
+    auto colon = v.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == v.size())
+      return "expected HOST:PORT, like 127.0.0.1:8080";
+    try {
+      if (std::stoul(v.substr(colon + 1)) > 65535) return "port out of range";
+    } catch (...) {
+      return "port is not a number";
+    }
+    return {};
+  };
+  cmd.add_option("--listen", o.listen, "HTTP ingress address (port 0 picks a free port)")
+      ->envname("ORDERD_LISTEN")
+      ->check(listen_valid)
+      ->capture_default_str();
+  cmd.add_option("--data", o.data_dir, "directory of the embedded store (created if missing)")
+      ->envname("ORDERD_DATA")
+      ->capture_default_str();
+  cmd.add_option("--sync", o.sync,
+                 "full: fsync every group commit (survives power loss); normal: survives process "
+                 "crashes only")
+      ->envname("ORDERD_SYNC")
+      ->check(CLI::IsMember({"full", "normal"}))
+      ->capture_default_str();
+  cmd.add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")
+      ->envname("ORDERD_LOG_LEVEL")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+  cmd.add_option("--latency-scale", o.simulation.latency_scale,
+                 "multiplies the seed services' simulated latency (0 = none)")
+      ->envname("ORDERD_LATENCY_SCALE")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd.add_option("--failure-scale", o.simulation.failure_scale,
+                 "multiplies the seed services' transient failure rates (0 = none)")
+      ->envname("ORDERD_FAILURE_SCALE")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd.add_option("--max-body-bytes", o.limits.max_body_bytes, "largest request body accepted")
+      ->envname("ORDERD_MAX_BODY_BYTES")
+      ->capture_default_str();
+  cmd.add_option("--max-header-bytes", o.limits.max_header_bytes, "largest request head accepted")
+      ->envname("ORDERD_MAX_HEADER_BYTES")
+      ->capture_default_str();
+  cmd.add_option("--max-connections", o.limits.max_connections,
+                 "open connections served at once; more are closed at accept")
+      ->envname("ORDERD_MAX_CONNECTIONS")
+      ->capture_default_str();
+  auto millis = [&cmd](const char* flag, const char* env, std::chrono::milliseconds& field,
+                       const char* help) {
+    cmd.add_option_function<long>(
+           flag, [&field](long v) { field = std::chrono::milliseconds(v); }, help)
+        ->envname(env)
+        ->check(CLI::PositiveNumber)
+        ->default_str(std::to_string(field.count()));
+  };
+  millis("--read-timeout-ms", "ORDERD_READ_TIMEOUT_MS", o.limits.read_timeout,
+         "time to receive a request once it has started");
+  millis("--idle-timeout-ms", "ORDERD_IDLE_TIMEOUT_MS", o.limits.idle_timeout,
+         "how long a kept-alive connection may wait for its next request");
+  millis("--write-timeout-ms", "ORDERD_WRITE_TIMEOUT_MS", o.limits.write_timeout,
+         "time to send a response");
+  cmd.add_option("--retry-initial-ms", o.engine.retry.initial_interval_ms,
+                 "first retry delay after a transient failure")
+      ->envname("ORDERD_RETRY_INITIAL_MS")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_option("--retry-factor", o.engine.retry.factor, "growth of the retry delay")
+      ->envname("ORDERD_RETRY_FACTOR")
+      ->check(CLI::Range(1.0, 10.0))
+      ->capture_default_str();
+  cmd.add_option("--retry-max-interval-ms", o.engine.retry.max_interval_ms,
+                 "longest delay between two attempts")
+      ->envname("ORDERD_RETRY_MAX_INTERVAL_MS")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_option("--retry-max-attempts", o.engine.retry.max_attempts,
+                 "attempts before an invocation fails for good")
+      ->envname("ORDERD_RETRY_MAX_ATTEMPTS")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_option("--audit-log", o.engine.audit_log_path,
+                 "append a line per executed step to this file (for audits and tests)")
+      ->envname("ORDERD_AUDIT_LOG");
+}
+
+}  // namespace orderd::app

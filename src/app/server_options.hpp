@@ -1,0 +1,31 @@
+#pragma once
+// Everything `orderd serve` can be told, with its flag and ORDERD_* environment variable.
+#include <string>
+
+#include "engine/engine.hpp"
+#include "ingress/http_server.hpp"
+#include "services/simulation.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace orderd::app {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "./data";
+  std::string sync = "full";  // full: fsync each group commit; normal: survives process crashes
+  std::string log_level = "info";
+  services::Simulation simulation;
+  http::ServerLimits limits;
+  EngineOptions engine;
+
+  std::string host() const;
+  std::uint16_t port() const;
+};
+
+// Adds the serve options to `command`, each also read from its environment variable.
+void add_server_options(CLI::App& command, ServerOptions& options);
+
+}  // namespace orderd::app

@@ -1,0 +1,80 @@
+#include "common/ids.hpp"
+
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <array>
+#include <cstring>
+#include <stdexcept>
+
+namespace orderd::ids {
+namespace {
+
+constexpr char kBase32[] = "abcdefghijklmnopqrstuvwxyz234567";
+
+std::string encode_id(const unsigned char* bytes, std::size_t count) {
+  std::string out = "inv_";
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (std::size_t i = 0; i < count && out.size() < 30; ++i) {
+    buffer = (buffer << 8) | bytes[i];
+    bits += 8;
+    while (bits >= 5 && out.size() < 30) {
+      out.push_back(kBase32[(buffer >> (bits - 5)) & 31]);
+      bits -= 5;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string new_invocation_id() {
+  std::array<unsigned char, 17> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
+    throw std::runtime_error("no randomness for invocation id");
+  return encode_id(bytes.data(), bytes.size());
+}
+
+std::string child_invocation_id(std::string_view parent, std::uint32_t index) {
+  std::string material(parent);
+  material.push_back('/');
+  material += std::to_string(index);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(material.data()), material.size(), digest);
+  return encode_id(digest, sizeof digest);
+}
+
+std::uint64_t seed_from(std::string_view invocation_id) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(invocation_id.data()), invocation_id.size(),
+         digest);
+  std::uint64_t seed;
+  std::memcpy(&seed, digest, sizeof seed);
+  return seed;
+}
+
+std::uint64_t DeterministicRandom::next_u64() {
+  std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+double DeterministicRandom::next_double() {
+  return static_cast<double>(next_u64() >> 11) * (1.0 / 9007199254740992.0);
+}
+
+std::string DeterministicRandom::next_uuid() {
+  std::uint64_t hi = next_u64(), lo = next_u64();
+  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 1
+  char buf[37];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
+                static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  return buf;
+}
+
+}  // namespace orderd::ids

@@ -1,0 +1,62 @@
+#include "engine/asio_scheduler.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <unordered_map>
+
+namespace orderd {
+namespace {
+
+class AsioScheduler final : public Scheduler {
+ public:
+  explicit AsioScheduler(boost::asio::io_context& io) : io_(io) {}
+  ~AsioScheduler() override {
+    for (auto& [id, timer] : timers_) timer->cancel();
+  }
+
+  std::int64_t now_ms() const override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  void post(Task task) override { boost::asio::post(io_, std::move(task)); }
+
+  TimerId schedule_at(std::int64_t when_ms, Task task) override {
+    TimerId id = ++next_id_;
+    auto timer = std::make_unique<boost::asio::steady_timer>(io_);
+    // Durable times are wall-clock; waiting is done on the steady clock so a clock step cannot
+    // stall a timer.
+    timer->expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, when_ms - now_ms())));
+    auto on_fire = [this, id, task = std::move(task)](const boost::system::error_code& ec) {
+      if (ec) return;  // cancelled
+      timers_.erase(id);
+      task();
+    };
+    timer->async_wait(std::move(on_fire));
+    timers_.emplace(id, std::move(timer));
+    return id;
+  }
+
+  void cancel(TimerId id) override {
+    if (auto it = timers_.find(id); it != timers_.end()) {
+      it->second->cancel();
+      timers_.erase(it);
+    }
+  }
+
+ private:
+  boost::asio::io_context& io_;
+  std::unordered_map<TimerId, std::unique_ptr<boost::asio::steady_timer>> timers_;
+  TimerId next_id_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Scheduler> make_asio_scheduler(boost::asio::io_context& io) {
+  return std::make_unique<AsioScheduler>(io);
+}
+
+}  // namespace orderd

@@ -1,0 +1,27 @@
+#include "engine/context.hpp"
+
+#include <algorithm>
+
+namespace orderd {
+
+void detail::throw_terminal(const StepOutcome& outcome) {
+  throw TerminalError(outcome.value, outcome.error_code);
+}
+
+Task<std::optional<std::size_t>> Waiter::next() {
+  while (!remaining_.empty()) {
+    if (auto chosen = journal_->choose_next(remaining_)) {
+      std::uint32_t step = *chosen;
+      // A replayed choice is done by construction (it was journaled after it completed), but await
+      // it anyway rather than trust that.
+      if (!journal_->is_done(step)) co_await detail::StepAwaiter{*journal_, step};
+      remaining_.erase(std::find(remaining_.begin(), remaining_.end(), step));
+      co_return static_cast<std::size_t>(std::find(steps_.begin(), steps_.end(), step) -
+                                         steps_.begin());
+    }
+    co_await detail::AnyStepAwaiter{*journal_, remaining_};
+  }
+  co_return std::nullopt;
+}
+
+}  // namespace orderd

@@ -1,0 +1,230 @@
+#pragma once
+// The context API: everything a handler may do that the engine journals.
+//
+// Handlers are deterministic functions of their input and of what these calls return. The engine
+// records each call's outcome; a replay (after a retry or a crash) returns the recorded outcome
+// instead of doing the work again, and reports a JournalMismatch if the handler asks for something
+// other than what was recorded at that step.
+//
+// g++ 12 caveat for handler authors: await named objects only (`auto t = f(); co_await
+// std::move(t);`). A temporary with a destructor inside a co_await full-expression can be
+// destroyed twice by that compiler.
+#include <boost/json/parse.hpp>
+#include <boost/json/value_from.hpp>
+#include <boost/json/value_to.hpp>
+#include <chrono>
+#include <coroutine>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "common/json_writer.hpp"
+#include "engine/errors.hpp"
+#include "engine/replay_aware_logger.hpp"
+#include "engine/task.hpp"
+
+namespace orderd {
+
+class Context;
+
+namespace detail {
+
+// What a finished step produced: a JSON value, or a terminal error.
+struct StepOutcome {
+  bool failed = false;
+  std::uint16_t error_code = 0;
+  std::string value;  // JSON text, or the error message when failed
+};
+
+// The engine's side of one invocation's journal. Context turns typed calls into these untyped
+// steps; the engine implements them. Step ids are journal indexes.
+class Journal {
+ public:
+  virtual ~Journal() = default;
+  virtual std::uint32_t start_call(std::string_view service, std::string_view handler,
+                                   std::string input_json) = 0;
+  virtual std::uint32_t start_sleep(std::int64_t duration_ms) = 0;
+  // Returns the recorded outcome when replaying this run step, nullptr when it must execute.
+  virtual const StepOutcome* enter_run(std::string_view name, std::uint32_t& index) = 0;
+  virtual void record_run(std::uint32_t index, StepOutcome outcome) = 0;
+  virtual bool is_done(std::uint32_t step) const = 0;
+  virtual const StepOutcome& outcome(std::uint32_t step) const = 0;
+  // Resumes `waiter` once any of `steps` is done.
+  virtual void suspend_until_any(std::span<const std::uint32_t> steps,
+                                 std::coroutine_handle<> waiter) = 0;
+  // Fan-in: the step among `candidates` that completes next. Live: the earliest-completed done
+  // step, journaled; nullopt if none is done yet. Replay: the recorded choice.
+  virtual std::optional<std::uint32_t> choose_next(std::span<const std::uint32_t> candidates) = 0;
+
+  virtual bool replaying() const = 0;
+  virtual const std::string& invocation_id() const = 0;
+  virtual std::int64_t created_at_ms() const = 0;
+  virtual std::int64_t now_ms() const = 0;
+  virtual std::string next_uuid() = 0;
+  virtual double next_random() = 0;
+};
+
+// Awaits one step; yields its outcome.
+struct StepAwaiter {
+  Journal& journal;
+  std::uint32_t step;
+  bool await_ready() const { return journal.is_done(step); }
+  void await_suspend(std::coroutine_handle<> h) { journal.suspend_until_any({&step, 1}, h); }
+  const StepOutcome& await_resume() const { return journal.outcome(step); }
+};
+
+struct AnyStepAwaiter {
+  Journal& journal;
+  std::span<const std::uint32_t> steps;
+  bool await_ready() const {
+    for (auto s : steps)
+      if (journal.is_done(s)) return true;
+    return false;
+  }
+  void await_suspend(std::coroutine_handle<> h) { journal.suspend_until_any(steps, h); }
+  void await_resume() const {}
+};
+
+[[noreturn]] void throw_terminal(const StepOutcome& outcome);
+
+template <class T>
+T decode_outcome(const StepOutcome& outcome) {
+  if (outcome.failed) throw_terminal(outcome);
+  if constexpr (std::is_void_v<T>) {
+    return;
+  } else {
+    return boost::json::value_to<T>(boost::json::parse(outcome.value));
+  }
+}
+
+}  // namespace detail
+
+// A durable future: the pending result of a call or a sleep. Created at once (fan-out); awaiting
+// it yields the result, or throws the callee's TerminalError.
+template <class T>
+class Future {
+ public:
+  Future(detail::Journal& journal, std::uint32_t step) : journal_(&journal), step_(step) {}
+
+  bool done() const { return journal_->is_done(step_); }
+  std::uint32_t step() const { return step_; }
+  bool failed() const { return done() && journal_->outcome(step_).failed; }
+
+  // The result of a done future (throws its TerminalError if it failed).
+  T result() const { return detail::decode_outcome<T>(journal_->outcome(step_)); }
+
+  auto operator co_await() const {
+    struct Awaiter : detail::StepAwaiter {
+      T await_resume() const { return detail::decode_outcome<T>(journal.outcome(step)); }
+    };
+    return Awaiter{{*journal_, step_}};
+  }
+
+ private:
+  detail::Journal* journal_;
+  std::uint32_t step_;
+};
+
+// Fan-in over a set of futures, in the order they complete. The order is journaled, so a replay
+// yields the same order even though every future is already done by then.
+class Waiter {
+ public:
+  Waiter(detail::Journal& journal, std::vector<std::uint32_t> steps)
+      : journal_(&journal), steps_(steps), remaining_(std::move(steps)) {}
+
+  // The position (in the order the futures were given) of the next completed future, or nullopt
+  // when every future has been yielded.
+  Task<std::optional<std::size_t>> next();
+
+ private:
+  detail::Journal* journal_;
+  std::vector<std::uint32_t> steps_;
+  std::vector<std::uint32_t> remaining_;
+};
+
+class Context {
+ public:
+  explicit Context(detail::Journal& journal) : journal_(journal) {}
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  // Starts `service/handler` with `request` as a child invocation and returns at once.
+  template <class Resp, class Req>
+  Future<Resp> call(std::string_view service, std::string_view handler, const Req& request) {
+    std::string input = json::dump(boost::json::value_from(request));
+    return Future<Resp>(journal_, journal_.start_call(service, handler, std::move(input)));
+  }
+
+  // A durable timer: after a crash it resumes with the time it has left.
+  Future<void> sleep(std::chrono::milliseconds duration) {
+    return Future<void>(journal_, journal_.start_sleep(duration.count()));
+  }
+
+  // A side effect: `fn` runs once and its result is journaled; replays return the recorded
+  // result. A TerminalError from `fn` is journaled too; any other exception retries the handler.
+  template <class Fn>
+  Task<std::invoke_result_t<Fn&>> run(std::string name, Fn fn) {
+    using R = std::invoke_result_t<Fn&>;
+    std::uint32_t index = 0;
+    if (const auto* recorded = journal_.enter_run(name, index))
+      co_return detail::decode_outcome<R>(*recorded);
+    detail::StepOutcome outcome;
+    try {
+      if constexpr (std::is_void_v<R>) {
+        fn();
+        outcome.value = "null";
+      } else {
+        outcome.value = json::dump(boost::json::value_from(fn()));
+      }
+    } catch (const TerminalError& e) {
+      outcome = {true, e.code(), e.what()};
+    }
+    journal_.record_run(index, outcome);
+    co_return detail::decode_outcome<R>(outcome);
+  }
+
+  template <class... Fs>
+  Waiter wait(const Fs&... futures) {
+    return Waiter(journal_, {futures.step()...});
+  }
+
+  // Waits for every future; does not throw for failed ones (inspect each with failed()).
+  template <class... Fs>
+  Task<void> all(const Fs&... futures) {
+    Waiter waiter = wait(futures...);
+    for (;;) {
+      auto next = waiter.next();
+      if (!co_await std::move(next)) break;
+    }
+  }
+
+  // Waits for the first future to complete and returns its position.
+  template <class... Fs>
+  Task<std::size_t> any(const Fs&... futures) {
+    Waiter waiter = wait(futures...);
+    auto next = waiter.next();
+    std::optional<std::size_t> first = co_await std::move(next);
+    co_return *first;
+  }
+
+  // Deterministic per invocation: a replay draws the same values in the same order.
+  std::string uuid() { return journal_.next_uuid(); }
+  double random() { return journal_.next_random(); }
+
+  // Silent while the handler replays steps it already executed.
+  ReplayAwareLogger log() const { return ReplayAwareLogger(journal_.replaying()); }
+
+  const std::string& invocation_id() const { return journal_.invocation_id(); }
+  // Wall-clock milliseconds since the invocation was accepted. Not journaled: for reporting only.
+  std::int64_t elapsed_ms() const { return journal_.now_ms() - journal_.created_at_ms(); }
+
+ private:
+  detail::Journal& journal_;
+};
+
+}  // namespace orderd

@@ -1,0 +1,563 @@
+#include "engine/engine.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <unordered_map>
+#include <vector>
+
+#include "common/ids.hpp"
+#include "common/json_fields.hpp"
+#include "engine/context.hpp"
+#include "engine/registry.hpp"
+#include "engine/scheduler.hpp"
+#include "store/store.hpp"
+
+// Invariants kept in this file:
+//  I1. An invocation's outcome is released (to a client, to its parent, to the audit log) only
+//      after the batch holding its completion record is durable. Because batches commit in
+//      submission order, every journal record the handler wrote before finishing is durable too.
+//  I2. A call step's journal record and its child's creation are one atomic write, and the child id
+//      is derived from (parent id, step index): a replayed call step can never start a second child.
+//  I3. While cursor < journal.size() the handler is replaying: each step it asks for must match the
+//      recorded one, and returns the recorded outcome without doing the work again.
+//  I4. Handlers never wait for fsync between steps: records that are not yet durable can only be
+//      lost together with everything that depends on them (see I1), and are then redone.
+
+namespace orderd {
+namespace {
+
+using store::EntryKind;
+using store::InvocationStatus;
+using store::JournalEntry;
+using store::Write;
+
+struct Step {
+  EntryKind kind = EntryKind::kRun;
+  bool done = false;
+  detail::StepOutcome outcome;
+  std::uint64_t completed_seq = 0;  // engine-wide completion order, for live fan-in
+  Scheduler::TimerId timer = 0;
+};
+
+std::string describe(EntryKind kind, std::string_view name) {
+  std::string s = store::to_string(kind);
+  if (!name.empty()) {
+    s += " '";
+    s.append(name);
+    s += "'";
+  }
+  return s;
+}
+
+}  // namespace
+
+// One invocation in memory: its record, its journal, and the attempt that is running.
+class Invocation final : public detail::Journal {
+ public:
+  Invocation(Engine::Impl& engine, store::InvocationRecord rec, const HandlerEntry& handler)
+      : engine_(engine), record(std::move(rec)), handler(handler) {}
+  ~Invocation() override;
+
+  std::uint32_t start_call(std::string_view service, std::string_view handler_name,
+                           std::string input_json) override;
+  std::uint32_t start_sleep(std::int64_t duration_ms) override;
+  const detail::StepOutcome* enter_run(std::string_view name, std::uint32_t& index) override;
+  void record_run(std::uint32_t index, detail::StepOutcome outcome) override;
+  bool is_done(std::uint32_t step) const override { return steps.at(step).done; }
+  const detail::StepOutcome& outcome(std::uint32_t step) const override {
+    return steps.at(step).outcome;
+  }
+  void suspend_until_any(std::span<const std::uint32_t> wanted,
+                         std::coroutine_handle<> waiter) override {
+    suspended = waiter;
+    waiting_on.assign(wanted.begin(), wanted.end());
+  }
+  std::optional<std::uint32_t> choose_next(std::span<const std::uint32_t> candidates) override;
+  bool replaying() const override { return cursor < journal.size(); }
+  const std::string& invocation_id() const override { return record.id; }
+  std::int64_t created_at_ms() const override { return record.created_at_ms; }
+  std::int64_t now_ms() const override;
+  std::string next_uuid() override { return rng.next_uuid(); }
+  double next_random() override { return rng.next_double(); }
+
+  // The journal entry the handler is at while replaying, checked against what it asks for (I3).
+  const JournalEntry* replayed(EntryKind kind, std::string_view name);
+  std::uint32_t append(EntryKind kind, std::string name, std::string payload, bool failed = false,
+                       std::uint16_t error_code = 0);
+
+  Engine::Impl& engine_;
+  store::InvocationRecord record;
+  const HandlerEntry& handler;
+  std::vector<JournalEntry> journal;
+  std::vector<Step> steps;  // by journal index
+  std::uint32_t cursor = 0;
+  ids::DeterministicRandom rng{0};
+  std::unique_ptr<Context> context;
+  Task<std::string> root;
+  std::coroutine_handle<> suspended;
+  std::vector<std::uint32_t> waiting_on;
+  std::vector<Engine::OutcomeCallback> waiters;
+  Scheduler::TimerId retry_timer = 0;
+  bool completing = false;
+
+ private:
+  std::string pending_run_name_;
+};
+
+struct Engine::Impl {
+  Impl(Scheduler& s, store::Store& st, const Registry& r, EngineOptions o)
+      : scheduler(s), store(st), registry(r), options(std::move(o)) {
+    if (!options.audit_log_path.empty()) {
+      audit_fd = ::open(options.audit_log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                        0644);
+      if (audit_fd < 0) throw std::runtime_error("cannot open audit log " + options.audit_log_path);
+    }
+  }
+  ~Impl() {
+    *alive = false;
+    invocations.clear();
+    if (audit_fd >= 0) ::close(audit_fd);
+  }
+
+  // Runs `fn` on the engine thread, unless the engine is gone by then.
+  template <class Fn>
+  void post(Fn fn) {
+    scheduler.post([alive = alive, fn = std::move(fn)]() mutable {
+      if (*alive) fn();
+    });
+  }
+
+  // Submits writes; `then` runs on the engine thread once they are durable.
+  template <class Fn>
+  void submit_then(std::vector<Write> writes, Fn then) {
+    // Shared, because store callbacks are copyable std::functions and `then` may be move-only.
+    auto shared = std::make_shared<Fn>(std::move(then));
+    auto posted = [this, alive = alive, shared] {
+      scheduler.post([alive, shared] {
+        if (*alive) (*shared)();
+      });
+    };
+    store.submit(std::move(writes), std::move(posted));
+  }
+
+  void submit(std::vector<Write> writes, std::string audit_line = {}) {
+    if (audit_fd >= 0 && !audit_line.empty()) {
+      // Written from the store's thread right after the commit: no engine state is touched.
+      int fd = audit_fd;
+      store.submit(std::move(writes), [fd, line = std::move(audit_line)] {
+        [[maybe_unused]] auto n = ::write(fd, line.data(), line.size());
+      });
+    } else {
+      store.submit(std::move(writes), nullptr);
+    }
+  }
+  std::string audit_line(const Invocation& inv, const JournalEntry& e) const {
+    if (audit_fd < 0) return {};
+    return "step " + inv.record.id + " " + std::to_string(e.index) + " " +
+           store::to_string(e.kind) + " " + e.name + "\n";
+  }
+
+  Invocation* find(const std::string& id) {
+    auto it = invocations.find(id);
+    return it == invocations.end() ? nullptr : it->second.get();
+  }
+
+  Invocation& add(store::InvocationRecord record, const HandlerEntry& handler) {
+    auto inv = std::make_unique<Invocation>(*this, std::move(record), handler);
+    auto& ref = *inv;
+    invocations[ref.record.id] = std::move(inv);
+    return ref;
+  }
+
+  void start_attempt(Invocation& inv) {
+    inv.retry_timer = 0;
+    inv.cursor = 0;
+    inv.rng = ids::DeterministicRandom(ids::seed_from(inv.record.id));
+    inv.context = std::make_unique<Context>(inv);
+    ++inv.record.attempts;
+    if (inv.record.attempts > 1) {
+      Write w{Write::Op::kAttempt, {}, {}};
+      w.invocation.id = inv.record.id;
+      w.invocation.attempts = inv.record.attempts;
+      submit({std::move(w)});
+    }
+    inv.root = inv.handler.invoke(*inv.context, inv.record.input);
+    inv.root.handle().resume();
+    after_resume(inv);
+  }
+
+  // Called whenever the handler has run and stopped: suspended on a step, or finished.
+  void after_resume(Invocation& inv) {
+    if (!inv.root.done()) return;
+    InvocationOutcome outcome{inv.record.id, true, 200, {}};
+    try {
+      outcome.body = inv.root.take_result();
+    } catch (const TerminalError& e) {
+      outcome = {inv.record.id, false, e.code(), e.what()};
+    } catch (const json::InvalidField& e) {
+      outcome = {inv.record.id, false, error_code::kBadRequest, e.what()};
+    } catch (const std::exception& e) {
+      return retry_later(inv, e.what());
+    } catch (...) {
+      return retry_later(inv, "unknown error");
+    }
+    complete(inv, std::move(outcome));
+  }
+
+  void retry_later(Invocation& inv, const std::string& error) {
+    const auto& policy = options.retry;
+    if (inv.record.attempts >= policy.max_attempts) {
+      spdlog::warn("invocation {} {}/{} failed for good after {} attempts: {}", inv.record.id,
+                   inv.record.service, inv.record.handler, inv.record.attempts, error);
+      return complete(inv, {inv.record.id, false, error_code::kInternal,
+                            "retries exhausted after " + std::to_string(inv.record.attempts) +
+                                " attempts: " + error});
+    }
+    auto delay = policy.delay_before(inv.record.attempts + 1);
+    spdlog::debug("invocation {} attempt {} failed ({}), retrying in {} ms", inv.record.id,
+                  inv.record.attempts, error, delay);
+    inv.root = {};
+    inv.context.reset();
+    std::string id = inv.record.id;
+    inv.retry_timer = scheduler.schedule_at(scheduler.now_ms() + delay, [this, id] {
+      if (auto* again = find(id)) start_attempt(*again);
+    });
+  }
+
+  void complete(Invocation& inv, InvocationOutcome outcome) {
+    inv.completing = true;
+    inv.root = {};
+    auto& r = inv.record;
+    r.status = outcome.ok ? InvocationStatus::kSucceeded : InvocationStatus::kFailed;
+    r.output = outcome.body;
+    r.error_code = outcome.ok ? 0 : outcome.code;
+    r.completed_at_ms = scheduler.now_ms();
+    Write w{Write::Op::kComplete, r, {}};
+    w.invocation.input.clear();
+    auto release = [this, outcome = std::move(outcome)]() mutable { finish(std::move(outcome)); };
+    submit_then({std::move(w)}, std::move(release));
+  }
+
+  // The outcome is durable (I1): hand it to everyone waiting and forget the invocation.
+  void finish(InvocationOutcome outcome) {
+    auto it = invocations.find(outcome.invocation_id);
+    if (it == invocations.end()) return;
+    std::unique_ptr<Invocation> inv = std::move(it->second);
+    invocations.erase(it);
+    if (audit_fd >= 0) {
+      std::string line = "done " + outcome.invocation_id + "\n";
+      [[maybe_unused]] auto n = ::write(audit_fd, line.data(), line.size());
+    }
+    if (!inv->record.parent_id.empty()) {
+      detail::StepOutcome step{!outcome.ok, outcome.ok ? std::uint16_t{0} : outcome.code,
+                               outcome.body};
+      complete_step(inv->record.parent_id, inv->record.parent_index, std::move(step));
+    }
+    for (auto& waiter : inv->waiters) {
+      InvocationOutcome copy = outcome;
+      waiter(std::move(copy));
+    }
+  }
+
+  void complete_step(const std::string& invocation_id, std::uint32_t index,
+                     detail::StepOutcome outcome) {
+    Invocation* inv = find(invocation_id);
+    if (!inv || index >= inv->steps.size()) return;  // the caller already finished without it
+    Step& step = inv->steps[index];
+    if (step.done) return;
+    step.done = true;
+    step.outcome = std::move(outcome);
+    step.completed_seq = ++completion_seq;
+    step.timer = 0;
+    if (inv->suspended && std::find(inv->waiting_on.begin(), inv->waiting_on.end(), index) !=
+                              inv->waiting_on.end()) {
+      auto handle = std::exchange(inv->suspended, {});
+      inv->waiting_on.clear();
+      handle.resume();
+      after_resume(*inv);
+    }
+  }
+
+  void start_child(store::InvocationRecord child) {
+    const HandlerEntry* handler = registry.find(child.service, child.handler);
+    Invocation& inv = add(std::move(child), *handler);
+    std::string id = inv.record.id;
+    // Posted, not run inline: the parent is in the middle of its own step.
+    post([this, id] {
+      if (auto* c = find(id)) start_attempt(*c);
+    });
+  }
+
+  void arm_sleep(Invocation& inv, std::uint32_t index, std::int64_t wake_at_ms) {
+    std::string id = inv.record.id;
+    inv.steps[index].timer = scheduler.schedule_at(wake_at_ms, [this, id, index] {
+      complete_step(id, index, {false, 0, "null"});
+    });
+  }
+
+  Scheduler& scheduler;
+  store::Store& store;
+  const Registry& registry;
+  EngineOptions options;
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+  std::unordered_map<std::string, std::unique_ptr<Invocation>> invocations;
+  std::uint64_t completion_seq = 0;
+  int audit_fd = -1;
+};
+
+Invocation::~Invocation() {
+  if (retry_timer) engine_.scheduler.cancel(retry_timer);
+  for (auto& step : steps)
+    if (step.timer) engine_.scheduler.cancel(step.timer);
+  root = {};  // destroys the suspended coroutine frames before the context they refer to
+}
+
+std::int64_t Invocation::now_ms() const { return engine_.scheduler.now_ms(); }
+
+const JournalEntry* Invocation::replayed(EntryKind kind, std::string_view name) {
+  if (!replaying()) return nullptr;
+  const JournalEntry& e = journal[cursor];
+  if (e.kind != kind || e.name != name) {
+    throw JournalMismatch("journal mismatch at step " + std::to_string(cursor) + ": recorded " +
+                          describe(e.kind, e.name) + ", handler attempted " +
+                          describe(kind, name));
+  }
+  ++cursor;
+  return &e;
+}
+
+std::uint32_t Invocation::append(EntryKind kind, std::string name, std::string payload,
+                                 bool failed, std::uint16_t error_code) {
+  JournalEntry e;
+  e.index = static_cast<std::uint32_t>(journal.size());
+  e.kind = kind;
+  e.name = std::move(name);
+  e.payload = std::move(payload);
+  e.failed = failed;
+  e.error_code = error_code;
+  e.recorded_at_ms = now_ms();
+  journal.push_back(std::move(e));
+  steps.push_back(Step{kind});
+  cursor = static_cast<std::uint32_t>(journal.size());
+  return journal.back().index;
+}
+
+std::uint32_t Invocation::start_call(std::string_view service, std::string_view handler_name,
+                                     std::string input_json) {
+  std::string name(service);
+  name.push_back('/');
+  name.append(handler_name);
+  if (auto* e = replayed(EntryKind::kCall, name)) return e->index;
+  if (!engine_.registry.find(service, handler_name))
+    throw TerminalError("no handler " + name, error_code::kNotFound);
+
+  std::uint32_t index = static_cast<std::uint32_t>(journal.size());
+  store::InvocationRecord child;
+  child.id = ids::child_invocation_id(record.id, index);
+  child.service = std::string(service);
+  child.handler = std::string(handler_name);
+  child.input = std::move(input_json);
+  child.parent_id = record.id;
+  child.parent_index = index;
+  child.created_at_ms = now_ms();
+  append(EntryKind::kCall, std::move(name), child.id);
+
+  // The parent's call record and the child's creation commit together (I2).
+  Write append_entry{Write::Op::kAppend, {}, journal.back()};
+  append_entry.invocation.id = record.id;
+  std::vector<Write> writes;
+  writes.push_back(Write{Write::Op::kCreate, child, {}});
+  writes.push_back(std::move(append_entry));
+  engine_.submit(std::move(writes), engine_.audit_line(*this, journal.back()));
+  engine_.start_child(std::move(child));
+  return index;
+}
+
+std::uint32_t Invocation::start_sleep(std::int64_t duration_ms) {
+  if (auto* e = replayed(EntryKind::kSleep, "")) return e->index;
+  std::int64_t wake_at = now_ms() + std::max<std::int64_t>(0, duration_ms);
+  std::uint32_t index = append(EntryKind::kSleep, "", std::to_string(wake_at));
+  Write w{Write::Op::kAppend, {}, journal.back()};
+  w.invocation.id = record.id;
+  engine_.submit({std::move(w)}, engine_.audit_line(*this, journal.back()));
+  engine_.arm_sleep(*this, index, wake_at);
+  return index;
+}
+
+const detail::StepOutcome* Invocation::enter_run(std::string_view name, std::uint32_t& index) {
+  if (auto* e = replayed(EntryKind::kRun, name)) {
+    index = e->index;
+    return &steps[index].outcome;
+  }
+  // The entry is appended by record_run once the side effect has produced its result; a run cannot
+  // await, so no other step can take this index meanwhile.
+  index = static_cast<std::uint32_t>(journal.size());
+  pending_run_name_ = std::string(name);
+  return nullptr;
+}
+
+void Invocation::record_run(std::uint32_t index, detail::StepOutcome outcome) {
+  if (index != journal.size()) throw std::logic_error("run step recorded out of order");
+  append(EntryKind::kRun, std::move(pending_run_name_), outcome.value, outcome.failed,
+         outcome.error_code);
+  Step& step = steps.back();
+  step.done = true;
+  step.outcome = std::move(outcome);
+  step.completed_seq = ++engine_.completion_seq;
+  Write w{Write::Op::kAppend, {}, journal.back()};
+  w.invocation.id = record.id;
+  engine_.submit({std::move(w)}, engine_.audit_line(*this, journal.back()));
+}
+
+std::optional<std::uint32_t> Invocation::choose_next(std::span<const std::uint32_t> candidates) {
+  if (replaying()) {
+    const JournalEntry& e = journal[cursor];
+    if (e.kind == EntryKind::kWait) {
+      auto step = static_cast<std::uint32_t>(std::stoul(e.payload));
+      if (std::find(candidates.begin(), candidates.end(), step) == candidates.end()) {
+        throw JournalMismatch("journal mismatch at step " + std::to_string(cursor) +
+                              ": recorded wait yielding step " + e.payload +
+                              ", which the handler is not waiting for");
+      }
+      ++cursor;
+      return step;
+    }
+    replayed(EntryKind::kWait, "");  // throws the mismatch
+  }
+  const Step* best = nullptr;
+  std::uint32_t chosen = 0;
+  for (auto c : candidates) {
+    const Step& s = steps.at(c);
+    if (s.done && (!best || s.completed_seq < best->completed_seq)) {
+      best = &s;
+      chosen = c;
+    }
+  }
+  if (!best) return std::nullopt;
+  append(EntryKind::kWait, "", std::to_string(chosen));
+  steps.back().done = true;
+  Write w{Write::Op::kAppend, {}, journal.back()};
+  w.invocation.id = record.id;
+  engine_.submit({std::move(w)});
+  return chosen;
+}
+
+// ---- Engine ----
+
+Engine::Engine(Scheduler& scheduler, store::Store& store, const Registry& registry,
+               EngineOptions options)
+    : impl_(std::make_unique<Impl>(scheduler, store, registry, std::move(options))) {}
+
+Engine::~Engine() = default;
+
+std::string Engine::invoke(std::string_view service, std::string_view handler,
+                           std::string input_json, OutcomeCallback on_done,
+                           AcceptedCallback on_accepted) {
+  const HandlerEntry* entry = impl_->registry.find(service, handler);
+  if (!entry) throw std::invalid_argument("no handler " + std::string(service) + "/" + std::string(handler));
+  store::InvocationRecord record;
+  record.id = ids::new_invocation_id();
+  record.service = std::string(service);
+  record.handler = std::string(handler);
+  record.input = std::move(input_json);
+  record.created_at_ms = impl_->scheduler.now_ms();
+  std::vector<Write> writes{Write{Write::Op::kCreate, record, {}}};
+  if (on_accepted) {
+    auto accepted = [cb = std::move(on_accepted), id = record.id]() mutable { cb(id); };
+    impl_->submit_then(std::move(writes), std::move(accepted));
+  } else {
+    impl_->submit(std::move(writes));
+  }
+  Invocation& inv = impl_->add(std::move(record), *entry);
+  if (on_done) inv.waiters.push_back(std::move(on_done));
+  std::string id = inv.record.id;
+  impl_->start_attempt(inv);
+  return id;
+}
+
+std::size_t Engine::recover() {
+  auto unfinished = impl_->store.load_unfinished();
+  std::vector<std::string> to_start;
+  const auto now = impl_->scheduler.now_ms();
+  for (auto& u : unfinished) {
+    const HandlerEntry* entry = impl_->registry.find(u.record.service, u.record.handler);
+    if (!entry) {
+      spdlog::error("invocation {} targets {}/{}, which is no longer registered; left as is",
+                    u.record.id, u.record.service, u.record.handler);
+      continue;
+    }
+    Invocation& inv = impl_->add(std::move(u.record), *entry);
+    inv.journal = std::move(u.journal);
+    inv.steps.resize(inv.journal.size());
+    for (std::uint32_t i = 0; i < inv.journal.size(); ++i) {
+      const JournalEntry& e = inv.journal[i];
+      Step& step = inv.steps[i];
+      step.kind = e.kind;
+      switch (e.kind) {
+        case EntryKind::kCall:
+          if (auto child = impl_->store.find_invocation(e.payload);
+              child && child->status != InvocationStatus::kRunning) {
+            bool failed = child->status == InvocationStatus::kFailed;
+            step.outcome = {failed, failed ? child->error_code : std::uint16_t{0},
+                            std::move(child->output)};
+            step.done = true;
+          }
+          break;
+        case EntryKind::kSleep: {
+          std::int64_t wake_at = std::stoll(e.payload);
+          if (wake_at <= now) {
+            step.done = true;
+            step.outcome.value = "null";
+          } else {
+            impl_->arm_sleep(inv, i, wake_at);
+          }
+          break;
+        }
+        case EntryKind::kRun:
+          step.done = true;
+          step.outcome = {e.failed, e.error_code, e.payload};
+          break;
+        case EntryKind::kWait:
+          step.done = true;
+          break;
+      }
+      if (step.done) step.completed_seq = ++impl_->completion_seq;
+    }
+    to_start.push_back(inv.record.id);
+  }
+  for (auto& id : to_start) {
+    impl_->post([impl = impl_.get(), id] {
+      if (auto* inv = impl->find(id)) impl->start_attempt(*inv);
+    });
+  }
+  return to_start.size();
+}
+
+Engine::Lookup Engine::output(const std::string& invocation_id, InvocationOutcome& outcome) {
+  if (impl_->find(invocation_id)) return Lookup::kRunning;
+  auto record = impl_->store.find_invocation(invocation_id);
+  if (!record) return Lookup::kUnknown;
+  if (record->status == InvocationStatus::kRunning) return Lookup::kRunning;
+  bool ok = record->status == InvocationStatus::kSucceeded;
+  outcome = {record->id, ok, ok ? std::uint16_t{200} : record->error_code, std::move(record->output)};
+  return Lookup::kDone;
+}
+
+bool Engine::attach(const std::string& invocation_id, OutcomeCallback on_done) {
+  if (auto* inv = impl_->find(invocation_id)) {
+    inv->waiters.push_back(std::move(on_done));
+    return true;
+  }
+  InvocationOutcome outcome;
+  if (output(invocation_id, outcome) != Lookup::kDone) return false;
+  on_done(std::move(outcome));
+  return true;
+}
+
+std::size_t Engine::in_flight() const { return impl_->invocations.size(); }
+
+}  // namespace orderd

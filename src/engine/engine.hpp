@@ -1,0 +1,72 @@
+#pragma once
+// The durable execution engine: runs handlers, journals every step, replays after retries and
+// crashes. It knows nothing of HTTP or of orders; it sees handlers only through the Registry and
+// persists only through the Store interface.
+//
+// Threading: every member function runs on the scheduler's thread.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/unique_function.hpp"
+#include "engine/retry_policy.hpp"
+
+namespace orderd {
+
+class Invocation;
+class Registry;
+class Scheduler;
+namespace store {
+class Store;
+}
+
+struct EngineOptions {
+  RetryPolicy retry;
+  // When set, every step whose record becomes durable while executing (never while replaying) is
+  // appended as one line to this file: an audit trail tests read to prove no step ran twice.
+  std::string audit_log_path;
+};
+
+struct InvocationOutcome {
+  std::string invocation_id;
+  bool ok = false;
+  std::uint16_t code = 200;  // the terminal error's code when !ok
+  std::string body;          // JSON output when ok, the error message otherwise
+};
+
+class Engine {
+ public:
+  using OutcomeCallback = UniqueFunction<void(InvocationOutcome)>;
+  using AcceptedCallback = UniqueFunction<void(const std::string& invocation_id)>;
+
+  Engine(Scheduler& scheduler, store::Store& store, const Registry& registry,
+         EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Resumes every invocation the store holds as unfinished. Returns how many.
+  std::size_t recover();
+
+  // Starts an invocation of a registered handler with `input_json` (already validated). on_done
+  // runs once its outcome is durable; on_accepted (optional) once its input is durable.
+  std::string invoke(std::string_view service, std::string_view handler, std::string input_json,
+                     OutcomeCallback on_done, AcceptedCallback on_accepted = {});
+
+  enum class Lookup { kUnknown, kRunning, kDone };
+  // The outcome of a finished invocation, without waiting.
+  Lookup output(const std::string& invocation_id, InvocationOutcome& outcome);
+  // Calls `on_done` with the outcome once the invocation has finished; false if it is unknown.
+  bool attach(const std::string& invocation_id, OutcomeCallback on_done);
+
+  std::size_t in_flight() const;
+
+ private:
+  friend class Invocation;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace orderd

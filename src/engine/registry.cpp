@@ -1,0 +1,16 @@
+#include "engine/registry.hpp"
+
+namespace orderd {
+
+const HandlerEntry* Registry::find(std::string_view service, std::string_view handler) const {
+  auto it = entries_.find(key(service, handler));
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+bool Registry::has_service(std::string_view service) const {
+  for (const auto& [k, entry] : entries_)
+    if (entry.service == service) return true;
+  return false;
+}
+
+}  // namespace orderd

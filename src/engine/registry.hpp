@@ -1,0 +1,71 @@
+#pragma once
+// Services register typed handlers here; the engine and the ingress see them type-erased.
+#include <boost/json/parse.hpp>
+#include <boost/json/value_from.hpp>
+#include <boost/json/value_to.hpp>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "common/json_writer.hpp"
+#include "engine/context.hpp"
+
+namespace orderd {
+
+// A handler with its types erased: input and output are JSON text.
+struct HandlerEntry {
+  std::string service;
+  std::string handler;
+  // Decodes the input and runs the handler. Decoding throws json::InvalidField.
+  std::function<Task<std::string>(Context&, std::string input)> invoke;
+  // Decodes and discards the input: lets the ingress refuse bad requests before anything is written.
+  std::function<void(const boost::json::value& input)> validate;
+};
+
+class Registry {
+ public:
+  // A handler is any callable `Task<Resp>(Context&, Req)`. Req and Resp convert to and from JSON
+  // through Boost.JSON's tag_invoke customisation. Pass state to coroutines by value: a callable
+  // that is itself a coroutine lambda must not capture.
+  template <class Req, class Resp, class Fn>
+  void add(std::string service, std::string handler, Fn fn) {
+    HandlerEntry entry;
+    entry.service = service;
+    entry.handler = handler;
+    entry.invoke = [fn = std::move(fn)](Context& ctx, std::string input) {
+      return run_typed<Req, Resp>(fn, ctx, std::move(input));
+    };
+    entry.validate = [](const boost::json::value& input) {
+      (void)boost::json::value_to<Req>(input);
+    };
+    entries_[key(service, handler)] = std::move(entry);
+  }
+  template <class Req, class Resp>
+  void add(std::string service, std::string handler, Task<Resp> (*fn)(Context&, Req)) {
+    add<Req, Resp>(std::move(service), std::move(handler),
+                   std::function<Task<Resp>(Context&, Req)>(fn));
+  }
+
+  const HandlerEntry* find(std::string_view service, std::string_view handler) const;
+  bool has_service(std::string_view service) const;
+
+ private:
+  template <class Req, class Resp, class Fn>
+  static Task<std::string> run_typed(Fn fn, Context& ctx, std::string input) {
+    Req request = boost::json::value_to<Req>(boost::json::parse(input));
+    Task<Resp> task = fn(ctx, std::move(request));
+    Resp response = co_await std::move(task);
+    co_return json::dump(boost::json::value_from(response));
+  }
+  static std::string key(std::string_view service, std::string_view handler) {
+    std::string k(service);
+    k.push_back('/');
+    k.append(handler);
+    return k;
+  }
+
+  std::map<std::string, HandlerEntry, std::less<>> entries_;
+};
+
+}  // namespace orderd

@@ -1,0 +1,187 @@
+#include "ingress/http_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cctype>
+
+namespace orderd::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+struct Server::State {
+  State(asio::io_context& io, RequestHandler& h, ServerLimits l)
+      : io(io), acceptor(io), handler(h), limits(l) {}
+  asio::io_context& io;
+  tcp::acceptor acceptor;
+  RequestHandler& handler;
+  ServerLimits limits;
+  std::size_t connections = 0;
+  std::uint16_t port = 0;
+  bool stopped = false;
+};
+
+namespace {
+
+// Hands a request to the handler and suspends until it answers. The answer is posted rather than
+// resumed inline, so a handler answering from deep inside the engine never runs session code there.
+asio::awaitable<Response> respond_to(std::shared_ptr<Server::State> state, Request request) {
+  auto initiation = [state, &request](auto completion) mutable {
+    auto executor = asio::get_associated_executor(completion, state->io.get_executor());
+    auto shared = std::make_shared<decltype(completion)>(std::move(completion));
+    Responder responder = [executor, shared](Response response) mutable {
+      auto deliver = [shared, response = std::move(response)]() mutable {
+        (*shared)(std::move(response));
+      };
+      asio::post(executor, std::move(deliver));
+    };
+    state->handler.handle(std::move(request), std::move(responder));
+  };
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Response)>(
+      initiation, asio::use_awaitable);
+}
+
+Request to_request(bhttp::request<bhttp::string_body>&& in) {
+  Request out;
+  out.method = std::string(in.method_string());
+  out.target = std::string(in.target());
+  out.body = std::move(in.body());
+  for (const auto& field : in) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  return out;
+}
+
+bhttp::response<bhttp::string_body> to_beast(Response&& in, unsigned version, bool keep_alive) {
+  bhttp::response<bhttp::string_body> out;
+  out.version(version);
+  out.result(in.status);
+  if (in.status == 470) out.reason("Not Ready");
+  out.set(bhttp::field::server, "orderd");
+  out.set(bhttp::field::content_type, in.content_type);
+  for (auto& [name, value] : in.headers) out.set(name, value);
+  out.body() = std::move(in.body);
+  out.keep_alive(keep_alive);
+  out.prepare_payload();
+  return out;
+}
+
+// A request the parser refused: answered once, then the connection closes, since the stream
+// position can no longer be trusted.
+std::optional<Response> refusal(const beast::error_code& ec) {
+  if (ec == bhttp::error::body_limit) return error_response(413, "request body too large");
+  if (ec == bhttp::error::header_limit) return error_response(431, "request headers too large");
+  if (ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() ||
+      ec == bhttp::error::bad_target || ec == bhttp::error::bad_method)
+    return error_response(400, "malformed HTTP request: " + ec.message());
+  return std::nullopt;
+}
+
+asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<Server::State> state) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  const auto& limits = state->limits;
+  bool first = true;
+  for (;;) {
+    // A fresh parser per request: a reused one keeps its state and returns at once.
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    parser.body_limit(limits.max_body_bytes);
+    stream.expires_after(first || buffer.size() > 0 ? limits.read_timeout : limits.idle_timeout);
+    first = false;
+    auto [ec, read] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+    if (ec == bhttp::error::end_of_stream) break;  // the client closed between requests
+    if (ec) {
+      if (auto answer = refusal(ec)) {
+        auto out = to_beast(std::move(*answer), 11, false);
+        stream.expires_after(limits.write_timeout);
+        co_await bhttp::async_write(stream, out, use_tuple);
+      }
+      break;
+    }
+    auto in = parser.release();
+    const bool keep_alive = in.keep_alive() && !state->stopped;
+    const unsigned version = in.version();
+    Response answer = co_await respond_to(state, to_request(std::move(in)));
+    auto out = to_beast(std::move(answer), version, keep_alive);
+    stream.expires_after(limits.write_timeout);
+    auto [wec, written] = co_await bhttp::async_write(stream, out, use_tuple);
+    if (wec || !keep_alive) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  --state->connections;
+}
+
+asio::awaitable<void> accept_loop(std::shared_ptr<Server::State> state) {
+  for (;;) {
+    auto [ec, socket] = co_await state->acceptor.async_accept(use_tuple);
+    if (state->stopped) co_return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) co_return;
+      spdlog::warn("accept failed: {}", ec.message());
+      continue;
+    }
+    if (state->connections >= state->limits.max_connections) {
+      // Past the bound a connection is refused outright: cheaper than parsing what we won't serve.
+      beast::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true));
+    ++state->connections;
+    asio::co_spawn(state->io, session(std::move(socket), state), asio::detached);
+  }
+}
+
+}  // namespace
+
+Response error_response(unsigned status, std::string_view message) {
+  std::string body = "{\"code\":" + std::to_string(status) + ",\"message\":\"";
+  for (char c : message) {
+    if (c == '"' || c == '\\') body.push_back('\\');
+    if (static_cast<unsigned char>(c) >= 0x20) body.push_back(c);
+  }
+  body += "\"}";
+  return Response{status, std::move(body), {}, "application/json"};
+}
+
+Server::Server(asio::io_context& io, const std::string& host, std::uint16_t port,
+               RequestHandler& handler, ServerLimits limits)
+    : state_(std::make_shared<State>(io, handler, limits)) {
+  tcp::endpoint endpoint(asio::ip::make_address(host), port);
+  state_->acceptor.open(endpoint.protocol());
+  state_->acceptor.set_option(tcp::acceptor::reuse_address(true));
+  state_->acceptor.bind(endpoint);
+  state_->acceptor.listen(asio::socket_base::max_listen_connections);
+  state_->port = state_->acceptor.local_endpoint().port();
+  asio::co_spawn(io, accept_loop(state_), asio::detached);
+}
+
+Server::~Server() { stop(); }
+
+std::uint16_t Server::port() const { return state_->port; }
+
+void Server::stop() {
+  if (state_->stopped) return;
+  state_->stopped = true;
+  beast::error_code ignored;
+  state_->acceptor.close(ignored);
+}
+
+}  // namespace orderd::http

@@ -1,0 +1,40 @@
+#pragma once
+// The HTTP/1.1 server: Boost.Beast, one coroutine per connection, keep-alive, explicit limits.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "ingress/http_types.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace orderd::http {
+
+struct ServerLimits {
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 << 10;
+  std::chrono::milliseconds read_timeout{30'000};   // to receive a whole request once it starts
+  std::chrono::milliseconds idle_timeout{60'000};   // between requests on a kept-alive connection
+  std::chrono::milliseconds write_timeout{30'000};
+  std::size_t max_connections = 20'000;
+};
+
+class Server {
+ public:
+  Server(boost::asio::io_context& io, const std::string& host, std::uint16_t port,
+         RequestHandler& handler, ServerLimits limits);
+  ~Server();
+  std::uint16_t port() const;
+  void stop();  // stops accepting; open connections finish their current request
+
+  struct State;  // shared with the connection coroutines, defined in the .cpp
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace orderd::http

@@ -1,0 +1,63 @@
+#pragma once
+// Plain records exchanged between the engine and a store. No SQL, no I/O: any store (SQLite today,
+// PostgreSQL tomorrow) persists exactly these.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace orderd::store {
+
+enum class InvocationStatus : std::uint8_t { kRunning = 1, kSucceeded = 2, kFailed = 3 };
+
+enum class EntryKind : std::uint8_t {
+  kCall = 1,   // name = "Service/handler", payload = child invocation id
+  kRun = 2,    // name = side effect name, payload = result JSON or error
+  kSleep = 3,  // payload = wake-up time, ms since the epoch
+  kWait = 4,   // payload = journal index of the future that completed next (fan-in order)
+};
+
+const char* to_string(EntryKind kind) noexcept;
+
+// One journal step. Entries are append-only: (invocation_id, index) never changes once written.
+struct JournalEntry {
+  std::uint32_t index = 0;
+  EntryKind kind = EntryKind::kRun;
+  std::string name;
+  std::string payload;
+  bool failed = false;  // kRun: payload is a terminal error message, error_code its code
+  std::uint16_t error_code = 0;
+  std::int64_t recorded_at_ms = 0;
+};
+
+struct InvocationRecord {
+  std::string id;
+  std::string service;
+  std::string handler;
+  std::string input;  // JSON
+  std::string parent_id;  // empty for invocations started by a client
+  std::uint32_t parent_index = 0;
+  std::int64_t created_at_ms = 0;
+  InvocationStatus status = InvocationStatus::kRunning;
+  std::uint32_t attempts = 0;
+  std::string output;  // JSON on success, the error message on failure
+  std::uint16_t error_code = 0;
+  std::int64_t completed_at_ms = 0;
+};
+
+// A running invocation as recovery needs it: its record, its journal, and for each call step the
+// child's outcome if the child has finished.
+struct UnfinishedInvocation {
+  InvocationRecord record;
+  std::vector<JournalEntry> journal;
+};
+
+// One write of a batch. Batches commit atomically and in submission order, which is what lets the
+// engine release a step's effect as soon as the batch holding its record is durable.
+struct Write {
+  enum class Op : std::uint8_t { kCreate, kAppend, kComplete, kAttempt } op;
+  InvocationRecord invocation;  // kCreate: all fields; kComplete/kAttempt: id, status, output...
+  JournalEntry entry;           // kAppend
+};
+
+}  // namespace orderd::store

@@ -1,0 +1,335 @@
+#include "store/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+namespace orderd::store {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS invocations (
+  id              TEXT PRIMARY KEY,
+  service         TEXT NOT NULL,
+  handler         TEXT NOT NULL,
+  input           BLOB NOT NULL,
+  parent_id       TEXT,
+  parent_index    INTEGER NOT NULL DEFAULT 0,
+  created_at_ms   INTEGER NOT NULL,
+  status          INTEGER NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  output          BLOB,
+  error_code      INTEGER NOT NULL DEFAULT 0,
+  completed_at_ms INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+-- Recovery reads only running invocations; the partial index keeps that scan proportional to them.
+CREATE INDEX IF NOT EXISTS invocations_running ON invocations(id) WHERE status = 1;
+CREATE TABLE IF NOT EXISTS journal (
+  invocation_id  TEXT NOT NULL,
+  idx            INTEGER NOT NULL,
+  kind           INTEGER NOT NULL,
+  name           TEXT NOT NULL,
+  payload        BLOB NOT NULL,
+  failed         INTEGER NOT NULL DEFAULT 0,
+  error_code     INTEGER NOT NULL DEFAULT 0,
+  recorded_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (invocation_id, idx)
+) WITHOUT ROWID;
+)sql";
+
+[[noreturn]] void fail(sqlite3* db, const std::string& what) {
+  throw std::runtime_error("sqlite: " + what + ": " + (db ? sqlite3_errmsg(db) : "no database"));
+}
+
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK)
+      fail(db, std::string("prepare ") + sql);
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& text(int i, const std::string& s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Statement& blob(int i, const std::string& s) {
+    sqlite3_bind_blob(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Statement& integer(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Statement& null(int i) {
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  // Runs a statement that returns no rows.
+  void exec() {
+    int rc = sqlite3_step(stmt_);
+    sqlite3_reset(stmt_);
+    if (rc != SQLITE_DONE) fail(db_, "step");
+  }
+  bool next() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc != SQLITE_DONE) fail(db_, "step");
+    return false;
+  }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  std::string column_text(int i) const {
+    auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, i));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i))) : "";
+  }
+  std::int64_t column_int(int i) const { return sqlite3_column_int64(stmt_, i); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+sqlite3* open_connection(const std::string& path, bool synchronous_full) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    throw std::runtime_error("sqlite: cannot open " + path + ": " + message);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  const std::string pragmas = std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=") +
+                              (synchronous_full ? "FULL" : "NORMAL") +
+                              "; PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;";
+  char* err = nullptr;
+  if (sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string message = err ? err : "";
+    sqlite3_free(err);
+    sqlite3_close(db);
+    throw std::runtime_error("sqlite: pragmas: " + message);
+  }
+  return db;
+}
+
+void exec_sql(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string message = err ? err : "";
+    sqlite3_free(err);
+    throw std::runtime_error(std::string("sqlite: ") + message);
+  }
+}
+
+InvocationRecord read_invocation(const Statement& s) {
+  InvocationRecord r;
+  r.id = s.column_text(0);
+  r.service = s.column_text(1);
+  r.handler = s.column_text(2);
+  r.input = s.column_text(3);
+  r.parent_id = s.column_text(4);
+  r.parent_index = static_cast<std::uint32_t>(s.column_int(5));
+  r.created_at_ms = s.column_int(6);
+  r.status = static_cast<InvocationStatus>(s.column_int(7));
+  r.attempts = static_cast<std::uint32_t>(s.column_int(8));
+  r.output = s.column_text(9);
+  r.error_code = static_cast<std::uint16_t>(s.column_int(10));
+  r.completed_at_ms = s.column_int(11);
+  return r;
+}
+
+constexpr const char* kSelectInvocation =
+    "SELECT id, service, handler, input, parent_id, parent_index, created_at_ms, status, attempts, "
+    "output, error_code, completed_at_ms FROM invocations";
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const SqliteOptions& options) : options_(options) {
+    writer_db_ = open_connection(options.path, options.synchronous_full);
+    exec_sql(writer_db_, kSchema);
+    reader_db_ = open_connection(options.path, options.synchronous_full);
+    insert_invocation_ = std::make_unique<Statement>(
+        writer_db_,
+        "INSERT INTO invocations (id, service, handler, input, parent_id, parent_index, "
+        "created_at_ms, status, attempts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, 0)");
+    insert_entry_ = std::make_unique<Statement>(
+        writer_db_,
+        "INSERT INTO journal (invocation_id, idx, kind, name, payload, failed, error_code, "
+        "recorded_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    complete_ = std::make_unique<Statement>(
+        writer_db_,
+        "UPDATE invocations SET status = ?2, output = ?3, error_code = ?4, completed_at_ms = ?5, "
+        "attempts = ?6 WHERE id = ?1 AND status = 1");
+    attempt_ = std::make_unique<Statement>(
+        writer_db_, "UPDATE invocations SET attempts = ?2 WHERE id = ?1 AND status = 1");
+    begin_ = std::make_unique<Statement>(writer_db_, "BEGIN");
+    commit_ = std::make_unique<Statement>(writer_db_, "COMMIT");
+    writer_ = std::thread([this] { write_loop(); });
+  }
+
+  ~SqliteStore() override {
+    close();
+    insert_invocation_.reset();
+    insert_entry_.reset();
+    complete_.reset();
+    attempt_.reset();
+    begin_.reset();
+    commit_.reset();
+    sqlite3_close(writer_db_);
+    sqlite3_close(reader_db_);
+  }
+
+  void submit(std::vector<Write> writes, Callback on_durable) override {
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) throw std::runtime_error("store is closed");
+      queue_.push_back(Pending{std::move(writes), std::move(on_durable)});
+    }
+    wake_.notify_one();
+  }
+
+  std::vector<UnfinishedInvocation> load_unfinished() override {
+    std::lock_guard lock(reader_mutex_);
+    std::vector<UnfinishedInvocation> result;
+    Statement invocations(reader_db_, (std::string(kSelectInvocation) +
+                                       " WHERE status = 1 ORDER BY created_at_ms, id")
+                                          .c_str());
+    while (invocations.next()) result.push_back({read_invocation(invocations), {}});
+    Statement entries(reader_db_,
+                      "SELECT idx, kind, name, payload, failed, error_code, recorded_at_ms FROM "
+                      "journal WHERE invocation_id = ?1 ORDER BY idx");
+    for (auto& u : result) {
+      entries.text(1, u.record.id);
+      while (entries.next()) {
+        JournalEntry e;
+        e.index = static_cast<std::uint32_t>(entries.column_int(0));
+        e.kind = static_cast<EntryKind>(entries.column_int(1));
+        e.name = entries.column_text(2);
+        e.payload = entries.column_text(3);
+        e.failed = entries.column_int(4) != 0;
+        e.error_code = static_cast<std::uint16_t>(entries.column_int(5));
+        e.recorded_at_ms = entries.column_int(6);
+        u.journal.push_back(std::move(e));
+      }
+      entries.reset();
+    }
+    return result;
+  }
+
+  std::optional<InvocationRecord> find_invocation(const std::string& id) override {
+    std::lock_guard lock(reader_mutex_);
+    if (!find_) {
+      find_ = std::make_unique<Statement>(reader_db_,
+                                          (std::string(kSelectInvocation) + " WHERE id = ?1").c_str());
+    }
+    find_->text(1, id);
+    std::optional<InvocationRecord> found;
+    if (find_->next()) found = read_invocation(*find_);
+    find_->reset();
+    return found;
+  }
+
+  void close() override {
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) return;
+      closed_ = true;
+    }
+    wake_.notify_one();
+    if (writer_.joinable()) writer_.join();
+    std::lock_guard lock(reader_mutex_);
+    find_.reset();
+  }
+
+ private:
+  struct Pending {
+    std::vector<Write> writes;
+    Callback on_durable;
+  };
+
+  void write_loop() {
+    std::deque<Pending> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return closed_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // closed and drained
+        // Take everything queued, up to the batch bound, as one transaction.
+        std::size_t writes = 0;
+        while (!queue_.empty() && (batch.empty() || writes < options_.max_batch_writes)) {
+          writes += queue_.front().writes.size();
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      begin_->exec();
+      for (auto& pending : batch)
+        for (auto& w : pending.writes) apply(w);
+      commit_->exec();
+      for (auto& pending : batch)
+        if (pending.on_durable) pending.on_durable();
+      batch.clear();
+    }
+  }
+
+  void apply(const Write& w) {
+    const auto& inv = w.invocation;
+    switch (w.op) {
+      case Write::Op::kCreate:
+        insert_invocation_->text(1, inv.id).text(2, inv.service).text(3, inv.handler);
+        insert_invocation_->blob(4, inv.input);
+        if (inv.parent_id.empty())
+          insert_invocation_->null(5);
+        else
+          insert_invocation_->text(5, inv.parent_id);
+        insert_invocation_->integer(6, inv.parent_index).integer(7, inv.created_at_ms).exec();
+        break;
+      case Write::Op::kAppend: {
+        const auto& e = w.entry;
+        insert_entry_->text(1, inv.id).integer(2, e.index).integer(3, static_cast<int>(e.kind));
+        insert_entry_->text(4, e.name).blob(5, e.payload).integer(6, e.failed ? 1 : 0);
+        insert_entry_->integer(7, e.error_code).integer(8, e.recorded_at_ms).exec();
+        break;
+      }
+      case Write::Op::kComplete:
+        complete_->text(1, inv.id).integer(2, static_cast<int>(inv.status)).blob(3, inv.output);
+        complete_->integer(4, inv.error_code).integer(5, inv.completed_at_ms);
+        complete_->integer(6, inv.attempts).exec();
+        break;
+      case Write::Op::kAttempt:
+        attempt_->text(1, inv.id).integer(2, inv.attempts).exec();
+        break;
+    }
+  }
+
+  SqliteOptions options_;
+  sqlite3* writer_db_ = nullptr;
+  sqlite3* reader_db_ = nullptr;
+  std::unique_ptr<Statement> insert_invocation_, insert_entry_, complete_, attempt_, begin_,
+      commit_;
+  std::unique_ptr<Statement> find_;
+  std::mutex reader_mutex_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Pending> queue_;
+  bool closed_ = false;
+  std::thread writer_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const SqliteOptions& options) {
+  return std::make_unique<SqliteStore>(options);
+}
+
+}  // namespace orderd::store

@@ -1,0 +1,32 @@
+#pragma once
+// The store interface. Invariants every implementation keeps:
+//  1. submit() batches commit atomically, in submission order: when a batch's on_durable runs,
+//     every batch submitted before it is durable too.
+//  2. A journal entry (invocation_id, index) is written once and never changed.
+//  3. Reads see every batch whose on_durable has run.
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/records.hpp"
+
+namespace orderd::store {
+
+class Store {
+ public:
+  using Callback = std::function<void()>;
+  virtual ~Store() = default;
+
+  // Queues writes; on_durable runs (on the store's thread; the caller re-posts it) once they and
+  // everything submitted before them are committed.
+  virtual void submit(std::vector<Write> writes, Callback on_durable) = 0;
+
+  virtual std::vector<UnfinishedInvocation> load_unfinished() = 0;
+  virtual std::optional<InvocationRecord> find_invocation(const std::string& id) = 0;
+
+  // Waits until everything submitted so far is durable, then stops the writer.
+  virtual void close() = 0;
+};
+
+}  // namespace orderd::store
