@@ -2,8 +2,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 
@@ -19,6 +21,9 @@
 namespace {
 
 int serve(const orderd::app::ServerOptions& options) {
+  // Logs go to stderr: stdout carries only the "listening" line scripts wait for.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("orderd"));
+  std::signal(SIGPIPE, SIG_IGN);
   spdlog::set_level(spdlog::level::from_str(options.log_level));
   std::filesystem::create_directories(options.data_dir);
   const std::string db_path = (std::filesystem::path(options.data_dir) / "orderd.db").string();

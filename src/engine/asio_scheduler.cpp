@@ -25,11 +25,24 @@ class AsioScheduler final : public Scheduler {
   void post(Task task) override { boost::asio::post(io_, std::move(task)); }
 
   TimerId schedule_at(std::int64_t when_ms, Task task) override {
+    // Durable times are wall-clock; waiting is done on the steady clock so a clock step cannot
+    // stall a timer. Rounded up: a timer may fire late, never early.
+    auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    return arm(std::chrono::microseconds(std::max<std::int64_t>(0, when_ms * 1000 - now_us)),
+               std::move(task));
+  }
+
+  TimerId schedule_after(std::int64_t delay_ms, Task task) override {
+    return arm(std::chrono::milliseconds(std::max<std::int64_t>(0, delay_ms)), std::move(task));
+  }
+
+ private:
+  TimerId arm(std::chrono::microseconds delay, Task task) {
     TimerId id = ++next_id_;
     auto timer = std::make_unique<boost::asio::steady_timer>(io_);
-    // Durable times are wall-clock; waiting is done on the steady clock so a clock step cannot
-    // stall a timer.
-    timer->expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, when_ms - now_ms())));
+    timer->expires_after(delay);
     auto on_fire = [this, id, task = std::move(task)](const boost::system::error_code& ec) {
       if (ec) return;  // cancelled
       timers_.erase(id);
@@ -40,6 +53,8 @@ class AsioScheduler final : public Scheduler {
     return id;
   }
 
+
+ public:
   void cancel(TimerId id) override {
     if (auto it = timers_.find(id); it != timers_.end()) {
       it->second->cancel();

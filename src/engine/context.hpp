@@ -165,14 +165,18 @@ class Context {
     return Future<void>(journal_, journal_.start_sleep(duration.count()));
   }
 
-  // A side effect: `fn` runs once and its result is journaled; replays return the recorded
-  // result. A TerminalError from `fn` is journaled too; any other exception retries the handler.
+  // A side effect: `fn` runs once and its result is journaled; a replay returns the recorded
+  // result without running `fn`. A TerminalError from `fn` is journaled and rethrown; any other
+  // exception fails the attempt, which is retried.
+  //
+  // Synchronous on purpose: a step's record need not be durable before the handler goes on (only
+  // what others can see waits for durability), so there is nothing to await.
   template <class Fn>
-  Task<std::invoke_result_t<Fn&>> run(std::string name, Fn fn) {
+  std::invoke_result_t<Fn&> run(std::string_view name, Fn&& fn) {
     using R = std::invoke_result_t<Fn&>;
     std::uint32_t index = 0;
     if (const auto* recorded = journal_.enter_run(name, index))
-      co_return detail::decode_outcome<R>(*recorded);
+      return detail::decode_outcome<R>(*recorded);
     detail::StepOutcome outcome;
     try {
       if constexpr (std::is_void_v<R>) {
@@ -185,7 +189,7 @@ class Context {
       outcome = {true, e.code(), e.what()};
     }
     journal_.record_run(index, outcome);
-    co_return detail::decode_outcome<R>(outcome);
+    return detail::decode_outcome<R>(outcome);
   }
 
   template <class... Fs>

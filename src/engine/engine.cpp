@@ -223,7 +223,7 @@ struct Engine::Impl {
     inv.root = {};
     inv.context.reset();
     std::string id = inv.record.id;
-    inv.retry_timer = scheduler.schedule_at(scheduler.now_ms() + delay, [this, id] {
+    inv.retry_timer = scheduler.schedule_after(delay, [this, id] {
       if (auto* again = find(id)) start_attempt(*again);
     });
   }
@@ -292,11 +292,15 @@ struct Engine::Impl {
     });
   }
 
-  void arm_sleep(Invocation& inv, std::uint32_t index, std::int64_t wake_at_ms) {
+  // A recovered sleep wakes at its journaled wall-clock time; a live one after its exact duration
+  // (the journaled time is in whole milliseconds and could fire a fraction early).
+  void arm_sleep(Invocation& inv, std::uint32_t index, std::int64_t wake_at_ms,
+                 std::int64_t live_duration_ms = -1) {
     std::string id = inv.record.id;
-    inv.steps[index].timer = scheduler.schedule_at(wake_at_ms, [this, id, index] {
-      complete_step(id, index, {false, 0, "null"});
-    });
+    auto wake = [this, id, index] { complete_step(id, index, {false, 0, "null"}); };
+    inv.steps[index].timer = live_duration_ms >= 0
+                                 ? scheduler.schedule_after(live_duration_ms, std::move(wake))
+                                 : scheduler.schedule_at(wake_at_ms, std::move(wake));
   }
 
   Scheduler& scheduler;
@@ -379,12 +383,13 @@ std::uint32_t Invocation::start_call(std::string_view service, std::string_view 
 
 std::uint32_t Invocation::start_sleep(std::int64_t duration_ms) {
   if (auto* e = replayed(EntryKind::kSleep, "")) return e->index;
-  std::int64_t wake_at = now_ms() + std::max<std::int64_t>(0, duration_ms);
+  duration_ms = std::max<std::int64_t>(0, duration_ms);
+  std::int64_t wake_at = now_ms() + duration_ms + 1;  // +1: never wake early after a recovery
   std::uint32_t index = append(EntryKind::kSleep, "", std::to_string(wake_at));
   Write w{Write::Op::kAppend, {}, journal.back()};
   w.invocation.id = record.id;
   engine_.submit({std::move(w)}, engine_.audit_line(*this, journal.back()));
-  engine_.arm_sleep(*this, index, wake_at);
+  engine_.arm_sleep(*this, index, wake_at, duration_ms);
   return index;
 }
 

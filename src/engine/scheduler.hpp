@@ -18,6 +18,8 @@ class Scheduler {
   virtual void post(Task task) = 0;
   // Runs `task` on the engine's thread at `when_ms` (at once if that has passed).
   virtual TimerId schedule_at(std::int64_t when_ms, Task task) = 0;
+  // Runs `task` on the engine's thread `delay_ms` from now, measured on a monotonic clock.
+  virtual TimerId schedule_after(std::int64_t delay_ms, Task task) = 0;
   virtual void cancel(TimerId id) = 0;
 };
 

@@ -1,0 +1,217 @@
+// orderd-load: a closed-loop HTTP/1.1 load generator for orderd.
+// N keep-alive connections, each one coroutine with one request in flight, all on one thread so
+// the client costs a single core of the machine it shares with the server.
+#include <CLI/CLI.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+// Errors come back as values: a failed request is data for the report, not an exception.
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+struct Target {
+  tcp::resolver::results_type endpoints;
+  std::string host_header;
+  std::string path;
+  std::string body;
+  Clock::time_point stop_at;        // no new request starts after this
+  Clock::time_point hard_deadline;  // every pending operation times out here
+};
+
+struct Stats {
+  Clock::time_point measure_from;
+  Clock::time_point measure_until;
+  std::vector<std::int64_t> latencies_us;
+  std::uint64_t http_errors = 0;        // non-2xx responses
+  std::uint64_t connection_errors = 0;  // failed connects, writes or reads
+
+  // Warmup and drain-phase completions are excluded so rps = requests / duration holds.
+  bool measuring(Clock::time_point t) const { return t >= measure_from && t <= measure_until; }
+};
+
+asio::awaitable<void> connection_loop(std::shared_ptr<const Target> target,
+                                      std::shared_ptr<Stats> stats) {
+  auto executor = co_await asio::this_coro::executor;
+  beast::tcp_stream stream(executor);
+  beast::flat_buffer buffer;
+  asio::steady_timer backoff(executor);
+
+  http::request<http::string_body> request{http::verb::post, target->path, 11};
+  request.set(http::field::host, target->host_header);
+  request.set(http::field::user_agent, "orderd-load");
+  request.set(http::field::content_type, "application/json");
+  request.keep_alive(true);
+  request.body() = target->body;
+  request.prepare_payload();
+
+  bool connected = false;
+  while (Clock::now() < target->stop_at) {
+    if (!connected) {
+      stream.expires_at(target->hard_deadline);
+      auto [connect_ec, endpoint] = co_await stream.async_connect(target->endpoints, use_nothrow);
+      (void)endpoint;
+      if (connect_ec) {
+        if (stats->measuring(Clock::now())) ++stats->connection_errors;
+        stream.close();
+        // A short pause keeps a refusing server from turning this loop into a busy spin.
+        backoff.expires_after(std::chrono::milliseconds(50));
+        co_await backoff.async_wait(use_nothrow);
+        continue;
+      }
+      beast::error_code option_ec;
+      stream.socket().set_option(tcp::no_delay(true), option_ec);  // small requests: no Nagle
+      buffer.consume(buffer.size());
+      connected = true;
+    }
+
+    const auto started = Clock::now();
+    stream.expires_at(target->hard_deadline);
+    auto [write_ec, written] = co_await http::async_write(stream, request, use_nothrow);
+    (void)written;
+    beast::error_code read_ec;
+    // A fresh parser per response: parsers are single-use, and the limit guards memory.
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(1024 * 1024);
+    if (!write_ec) {
+      auto [ec, read] = co_await http::async_read(stream, buffer, parser, use_nothrow);
+      (void)read;
+      read_ec = ec;
+    }
+    const auto finished = Clock::now();
+
+    if (write_ec || read_ec) {
+      if (stats->measuring(finished)) ++stats->connection_errors;
+      stream.close();
+      connected = false;
+      continue;
+    }
+    const auto& response = parser.get();
+    if (stats->measuring(finished)) {
+      stats->latencies_us.push_back(
+          std::chrono::duration_cast<std::chrono::microseconds>(finished - started).count());
+      if (response.result_int() / 100 != 2) ++stats->http_errors;
+    }
+    if (!response.keep_alive()) {  // the server chose to close: reconnect, not an error
+      stream.close();
+      connected = false;
+    }
+  }
+
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream.close();
+}
+
+double percentile_ms(const std::vector<std::int64_t>& sorted, double p) {
+  if (sorted.empty()) return 0.0;
+  // Nearest rank: the smallest sample with at least p of all samples at or below it.
+  auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));
+  rank = std::clamp<std::size_t>(rank, 1, sorted.size());
+  return static_cast<double>(sorted[rank - 1]) / 1000.0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"orderd-load: closed-loop HTTP/1.1 load generator for orderd"};
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+  std::string path = "/OrderService/ProcessOrder";
+  std::string body = R"({"userId":"user123","productId":"prod456","quantity":2,"amount":99.99,)"
+                     R"("weight":5.5,"destination":"New York"})";
+  int concurrency = 32;
+  double duration_s = 10;
+  double warmup_s = 1;
+  std::string label = "run";
+  app.add_option("--host", host, "server host name or address")->capture_default_str();
+  app.add_option("--port", port, "server port")->required()->check(CLI::Range(1, 65535));
+  app.add_option("--path", path, "request target")->capture_default_str();
+  app.add_option("--body", body, "JSON request body")->capture_default_str();
+  app.add_option("--concurrency", concurrency, "keep-alive connections, one request in flight each")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--duration", duration_s, "measured seconds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--warmup", warmup_s, "seconds run before measuring")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--label", label, "tag printed in the result line")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  asio::io_context io(1);  // one thread: the stats need no locks
+  auto target = std::make_shared<Target>();
+  beast::error_code resolve_ec;
+  tcp::resolver resolver(io);
+  target->endpoints = resolver.resolve(host, std::to_string(port), resolve_ec);
+  if (resolve_ec) {
+    std::fprintf(stderr, "orderd-load: cannot resolve %s: %s\n", host.c_str(),
+                 resolve_ec.message().c_str());
+    return 1;
+  }
+  target->host_header = host + ":" + std::to_string(port);
+  target->path = path;
+  target->body = body;
+
+  auto to_duration = [](double s) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+  };
+  auto stats = std::make_shared<Stats>();
+  const auto start = Clock::now();
+  stats->measure_from = start + to_duration(warmup_s);
+  stats->measure_until = stats->measure_from + to_duration(duration_s);
+  target->stop_at = stats->measure_until;
+  target->hard_deadline = target->stop_at + std::chrono::seconds(5);
+
+  std::shared_ptr<const Target> shared_target = target;
+  for (int i = 0; i < concurrency; ++i)
+    asio::co_spawn(io, connection_loop(shared_target, stats), asio::detached);
+
+  // Every stream op already expires at the hard deadline; run_until is the backstop should
+  // anything else linger. Coroutines still suspended are destroyed with the io_context.
+  io.run_until(target->hard_deadline + std::chrono::milliseconds(500));
+
+  auto& latencies = stats->latencies_us;
+  std::sort(latencies.begin(), latencies.end());
+  const std::uint64_t requests = latencies.size();
+  const std::uint64_t errors = stats->http_errors + stats->connection_errors;
+  std::printf(
+      "label=%s concurrency=%d duration_s=%g requests=%llu errors=%llu rps=%.1f p50_ms=%.2f "
+      "p90_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
+      label.c_str(), concurrency, duration_s, static_cast<unsigned long long>(requests),
+      static_cast<unsigned long long>(errors), static_cast<double>(requests) / duration_s,
+      percentile_ms(latencies, 0.50), percentile_ms(latencies, 0.90),
+      percentile_ms(latencies, 0.99), latencies.empty() ? 0.0 : latencies.back() / 1000.0);
+  // The breakdown goes to stderr so stdout stays one parseable line.
+  std::fprintf(stderr, "orderd-load: http_errors=%llu connection_errors=%llu\n",
+               static_cast<unsigned long long>(stats->http_errors),
+               static_cast<unsigned long long>(stats->connection_errors));
+  std::fflush(stdout);
+  return requests > 0 ? 0 : 1;
+}

@@ -1,0 +1,60 @@
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <set>
+
+#include "common/ids.hpp"
+#include "common/json_fields.hpp"
+#include "common/json_writer.hpp"
+
+namespace orderd {
+namespace {
+
+TEST(JsonWriter, PrintsDoublesInPlainDecimal) {
+  boost::json::value v = {{"amount", 99.99}, {"cost", 9.625}, {"n", 3}, {"big", 1e21}};
+  EXPECT_EQ(json::dump(v), R"({"amount":99.99,"cost":9.625,"n":3,"big":1000000000000000000000})");
+}
+
+TEST(JsonWriter, EscapesStrings) {
+  boost::json::value v = {{"s", "a\"b\\c\n\x01"}};
+  EXPECT_EQ(json::dump(v), R"({"s":"a\"b\\c\n\u0001"})");
+  EXPECT_EQ(boost::json::parse(json::dump(v)), v);
+}
+
+TEST(JsonFields, NameTheFieldThatIsWrong) {
+  auto o = boost::json::parse(R"({"a":"x","n":1.5})").as_object();
+  EXPECT_EQ(json::require_string(o, "a"), "x");
+  try {
+    json::require_integer(o, "n");
+    FAIL();
+  } catch (const json::InvalidField& e) {
+    EXPECT_EQ(e.field(), "n");
+    EXPECT_STREQ(e.what(), "field 'n' must be an integer");
+  }
+  EXPECT_THROW(json::require_string(o, "missing"), json::InvalidField);
+  EXPECT_THROW(json::require_number(o, "a"), json::InvalidField);
+}
+
+TEST(Ids, ChildIdsAreDeterministicAndDistinct) {
+  auto parent = ids::new_invocation_id();
+  EXPECT_EQ(parent.size(), 30u);
+  EXPECT_EQ(parent.rfind("inv_", 0), 0u);
+  EXPECT_EQ(ids::child_invocation_id(parent, 3), ids::child_invocation_id(parent, 3));
+  std::set<std::string> seen;
+  for (std::uint32_t i = 0; i < 1000; ++i) seen.insert(ids::child_invocation_id(parent, i));
+  EXPECT_EQ(seen.size(), 1000u);
+  EXPECT_NE(ids::new_invocation_id(), parent);
+}
+
+TEST(Ids, DeterministicRandomRepeatsPerSeed) {
+  ids::DeterministicRandom a(ids::seed_from("inv_x")), b(ids::seed_from("inv_x"));
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(a.next_uuid(), b.next_uuid());
+  double d = a.next_double();
+  EXPECT_GE(d, 0.0);
+  EXPECT_LT(d, 1.0);
+  EXPECT_NE(ids::DeterministicRandom(ids::seed_from("inv_y")).next_uuid(),
+            ids::DeterministicRandom(ids::seed_from("inv_x")).next_uuid());
+}
+
+}  // namespace
+}  // namespace orderd

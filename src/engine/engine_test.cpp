@@ -1,0 +1,307 @@
+// The engine's promises, each tested by making it fail: replay without re-execution, replayed
+// fan-in order, retries with backoff, terminal errors reaching callers, journal mismatches and
+// durable sleeps that survive a crash.
+#include "engine/engine.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <thread>
+
+#include "engine/asio_scheduler.hpp"
+#include "engine/registry.hpp"
+#include "engine/scheduler.hpp"
+#include "store/sqlite_store.hpp"
+#include "support/engine_harness.hpp"
+
+namespace orderd {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using testing::EngineHarness;
+
+struct Text {
+  std::string value;
+};
+Text tag_invoke(boost::json::value_to_tag<Text>, const boost::json::value& v) {
+  return {std::string(v.as_object().at("value").as_string())};
+}
+void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const Text& t) {
+  v = {{"value", t.value}};
+}
+std::string text_input(const std::string& value) { return "{\"value\":\"" + value + "\"}"; }
+
+// Counts of side effects actually executed, keyed by name. Reset per test.
+std::map<std::string, int> executions;
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override { executions.clear(); }
+};
+
+// run, sleep, run: the sleep leaves time to crash between the two side effects.
+Task<Text> run_sleep_run(Context& ctx, Text in) {
+  int first = ctx.run("first", [] { return ++executions["first"]; });
+  auto nap = ctx.sleep(std::chrono::milliseconds(std::stoi(in.value)));
+  co_await nap;
+  int second = ctx.run("second", [] { return ++executions["second"]; });
+  co_return Text{std::to_string(first) + "," + std::to_string(second)};
+}
+
+TEST_F(EngineTest, ReplayReturnsJournaledResultsWithoutExecutingAgain) {
+  EngineHarness h;
+  h.registry.add("Steps", "RunSleepRun", &run_sleep_run);
+  h.start();
+  auto id = h.start_invocation("Steps", "RunSleepRun", text_input("300"));
+  ASSERT_TRUE(h.await_durable_entries(id, 2));  // "first" ran and the sleep is journaled
+  h.crash();
+
+  h.start();
+  auto outcome = h.await_outcome(id);
+  ASSERT_TRUE(outcome.ok) << outcome.body;
+  EXPECT_EQ(outcome.body, R"({"value":"1,1"})");  // replay returned first's recorded 1
+  EXPECT_EQ(executions["first"], 1);
+  EXPECT_EQ(executions["second"], 1);
+}
+
+TEST_F(EngineTest, DurableSleepResumesWithItsRemainingTime) {
+  EngineHarness h;
+  h.registry.add("Steps", "RunSleepRun", &run_sleep_run);
+  h.start();
+  const auto started = Clock::now();
+  auto id = h.start_invocation("Steps", "RunSleepRun", text_input("600"));
+  ASSERT_TRUE(h.await_durable_entries(id, 2));
+  h.crash();
+  // Down for a while: the sleep's clock keeps running while orderd is down.
+  std::this_thread::sleep_until(started + 300ms);
+
+  const auto restarted = Clock::now();
+  h.start();
+  auto outcome = h.await_outcome(id);
+  const auto finished = Clock::now();
+  ASSERT_TRUE(outcome.ok) << outcome.body;
+  EXPECT_GE(finished - started, 600ms);   // the sleep was not cut short
+  EXPECT_LT(finished - restarted, 500ms);  // nor started over: ~300 ms were left
+}
+
+TEST_F(EngineTest, ExpiredSleepCompletesAtOnceAfterRestart) {
+  EngineHarness h;
+  h.registry.add("Steps", "RunSleepRun", &run_sleep_run);
+  h.start();
+  const auto started = Clock::now();
+  auto id = h.start_invocation("Steps", "RunSleepRun", text_input("200"));
+  ASSERT_TRUE(h.await_durable_entries(id, 2));
+  h.crash();
+  std::this_thread::sleep_until(started + 400ms);
+  const auto restarted = Clock::now();
+  h.start();
+  auto outcome = h.await_outcome(id);
+  ASSERT_TRUE(outcome.ok) << outcome.body;
+  EXPECT_LT(Clock::now() - restarted, 150ms);
+}
+
+// Fan-out to children of different durations, fan in with wait(): the completion order is
+// journaled. After a crash every child is done, and only the journal can give the order back.
+Task<Text> delayed_echo(Context& ctx, Text in) {
+  auto nap = ctx.sleep(std::chrono::milliseconds(std::stoi(in.value)));
+  co_await nap;
+  co_return in;
+}
+
+Task<Text> fan_in_order(Context& ctx, Text) {
+  auto slow = ctx.call<Text>("Fan", "Echo", Text{"150"});
+  auto fast = ctx.call<Text>("Fan", "Echo", Text{"10"});
+  auto middle = ctx.call<Text>("Fan", "Echo", Text{"80"});
+  Waiter waiter = ctx.wait(slow, fast, middle);
+  std::string order;
+  for (;;) {
+    auto next = waiter.next();
+    auto which = co_await std::move(next);
+    if (!which) break;
+    order += std::to_string(*which);
+  }
+  std::string recorded = ctx.run("remember", [order] {
+    ++executions["remember"];
+    return order;
+  });
+  auto nap = ctx.sleep(400ms);  // crash here
+  co_await nap;
+  co_return Text{order + "/" + recorded};
+}
+
+TEST_F(EngineTest, CompletionOrderReplaysIdentically) {
+  EngineHarness h;
+  h.registry.add("Fan", "Echo", &delayed_echo);
+  h.registry.add("Fan", "Order", &fan_in_order);
+  h.start();
+  auto id = h.start_invocation("Fan", "Order", text_input(""));
+  // 3 calls + 3 waits + run + sleep
+  ASSERT_TRUE(h.await_durable_entries(id, 8));
+  h.crash();
+
+  h.start();
+  auto outcome = h.await_outcome(id);
+  ASSERT_TRUE(outcome.ok) << outcome.body;
+  EXPECT_EQ(outcome.body, R"({"value":"120/120"})");
+  EXPECT_EQ(executions["remember"], 1);
+  // Exactly three children exist: replayed call steps did not start new ones.
+  EXPECT_EQ(h.query_int("SELECT count(*) FROM invocations WHERE parent_id = '" + id + "'"), 3);
+}
+
+Task<Text> call_run_sleep_run(Context& ctx, Text in) {
+  auto child = ctx.call<Text>("Steps", "RunSleepRun", in);
+  Text result = co_await child;
+  co_return result;
+}
+
+TEST_F(EngineTest, ReplayedCallStepAttachesToTheRunningChild) {
+  EngineHarness h;
+  h.registry.add("Steps", "RunSleepRun", &run_sleep_run);
+  h.registry.add("Parent", "CallChild", &call_run_sleep_run);
+  h.start();
+  auto id = h.start_invocation("Parent", "CallChild", text_input("300"));
+  ASSERT_TRUE(h.run_until([&] {
+    return h.query_int("SELECT count(*) FROM journal j JOIN invocations i ON "
+                       "j.invocation_id = i.id WHERE i.parent_id = '" + id + "'") >= 2;
+  }));
+  h.crash();
+  h.start();
+  auto outcome = h.await_outcome(id);
+  ASSERT_TRUE(outcome.ok) << outcome.body;
+  EXPECT_EQ(outcome.body, R"({"value":"1,1"})");
+  EXPECT_EQ(executions["first"], 1);
+  EXPECT_EQ(h.query_int("SELECT count(*) FROM invocations WHERE parent_id = '" + id + "'"), 1);
+}
+
+// Fails with a transient error until its fourth attempt, noting when each attempt started.
+std::vector<Clock::time_point> attempt_times;
+Task<Text> flaky(Context& ctx, Text in) {
+  attempt_times.push_back(Clock::now());
+  if (attempt_times.size() < 4) throw std::runtime_error("flaky dependency");
+  co_return Text{"attempt " + std::to_string(attempt_times.size())};
+}
+
+TEST_F(EngineTest, TransientErrorsRetryWithExponentialBackoff) {
+  attempt_times.clear();
+  EngineHarness h(RetryPolicy{40, 2.0, 10'000, 10});
+  h.registry.add("Flaky", "Op", &flaky);
+  h.start();
+  auto outcome = h.call("Flaky", "Op", text_input(""));
+  ASSERT_TRUE(outcome.ok) << outcome.body;
+  EXPECT_EQ(outcome.body, R"({"value":"attempt 4"})");
+  ASSERT_EQ(attempt_times.size(), 4u);
+  EXPECT_GE(attempt_times[1] - attempt_times[0], 40ms);
+  EXPECT_GE(attempt_times[2] - attempt_times[1], 80ms);
+  EXPECT_GE(attempt_times[3] - attempt_times[2], 160ms);
+}
+
+TEST_F(EngineTest, RetriesAreBounded) {
+  EngineHarness h(RetryPolicy{5, 2.0, 100, 3});
+  h.registry.add<Text, Text>("Flaky", "Always", [](Context&, Text) -> Task<Text> {
+    ++executions["always"];
+    throw std::runtime_error("still down");
+  });
+  h.start();
+  auto outcome = h.call("Flaky", "Always", text_input(""));
+  EXPECT_FALSE(outcome.ok);
+  EXPECT_EQ(outcome.code, 500);
+  EXPECT_NE(outcome.body.find("retries exhausted after 3 attempts: still down"), std::string::npos)
+      << outcome.body;
+  EXPECT_EQ(executions["always"], 3);
+}
+
+Task<Text> decline(Context&, Text) {
+  throw TerminalError("card declined", 402);
+  co_return Text{};
+}
+
+Task<Text> call_and_catch(Context& ctx, Text in) {
+  auto future = ctx.call<Text>("Child", "Decline", in);
+  try {
+    Text unexpected = co_await future;
+    co_return unexpected;
+  } catch (const TerminalError& e) {
+    co_return Text{"caught " + std::to_string(e.code()) + " " + e.what()};
+  }
+}
+
+Task<Text> call_and_propagate(Context& ctx, Text in) {
+  auto future = ctx.call<Text>("Child", "Decline", in);
+  Text result = co_await future;
+  co_return result;
+}
+
+TEST_F(EngineTest, TerminalErrorReachesTheCaller) {
+  EngineHarness h;
+  h.registry.add("Child", "Decline", &decline);
+  h.registry.add("Parent", "Catch", &call_and_catch);
+  h.registry.add("Parent", "Propagate", &call_and_propagate);
+  h.start();
+  auto caught = h.call("Parent", "Catch", text_input(""));
+  ASSERT_TRUE(caught.ok) << caught.body;
+  EXPECT_EQ(caught.body, R"({"value":"caught 402 card declined"})");
+
+  auto propagated = h.call("Parent", "Propagate", text_input(""));
+  EXPECT_FALSE(propagated.ok);
+  EXPECT_EQ(propagated.code, 402);
+  EXPECT_EQ(propagated.body, "card declined");
+}
+
+Task<Text> version_one(Context& ctx, Text) {
+  ctx.run("alpha", [] { return 1; });
+  auto nap = ctx.sleep(10s);
+  co_await nap;
+  co_return Text{"v1"};
+}
+
+Task<Text> version_two(Context& ctx, Text) {
+  ctx.run("beta", [] { return 2; });
+  co_return Text{"v2"};
+}
+
+TEST_F(EngineTest, JournalMismatchNamesTheRecordedAndTheAttemptedStep) {
+  EngineHarness h;
+  h.registry.add("Evolving", "Run", &version_one);
+  h.start();
+  auto id = h.start_invocation("Evolving", "Run", text_input(""));
+  ASSERT_TRUE(h.await_durable_entries(id, 2));
+  h.crash();
+
+  h.registry.add("Evolving", "Run", &version_two);  // deployed code changed under the journal
+  h.start();
+  auto outcome = h.await_outcome(id);
+  EXPECT_FALSE(outcome.ok);
+  EXPECT_EQ(outcome.code, 570);
+  EXPECT_NE(outcome.body.find("recorded run 'alpha'"), std::string::npos) << outcome.body;
+  EXPECT_NE(outcome.body.find("attempted run 'beta'"), std::string::npos) << outcome.body;
+}
+
+Task<Text> uuids(Context& ctx, Text) {
+  std::string live = ctx.uuid();
+  std::string recorded = ctx.run("keep", [live] { return live; });
+  auto nap = ctx.sleep(300ms);
+  co_await nap;
+  co_return Text{live == recorded ? "same" : live + " != " + recorded};
+}
+
+TEST_F(EngineTest, UuidIsDeterministicAcrossReplay) {
+  EngineHarness h;
+  h.registry.add("Random", "Uuid", &uuids);
+  h.start();
+  auto id = h.start_invocation("Random", "Uuid", text_input(""));
+  ASSERT_TRUE(h.await_durable_entries(id, 2));
+  h.crash();
+  h.start();
+  auto outcome = h.await_outcome(id);
+  ASSERT_TRUE(outcome.ok) << outcome.body;
+  EXPECT_EQ(outcome.body, R"({"value":"same"})");
+}
+
+}  // namespace
+}  // namespace orderd

@@ -1,0 +1,91 @@
+#include "support/engine_harness.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <optional>
+
+#include "engine/asio_scheduler.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace orderd::testing {
+
+using Clock = std::chrono::steady_clock;
+
+EngineHarness::EngineHarness(RetryPolicy retry) : retry_(retry) {}
+EngineHarness::~EngineHarness() { crash(); }
+
+void EngineHarness::start() {
+  io_ = std::make_unique<boost::asio::io_context>(1);
+  work_ = std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+      io_->get_executor());
+  store_ = store::open_sqlite_store({(dir_.path() / "orderd.db").string(), false});
+  scheduler_ = make_asio_scheduler(*io_);
+  engine_ = std::make_unique<Engine>(*scheduler_, *store_, registry, EngineOptions{retry_, {}});
+  engine_->recover();
+}
+
+void EngineHarness::crash() {
+  engine_.reset();
+  scheduler_.reset();
+  if (store_) store_->close();
+  store_.reset();
+  work_.reset();
+  io_.reset();
+}
+
+bool EngineHarness::run_until(const std::function<bool()>& done,
+                              std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  while (!done()) {
+    if (Clock::now() > deadline) return false;
+    io_->run_one_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+InvocationOutcome EngineHarness::call(const std::string& service, const std::string& handler,
+                                      const std::string& input) {
+  std::optional<InvocationOutcome> result;
+  engine_->invoke(service, handler, input, [&](InvocationOutcome o) { result = std::move(o); });
+  EXPECT_TRUE(run_until([&] { return result.has_value(); }));
+  return result.value_or(InvocationOutcome{});
+}
+
+std::string EngineHarness::start_invocation(const std::string& service,
+                                            const std::string& handler,
+                                            const std::string& input) {
+  return engine_->invoke(service, handler, input, {});
+}
+
+InvocationOutcome EngineHarness::await_outcome(const std::string& id) {
+  std::optional<InvocationOutcome> result;
+  EXPECT_TRUE(engine_->attach(id, [&](InvocationOutcome o) { result = std::move(o); }));
+  EXPECT_TRUE(run_until([&] { return result.has_value(); }));
+  return result.value_or(InvocationOutcome{});
+}
+
+std::int64_t EngineHarness::query_int(const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2((dir_.path() / "orderd.db").string().c_str(), &db, SQLITE_OPEN_READONLY,
+                  nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  std::int64_t value = -1;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW)
+    value = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
+std::size_t EngineHarness::durable_entries(const std::string& id) {
+  return static_cast<std::size_t>(
+      query_int("SELECT count(*) FROM journal WHERE invocation_id = '" + id + "'"));
+}
+
+bool EngineHarness::await_durable_entries(const std::string& id, std::size_t count) {
+  return run_until([&] { return durable_entries(id) >= count; });
+}
+
+}  // namespace orderd::testing

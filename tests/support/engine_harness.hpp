@@ -1,0 +1,56 @@
+#pragma once
+// Runs the engine over a real SQLite store in a temporary directory, one "process lifetime" at a
+// time: crash() drops everything in memory, start() recovers from what the store committed.
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "engine/engine.hpp"
+#include "engine/registry.hpp"
+#include "engine/scheduler.hpp"
+#include "store/store.hpp"
+#include "support/temp_dir.hpp"
+
+namespace orderd::testing {
+
+class EngineHarness {
+ public:
+  explicit EngineHarness(RetryPolicy retry = {});
+  ~EngineHarness();
+
+  Registry registry;
+
+  void start();
+  void crash();  // stops abruptly: what the store committed survives, nothing else
+  Engine& engine() { return *engine_; }
+
+  // Runs the engine's event loop until `done` holds; false on timeout.
+  bool run_until(const std::function<bool()>& done,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  InvocationOutcome call(const std::string& service, const std::string& handler,
+                         const std::string& input);
+  std::string start_invocation(const std::string& service, const std::string& handler,
+                               const std::string& input);
+  // Waits for an invocation (possibly started before a crash) to finish.
+  InvocationOutcome await_outcome(const std::string& id);
+
+  // Reads the store's file directly, as an outside observer would.
+  std::int64_t query_int(const std::string& sql);
+  std::size_t durable_entries(const std::string& id);
+  bool await_durable_entries(const std::string& id, std::size_t count);
+
+ private:
+  RetryPolicy retry_;
+  TempDir dir_;
+  std::unique_ptr<boost::asio::io_context> io_;
+  // Keeps the loop alive while it waits for the store's thread to post completions.
+  std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<Engine> engine_;
+};
+
+}  // namespace orderd::testing

@@ -1,0 +1,72 @@
+#include "support/http_client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace orderd::testing {
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+
+struct HttpClient::Impl {
+  explicit Impl(std::uint16_t p) : port(p), socket(io) { connect(); }
+  void connect() {
+    beast::error_code ignored;
+    socket.close(ignored);
+    socket.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+  }
+  std::uint16_t port;
+  boost::asio::io_context io;
+  tcp::socket socket;
+  beast::flat_buffer buffer;
+};
+
+HttpClient::HttpClient(std::uint16_t port) : impl_(std::make_unique<Impl>(port)) {}
+HttpClient::~HttpClient() = default;
+
+HttpResult HttpClient::post(const std::string& path, const std::string& body) {
+  return request("POST", path, body);
+}
+
+HttpResult HttpClient::get(const std::string& path) { return request("GET", path, ""); }
+
+HttpResult HttpClient::request(const std::string& method, const std::string& path,
+                               const std::string& body) {
+  http::request<http::string_body> req{http::string_to_verb(method), path, 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.set(http::field::content_type, "application/json");
+  req.keep_alive(true);
+  req.body() = body;
+  req.prepare_payload();
+  auto start = std::chrono::steady_clock::now();
+  http::response<http::string_body> res;
+  for (int attempt = 0;; ++attempt) {
+    try {
+      http::write(impl_->socket, req);
+      http::response_parser<http::string_body> parser;
+      parser.body_limit(16 << 20);
+      http::read(impl_->socket, impl_->buffer, parser);
+      res = parser.release();
+      break;
+    } catch (const boost::system::system_error&) {
+      // The server closed a kept-alive connection: reconnect once.
+      if (attempt > 0) throw;
+      impl_->buffer.clear();
+      impl_->connect();
+    }
+  }
+  if (!res.keep_alive()) impl_->connect();
+  HttpResult result;
+  result.status = res.result_int();
+  result.body = res.body();
+  if (auto it = res.find("x-restate-id"); it != res.end()) result.restate_id = it->value();
+  result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  return result;
+}
+
+}  // namespace orderd::testing

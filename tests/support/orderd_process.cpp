@@ -1,0 +1,65 @@
+#include "support/orderd_process.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+
+namespace orderd::testing {
+
+OrderdProcess::OrderdProcess(const std::string& data_dir, std::vector<std::string> extra_args) {
+  std::vector<std::string> args{ORDERD_BINARY, "serve", "--listen", "127.0.0.1:0", "--data",
+                                data_dir, "--log-level", "warn"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  int out[2];
+  if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    ::dup2(out[1], STDOUT_FILENO);
+    ::close(out[0]);
+    ::close(out[1]);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    std::_Exit(127);
+  }
+  ::close(out[1]);
+  // The server prints one line once it listens: "orderd listening on http://127.0.0.1:PORT".
+  FILE* stream = ::fdopen(out[0], "r");
+  char line[256] = {};
+  bool got_line = std::fgets(line, sizeof line, stream) != nullptr;
+  std::fclose(stream);  // later output goes to a closed pipe; the server only logs to stderr
+  std::string text = got_line ? line : "";
+  auto colon = text.rfind(':');
+  if (text.find("listening") == std::string::npos || colon == std::string::npos) {
+    kill_hard();
+    throw std::runtime_error("orderd did not start: '" + text + "'");
+  }
+  port_ = static_cast<std::uint16_t>(std::stoul(text.substr(colon + 1)));
+}
+
+OrderdProcess::~OrderdProcess() { kill_hard(); }
+
+void OrderdProcess::kill_hard() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+int OrderdProcess::terminate() {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace orderd::testing

@@ -1,0 +1,27 @@
+#pragma once
+// Runs the real orderd binary for end-to-end tests: a free port, a given data dir, extra flags.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace orderd::testing {
+
+class OrderdProcess {
+ public:
+  OrderdProcess(const std::string& data_dir, std::vector<std::string> extra_args = {});
+  ~OrderdProcess();  // SIGKILL if still running
+  OrderdProcess(const OrderdProcess&) = delete;
+  OrderdProcess& operator=(const OrderdProcess&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  void kill_hard();         // SIGKILL, as a crash would
+  int terminate();          // SIGTERM, then the exit status
+
+ private:
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace orderd::testing
