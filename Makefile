@@ -14,7 +14,7 @@ deps:
 
 build: deps
 	@cmake -S . -B $(RELEASE_DIR) $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=Release -DORDERD_TESTS=OFF > /dev/null
-	@cmake --build $(RELEASE_DIR) --target orderd orderd-load
+	@cmake --build $(RELEASE_DIR) --target orderd
 
 run: build
 	$(RELEASE_DIR)/orderd serve --listen $(LISTEN) --data $(DATA)
@@ -32,6 +32,7 @@ asan: deps
 	cd $(ASAN_DIR) && ctest --output-on-failure --timeout 900
 
 bench: build
+	@cmake --build $(RELEASE_DIR) --target orderd-load
 	bench/run-bench.sh $(RELEASE_DIR)
 
 format:

@@ -3,7 +3,9 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 
@@ -29,20 +31,31 @@ std::string encode_id(const unsigned char* bytes, std::size_t count) {
 
 }  // namespace
 
+// Layout: "inv_" + 48 bits of millisecond time + 82 random bits, in 26 base32 characters. Ids sort
+// by creation time, so the store's B-trees grow at their right edge instead of at random pages.
 std::string new_invocation_id() {
   std::array<unsigned char, 17> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
+  auto now_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::system_clock::now().time_since_epoch())
+                                               .count());
+  for (int i = 0; i < 6; ++i) bytes[i] = static_cast<unsigned char>(now_ms >> (8 * (5 - i)));
+  if (RAND_bytes(bytes.data() + 6, 11) != 1)
     throw std::runtime_error("no randomness for invocation id");
   return encode_id(bytes.data(), bytes.size());
 }
 
+// A child keeps its parent's first 14 characters (time and some randomness), so a parent and its
+// children sit side by side in the store, and adds 12 characters (60 bits) of a hash of
+// (parent, index).
 std::string child_invocation_id(std::string_view parent, std::uint32_t index) {
   std::string material(parent);
   material.push_back('/');
   material += std::to_string(index);
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(material.data()), material.size(), digest);
-  return encode_id(digest, sizeof digest);
+  std::string id(parent.substr(0, std::min<std::size_t>(parent.size(), 18)));
+  id += encode_id(digest, sizeof digest).substr(4, 30 - id.size());
+  return id;
 }
 
 std::uint64_t seed_from(std::string_view invocation_id) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 #include <vector>
@@ -108,19 +109,44 @@ class Invocation final : public detail::Journal {
   std::string pending_run_name_;
 };
 
+// What the store's thread may still reach after the engine is gone: a batch can commit after
+// Engine's destructor ran (a crash in tests, a shutdown), so it goes through this shared box.
+struct DurableMailbox {
+  std::mutex mutex;
+  Scheduler* scheduler = nullptr;  // null once the engine is gone
+  int audit_fd = -1;
+  ~DurableMailbox() {
+    if (audit_fd >= 0) ::close(audit_fd);
+  }
+};
+
+// The writes of one turn of the event loop, handed to the store as one batch: one queue hand-off
+// and one wake-up of the store's thread however many steps were journaled meanwhile.
+struct WriteBatch {
+  std::vector<Write> writes;
+  std::vector<UniqueFunction<void()>> then;  // run on the engine thread once durable
+  std::string audit;                         // lines for the audit log, written once durable
+};
+
 struct Engine::Impl {
   Impl(Scheduler& s, store::Store& st, const Registry& r, EngineOptions o)
       : scheduler(s), store(st), registry(r), options(std::move(o)) {
+    mailbox->scheduler = &scheduler;
     if (!options.audit_log_path.empty()) {
-      audit_fd = ::open(options.audit_log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                        0644);
-      if (audit_fd < 0) throw std::runtime_error("cannot open audit log " + options.audit_log_path);
+      mailbox->audit_fd = ::open(options.audit_log_path.c_str(),
+                                 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      if (mailbox->audit_fd < 0)
+        throw std::runtime_error("cannot open audit log " + options.audit_log_path);
     }
   }
   ~Impl() {
+    flush();  // what was journaled becomes durable; what it would release is dropped
     *alive = false;
+    {
+      std::lock_guard lock(mailbox->mutex);
+      mailbox->scheduler = nullptr;
+    }
     invocations.clear();
-    if (audit_fd >= 0) ::close(audit_fd);
   }
 
   // Runs `fn` on the engine thread, unless the engine is gone by then.
@@ -131,32 +157,49 @@ struct Engine::Impl {
     });
   }
 
-  // Submits writes; `then` runs on the engine thread once they are durable.
-  template <class Fn>
-  void submit_then(std::vector<Write> writes, Fn then) {
-    // Shared, because store callbacks are copyable std::functions and `then` may be move-only.
-    auto shared = std::make_shared<Fn>(std::move(then));
-    auto posted = [this, alive = alive, shared] {
-      scheduler.post([alive, shared] {
-        if (*alive) (*shared)();
-      });
-    };
-    store.submit(std::move(writes), std::move(posted));
+  bool auditing() const { return mailbox->audit_fd >= 0; }
+
+  void write(Write w, std::string audit_line = {}) {
+    batch.writes.push_back(std::move(w));
+    batch.audit += audit_line;
+    schedule_flush();
   }
 
-  void submit(std::vector<Write> writes, std::string audit_line = {}) {
-    if (audit_fd >= 0 && !audit_line.empty()) {
-      // Written from the store's thread right after the commit: no engine state is touched.
-      int fd = audit_fd;
-      store.submit(std::move(writes), [fd, line = std::move(audit_line)] {
-        [[maybe_unused]] auto n = ::write(fd, line.data(), line.size());
-      });
-    } else {
-      store.submit(std::move(writes), nullptr);
-    }
+  // `then` runs on the engine thread once `w`, and everything written before it, is durable.
+  void write_then(Write w, UniqueFunction<void()> then) {
+    batch.writes.push_back(std::move(w));
+    batch.then.push_back(std::move(then));
+    schedule_flush();
   }
+
+  void schedule_flush() {
+    if (flush_posted) return;
+    flush_posted = true;
+    post([this] { flush(); });
+  }
+
+  void flush() {
+    flush_posted = false;
+    if (batch.writes.empty()) return;
+    auto done = std::make_shared<WriteBatch>(std::move(batch));
+    batch = WriteBatch{};
+    std::vector<Write> writes = std::move(done->writes);
+    auto on_durable = [mailbox = mailbox, alive = alive, done] {
+      std::lock_guard lock(mailbox->mutex);
+      if (!done->audit.empty() && mailbox->audit_fd >= 0) {
+        [[maybe_unused]] auto n = ::write(mailbox->audit_fd, done->audit.data(), done->audit.size());
+      }
+      if (done->then.empty() || !mailbox->scheduler) return;
+      mailbox->scheduler->post([alive, done] {
+        if (!*alive) return;
+        for (auto& then : done->then) then();
+      });
+    };
+    store.submit(std::move(writes), std::move(on_durable));
+  }
+
   std::string audit_line(const Invocation& inv, const JournalEntry& e) const {
-    if (audit_fd < 0) return {};
+    if (!auditing()) return {};
     return "step " + inv.record.id + " " + std::to_string(e.index) + " " +
            store::to_string(e.kind) + " " + e.name + "\n";
   }
@@ -183,7 +226,7 @@ struct Engine::Impl {
       Write w{Write::Op::kAttempt, {}, {}};
       w.invocation.id = inv.record.id;
       w.invocation.attempts = inv.record.attempts;
-      submit({std::move(w)});
+      write(std::move(w));
     }
     inv.root = inv.handler.invoke(*inv.context, inv.record.input);
     inv.root.handle().resume();
@@ -239,7 +282,7 @@ struct Engine::Impl {
     Write w{Write::Op::kComplete, r, {}};
     w.invocation.input.clear();
     auto release = [this, outcome = std::move(outcome)]() mutable { finish(std::move(outcome)); };
-    submit_then({std::move(w)}, std::move(release));
+    write_then(std::move(w), std::move(release));
   }
 
   // The outcome is durable (I1): hand it to everyone waiting and forget the invocation.
@@ -248,9 +291,9 @@ struct Engine::Impl {
     if (it == invocations.end()) return;
     std::unique_ptr<Invocation> inv = std::move(it->second);
     invocations.erase(it);
-    if (audit_fd >= 0) {
+    if (auditing()) {
       std::string line = "done " + outcome.invocation_id + "\n";
-      [[maybe_unused]] auto n = ::write(audit_fd, line.data(), line.size());
+      [[maybe_unused]] auto n = ::write(mailbox->audit_fd, line.data(), line.size());
     }
     if (!inv->record.parent_id.empty()) {
       detail::StepOutcome step{!outcome.ok, outcome.ok ? std::uint16_t{0} : outcome.code,
@@ -310,7 +353,9 @@ struct Engine::Impl {
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
   std::unordered_map<std::string, std::unique_ptr<Invocation>> invocations;
   std::uint64_t completion_seq = 0;
-  int audit_fd = -1;
+  std::shared_ptr<DurableMailbox> mailbox = std::make_shared<DurableMailbox>();
+  WriteBatch batch;
+  bool flush_posted = false;
 };
 
 Invocation::~Invocation() {
@@ -373,10 +418,8 @@ std::uint32_t Invocation::start_call(std::string_view service, std::string_view 
   // The parent's call record and the child's creation commit together (I2).
   Write append_entry{Write::Op::kAppend, {}, journal.back()};
   append_entry.invocation.id = record.id;
-  std::vector<Write> writes;
-  writes.push_back(Write{Write::Op::kCreate, child, {}});
-  writes.push_back(std::move(append_entry));
-  engine_.submit(std::move(writes), engine_.audit_line(*this, journal.back()));
+  engine_.write(Write{Write::Op::kCreate, child, {}});
+  engine_.write(std::move(append_entry), engine_.audit_line(*this, journal.back()));
   engine_.start_child(std::move(child));
   return index;
 }
@@ -388,7 +431,7 @@ std::uint32_t Invocation::start_sleep(std::int64_t duration_ms) {
   std::uint32_t index = append(EntryKind::kSleep, "", std::to_string(wake_at));
   Write w{Write::Op::kAppend, {}, journal.back()};
   w.invocation.id = record.id;
-  engine_.submit({std::move(w)}, engine_.audit_line(*this, journal.back()));
+  engine_.write(std::move(w), engine_.audit_line(*this, journal.back()));
   engine_.arm_sleep(*this, index, wake_at, duration_ms);
   return index;
 }
@@ -415,7 +458,7 @@ void Invocation::record_run(std::uint32_t index, detail::StepOutcome outcome) {
   step.completed_seq = ++engine_.completion_seq;
   Write w{Write::Op::kAppend, {}, journal.back()};
   w.invocation.id = record.id;
-  engine_.submit({std::move(w)}, engine_.audit_line(*this, journal.back()));
+  engine_.write(std::move(w), engine_.audit_line(*this, journal.back()));
 }
 
 std::optional<std::uint32_t> Invocation::choose_next(std::span<const std::uint32_t> candidates) {
@@ -447,7 +490,7 @@ std::optional<std::uint32_t> Invocation::choose_next(std::span<const std::uint32
   steps.back().done = true;
   Write w{Write::Op::kAppend, {}, journal.back()};
   w.invocation.id = record.id;
-  engine_.submit({std::move(w)});
+  engine_.write(std::move(w));
   return chosen;
 }
 
@@ -470,12 +513,12 @@ std::string Engine::invoke(std::string_view service, std::string_view handler,
   record.handler = std::string(handler);
   record.input = std::move(input_json);
   record.created_at_ms = impl_->scheduler.now_ms();
-  std::vector<Write> writes{Write{Write::Op::kCreate, record, {}}};
+  Write create{Write::Op::kCreate, record, {}};
   if (on_accepted) {
     auto accepted = [cb = std::move(on_accepted), id = record.id]() mutable { cb(id); };
-    impl_->submit_then(std::move(writes), std::move(accepted));
+    impl_->write_then(std::move(create), std::move(accepted));
   } else {
-    impl_->submit(std::move(writes));
+    impl_->write(std::move(create));
   }
   Invocation& inv = impl_->add(std::move(record), *entry);
   if (on_done) inv.waiters.push_back(std::move(on_done));

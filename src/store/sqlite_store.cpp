@@ -110,7 +110,11 @@ sqlite3* open_connection(const std::string& path, bool synchronous_full) {
   sqlite3_busy_timeout(db, 5000);
   const std::string pragmas = std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=") +
                               (synchronous_full ? "FULL" : "NORMAL") +
-                              "; PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;";
+                              "; PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;"
+                              // Hot pages stay in memory and reads avoid a syscall each:
+                              // pread/pwrite dominated the profile with SQLite's 2 MB default.
+                              " PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
+                              " PRAGMA wal_autocheckpoint=10000;";
   char* err = nullptr;
   if (sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string message = err ? err : "";
