@@ -58,15 +58,16 @@ class CrashTest : public ::testing::Test {
  protected:
   TempDir dir;
   std::filesystem::path audit_path = dir.path() / "audit.log";
-  std::vector<std::string> args{"--latency-scale", "1",  "--failure-scale",  "1",
-                                "--retry-initial-ms", "50", "--audit-log", audit_path.string()};
+  std::vector<std::string> args{"--latency-scale",    "1",  "--failure-scale", "1",
+                                "--retry-initial-ms", "50", "--audit-log",     audit_path.string()};
 
   // Sends `count` orders (a quarter of them sequential) and returns their invocation ids.
   std::vector<std::string> send_orders(std::uint16_t port, int count) {
     HttpClient client(port);
     std::vector<std::string> ids;
     for (int i = 0; i < count; ++i) {
-      auto path = i % 4 == 0 ? "/OrderServiceSlow/ProcessOrder/send" : "/OrderService/ProcessOrder/send";
+      auto path =
+          i % 4 == 0 ? "/OrderServiceSlow/ProcessOrder/send" : "/OrderService/ProcessOrder/send";
       auto r = client.post(path, kOrder);
       EXPECT_EQ(r.status, 202u) << r.body;
       ids.push_back(r.restate_id);
@@ -77,7 +78,8 @@ class CrashTest : public ::testing::Test {
   // Kills orderd as soon as the first of `ids` has finished: the others are mid-flight.
   void kill_mid_flight(OrderdProcess& orderd, const std::vector<std::string>& ids) {
     auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (std::chrono::steady_clock::now() < deadline && count_done(read_audit(audit_path), ids) == 0)
+    while (std::chrono::steady_clock::now() < deadline &&
+           count_done(read_audit(audit_path), ids) == 0)
       std::this_thread::sleep_for(1ms);
     orderd.kill_hard();
     auto finished = count_done(read_audit(audit_path), ids);
@@ -119,8 +121,7 @@ TEST_F(CrashTest, KillNineUnderLoadLosesNothingAndRunsNothingTwice) {
 
   // The store agrees: nothing left running, one child per call step, every child finished.
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2((dir.path() / "orderd.db").c_str(), &db, SQLITE_OPEN_READONLY,
-                            nullptr),
+  ASSERT_EQ(sqlite3_open_v2((dir.path() / "orderd.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
             SQLITE_OK);
   auto count = [db](const char* sql) {
     sqlite3_stmt* stmt = nullptr;
@@ -134,7 +135,8 @@ TEST_F(CrashTest, KillNineUnderLoadLosesNothingAndRunsNothingTwice) {
             static_cast<int>(accepted.size()));
   EXPECT_EQ(count("SELECT count(*) FROM journal WHERE kind = 1"),
             count("SELECT count(*) FROM invocations WHERE parent_id IS NOT NULL"));
-  EXPECT_EQ(count("SELECT count(*) FROM journal j LEFT JOIN invocations c ON c.id = CAST(j.payload AS TEXT) "
+  EXPECT_EQ(count("SELECT count(*) FROM journal j LEFT JOIN invocations c ON c.id = CAST(j.payload "
+                  "AS TEXT) "
                   "AND c.parent_id = j.invocation_id AND c.parent_index = j.idx "
                   "WHERE j.kind = 1 AND c.id IS NULL"),
             0);

@@ -82,8 +82,9 @@ TEST_F(SeedTimingTest, SendAnswersAcceptedAndAttachWaitsForTheResult) {
 class BadRequestTest : public ::testing::Test {
  protected:
   TempDir dir;
-  OrderdProcess orderd{dir.path().string(),
-                       {"--latency-scale", "0", "--failure-scale", "0", "--max-body-bytes", "1024"}};
+  OrderdProcess orderd{
+      dir.path().string(),
+      {"--latency-scale", "0", "--failure-scale", "0", "--max-body-bytes", "1024"}};
   HttpClient client{orderd.port()};
 
   void expect_error(const HttpResult& r, unsigned status, const std::string& mentions) {
@@ -119,8 +120,7 @@ TEST_F(BadRequestTest, UnknownServiceOrHandlerIsA404) {
 
 TEST_F(BadRequestTest, WrongMethodAndDelayOnACallAreRefused) {
   expect_error(client.get("/OrderService/ProcessOrder"), 405, "POST");
-  expect_error(client.post("/OrderService/ProcessOrder?delay=10s", kOrder), 400,
-               "only with sends");
+  expect_error(client.post("/OrderService/ProcessOrder?delay=10s", kOrder), 400, "only with sends");
 }
 
 TEST_F(BadRequestTest, OversizedBodyIsA413) {
@@ -139,8 +139,7 @@ TEST_F(BadRequestTest, NothingIsWrittenForARefusedRequest) {
   orderd.terminate();
 
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2((dir.path() / "orderd.db").c_str(), &db, SQLITE_OPEN_READONLY,
-                            nullptr),
+  ASSERT_EQ(sqlite3_open_v2((dir.path() / "orderd.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
             SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
   sqlite3_prepare_v2(db, "SELECT count(*) FROM invocations WHERE parent_id IS NULL", -1, &stmt,

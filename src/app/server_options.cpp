@@ -13,7 +13,9 @@ struct MillisOption {
 
 }  // namespace
 
-std::string ServerOptions::host() const { return listen.substr(0, listen.rfind(':')); }
+std::string ServerOptions::host() const {
+  return listen.substr(0, listen.rfind(':'));
+}
 
 std::uint16_t ServerOptions::port() const {
   return static_cast<std::uint16_t>(std::stoul(listen.substr(listen.rfind(':') + 1)));

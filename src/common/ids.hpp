@@ -21,7 +21,7 @@ class DeterministicRandom {
  public:
   explicit DeterministicRandom(std::uint64_t seed) : state_(seed) {}
   std::uint64_t next_u64();
-  double next_double();    // [0, 1)
+  double next_double();     // [0, 1)
   std::string next_uuid();  // RFC 4122 version 4 layout
 
  private:

@@ -53,7 +53,6 @@ class AsioScheduler final : public Scheduler {
     return id;
   }
 
-
  public:
   void cancel(TimerId id) override {
     if (auto it = timers_.find(id); it != timers_.end()) {

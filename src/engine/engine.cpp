@@ -22,7 +22,8 @@
 //      after the batch holding its completion record is durable. Because batches commit in
 //      submission order, every journal record the handler wrote before finishing is durable too.
 //  I2. A call step's journal record and its child's creation are one atomic write, and the child id
-//      is derived from (parent id, step index): a replayed call step can never start a second child.
+//      is derived from (parent id, step index): a replayed call step can never start a second
+//      child.
 //  I3. While cursor < journal.size() the handler is replaying: each step it asks for must match the
 //      recorded one, and returns the recorded outcome without doing the work again.
 //  I4. Handlers never wait for fsync between steps: records that are not yet durable can only be
@@ -133,8 +134,8 @@ struct Engine::Impl {
       : scheduler(s), store(st), registry(r), options(std::move(o)) {
     mailbox->scheduler = &scheduler;
     if (!options.audit_log_path.empty()) {
-      mailbox->audit_fd = ::open(options.audit_log_path.c_str(),
-                                 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      mailbox->audit_fd =
+          ::open(options.audit_log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
       if (mailbox->audit_fd < 0)
         throw std::runtime_error("cannot open audit log " + options.audit_log_path);
     }
@@ -187,7 +188,8 @@ struct Engine::Impl {
     auto on_durable = [mailbox = mailbox, alive = alive, done] {
       std::lock_guard lock(mailbox->mutex);
       if (!done->audit.empty() && mailbox->audit_fd >= 0) {
-        [[maybe_unused]] auto n = ::write(mailbox->audit_fd, done->audit.data(), done->audit.size());
+        [[maybe_unused]] auto n =
+            ::write(mailbox->audit_fd, done->audit.data(), done->audit.size());
       }
       if (done->then.empty() || !mailbox->scheduler) return;
       mailbox->scheduler->post([alive, done] {
@@ -316,8 +318,8 @@ struct Engine::Impl {
     step.outcome = std::move(outcome);
     step.completed_seq = ++completion_seq;
     step.timer = 0;
-    if (inv->suspended && std::find(inv->waiting_on.begin(), inv->waiting_on.end(), index) !=
-                              inv->waiting_on.end()) {
+    if (inv->suspended &&
+        std::find(inv->waiting_on.begin(), inv->waiting_on.end(), index) != inv->waiting_on.end()) {
       auto handle = std::exchange(inv->suspended, {});
       inv->waiting_on.clear();
       handle.resume();
@@ -365,22 +367,23 @@ Invocation::~Invocation() {
   root = {};  // destroys the suspended coroutine frames before the context they refer to
 }
 
-std::int64_t Invocation::now_ms() const { return engine_.scheduler.now_ms(); }
+std::int64_t Invocation::now_ms() const {
+  return engine_.scheduler.now_ms();
+}
 
 const JournalEntry* Invocation::replayed(EntryKind kind, std::string_view name) {
   if (!replaying()) return nullptr;
   const JournalEntry& e = journal[cursor];
   if (e.kind != kind || e.name != name) {
     throw JournalMismatch("journal mismatch at step " + std::to_string(cursor) + ": recorded " +
-                          describe(e.kind, e.name) + ", handler attempted " +
-                          describe(kind, name));
+                          describe(e.kind, e.name) + ", handler attempted " + describe(kind, name));
   }
   ++cursor;
   return &e;
 }
 
-std::uint32_t Invocation::append(EntryKind kind, std::string name, std::string payload,
-                                 bool failed, std::uint16_t error_code) {
+std::uint32_t Invocation::append(EntryKind kind, std::string name, std::string payload, bool failed,
+                                 std::uint16_t error_code) {
   JournalEntry e;
   e.index = static_cast<std::uint32_t>(journal.size());
   e.kind = kind;
@@ -506,7 +509,8 @@ std::string Engine::invoke(std::string_view service, std::string_view handler,
                            std::string input_json, OutcomeCallback on_done,
                            AcceptedCallback on_accepted) {
   const HandlerEntry* entry = impl_->registry.find(service, handler);
-  if (!entry) throw std::invalid_argument("no handler " + std::string(service) + "/" + std::string(handler));
+  if (!entry)
+    throw std::invalid_argument("no handler " + std::string(service) + "/" + std::string(handler));
   store::InvocationRecord record;
   record.id = ids::new_invocation_id();
   record.service = std::string(service);
@@ -591,7 +595,8 @@ Engine::Lookup Engine::output(const std::string& invocation_id, InvocationOutcom
   if (!record) return Lookup::kUnknown;
   if (record->status == InvocationStatus::kRunning) return Lookup::kRunning;
   bool ok = record->status == InvocationStatus::kSucceeded;
-  outcome = {record->id, ok, ok ? std::uint16_t{200} : record->error_code, std::move(record->output)};
+  outcome = {record->id, ok, ok ? std::uint16_t{200} : record->error_code,
+             std::move(record->output)};
   return Lookup::kDone;
 }
 
@@ -606,6 +611,8 @@ bool Engine::attach(const std::string& invocation_id, OutcomeCallback on_done) {
   return true;
 }
 
-std::size_t Engine::in_flight() const { return impl_->invocations.size(); }
+std::size_t Engine::in_flight() const {
+  return impl_->invocations.size();
+}
 
 }  // namespace orderd

@@ -35,7 +35,9 @@ Text tag_invoke(boost::json::value_to_tag<Text>, const boost::json::value& v) {
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const Text& t) {
   v = {{"value", t.value}};
 }
-std::string text_input(const std::string& value) { return "{\"value\":\"" + value + "\"}"; }
+std::string text_input(const std::string& value) {
+  return "{\"value\":\"" + value + "\"}";
+}
 
 // Counts of side effects actually executed, keyed by name. Reset per test.
 std::map<std::string, int> executions;
@@ -86,7 +88,7 @@ TEST_F(EngineTest, DurableSleepResumesWithItsRemainingTime) {
   auto outcome = h.await_outcome(id);
   const auto finished = Clock::now();
   ASSERT_TRUE(outcome.ok) << outcome.body;
-  EXPECT_GE(finished - started, 600ms);   // the sleep was not cut short
+  EXPECT_GE(finished - started, 600ms);    // the sleep was not cut short
   EXPECT_LT(finished - restarted, 500ms);  // nor started over: ~300 ms were left
 }
 
@@ -167,8 +169,10 @@ TEST_F(EngineTest, ReplayedCallStepAttachesToTheRunningChild) {
   h.start();
   auto id = h.start_invocation("Parent", "CallChild", text_input("300"));
   ASSERT_TRUE(h.run_until([&] {
-    return h.query_int("SELECT count(*) FROM journal j JOIN invocations i ON "
-                       "j.invocation_id = i.id WHERE i.parent_id = '" + id + "'") >= 2;
+    return h.query_int(
+               "SELECT count(*) FROM journal j JOIN invocations i ON "
+               "j.invocation_id = i.id WHERE i.parent_id = '" +
+               id + "'") >= 2;
   }));
   h.crash();
   h.start();

@@ -19,7 +19,8 @@ struct HandlerEntry {
   std::string handler;
   // Decodes the input and runs the handler. Decoding throws json::InvalidField.
   std::function<Task<std::string>(Context&, std::string input)> invoke;
-  // Decodes and discards the input: lets the ingress refuse bad requests before anything is written.
+  // Decodes and discards the input: lets the ingress refuse bad requests before anything is
+  // written.
   std::function<void(const boost::json::value& input)> validate;
 };
 

@@ -14,8 +14,9 @@ struct RetryPolicy {
 
   // The wait before attempt `next_attempt` (2 for the first retry).
   std::int64_t delay_before(std::uint32_t next_attempt) const {
-    double delay = static_cast<double>(initial_interval_ms) *
-                   std::pow(factor, static_cast<double>(std::max<std::uint32_t>(next_attempt, 2) - 2));
+    double delay =
+        static_cast<double>(initial_interval_ms) *
+        std::pow(factor, static_cast<double>(std::max<std::uint32_t>(next_attempt, 2) - 2));
     return static_cast<std::int64_t>(std::min(delay, static_cast<double>(max_interval_ms)));
   }
 };

@@ -1,5 +1,6 @@
 #include "ingress/http_server.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -10,7 +11,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
 #include <cctype>
 
@@ -173,9 +173,13 @@ Server::Server(asio::io_context& io, const std::string& host, std::uint16_t port
   asio::co_spawn(io, accept_loop(state_), asio::detached);
 }
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
-std::uint16_t Server::port() const { return state_->port; }
+std::uint16_t Server::port() const {
+  return state_->port;
+}
 
 void Server::stop() {
   if (state_->stopped) return;

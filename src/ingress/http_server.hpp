@@ -17,8 +17,8 @@ namespace orderd::http {
 struct ServerLimits {
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 << 10;
-  std::chrono::milliseconds read_timeout{30'000};   // to receive a whole request once it starts
-  std::chrono::milliseconds idle_timeout{60'000};   // between requests on a kept-alive connection
+  std::chrono::milliseconds read_timeout{30'000};  // to receive a whole request once it starts
+  std::chrono::milliseconds idle_timeout{60'000};  // between requests on a kept-alive connection
   std::chrono::milliseconds write_timeout{30'000};
   std::size_t max_connections = 20'000;
 };

@@ -47,7 +47,9 @@ bool has_query_param(std::string_view query, std::string_view name) {
   return false;
 }
 
-unsigned status_for(std::uint16_t code) { return code >= 400 && code <= 599 ? code : 500; }
+unsigned status_for(std::uint16_t code) {
+  return code >= 400 && code <= 599 ? code : 500;
+}
 
 Response outcome_response(const InvocationOutcome& outcome) {
   Response r = outcome.ok ? Response{200, outcome.body, {}, "application/json"}
@@ -97,8 +99,8 @@ void InvocationRoutes::invoke(const Request& request, std::string_view service,
   }
   Target t = split(request.target);
   if (has_query_param(t.query, "delay")) {
-    return respond(error_response(
-        400, send ? "delayed sends are not supported yet" : "the delay is supported only with sends"));
+    return respond(error_response(400, send ? "delayed sends are not supported yet"
+                                            : "the delay is supported only with sends"));
   }
 
   boost::json::value input;
@@ -119,8 +121,8 @@ void InvocationRoutes::invoke(const Request& request, std::string_view service,
   if (send) {
     auto shared = std::make_shared<Responder>(std::move(respond));
     auto accepted = [shared](const std::string& id) {
-      Response r{202, "{\"invocationId\":\"" + id + "\",\"status\":\"Accepted\"}", {},
-                 "application/json"};
+      Response r{
+          202, "{\"invocationId\":\"" + id + "\",\"status\":\"Accepted\"}", {}, "application/json"};
       r.headers.emplace_back("x-restate-id", id);
       (*shared)(std::move(r));
     };

@@ -16,12 +16,13 @@ namespace orderd::http {
 
 class InvocationRoutes final : public RequestHandler {
  public:
-  InvocationRoutes(Engine& engine, const Registry& registry) : engine_(engine), registry_(registry) {}
+  InvocationRoutes(Engine& engine, const Registry& registry)
+      : engine_(engine), registry_(registry) {}
   void handle(Request request, Responder respond) override;
 
  private:
-  void invoke(const Request& request, std::string_view service, std::string_view handler,
-              bool send, Responder respond);
+  void invoke(const Request& request, std::string_view service, std::string_view handler, bool send,
+              Responder respond);
   void lookup(std::string_view invocation_id, std::string_view what, Responder respond);
 
   Engine& engine_;

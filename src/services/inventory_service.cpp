@@ -18,7 +18,8 @@ Task<InventoryResponse> check_inventory(Context& ctx, InventoryRequest request, 
 InventoryRequest tag_invoke(boost::json::value_to_tag<InventoryRequest>,
                             const boost::json::value& v) {
   const auto& o = json::as_object(v);
-  return {json::require_string(o, "productId"), static_cast<long>(json::require_integer(o, "quantity")),
+  return {json::require_string(o, "productId"),
+          static_cast<long>(json::require_integer(o, "quantity")),
           json::require_string(o, "warehouse")};
 }
 

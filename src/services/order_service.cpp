@@ -29,12 +29,12 @@ Task<OrderResult> process_order(Context& ctx, OrderRequest request) {
   ctx.log().info("Processing order in parallel for user {}", request.userId);
 
   // Fan-out: every check starts now.
-  auto inventory_main = ctx.call<InventoryResponse>(
-      "InventoryService", "CheckInventory",
-      InventoryRequest{request.productId, request.quantity, "Main"});
-  auto inventory_backup = ctx.call<InventoryResponse>(
-      "InventoryService", "CheckInventory",
-      InventoryRequest{request.productId, request.quantity, "Backup"});
+  auto inventory_main =
+      ctx.call<InventoryResponse>("InventoryService", "CheckInventory",
+                                  InventoryRequest{request.productId, request.quantity, "Main"});
+  auto inventory_backup =
+      ctx.call<InventoryResponse>("InventoryService", "CheckInventory",
+                                  InventoryRequest{request.productId, request.quantity, "Backup"});
   auto payment = ctx.call<PaymentResponse>("PaymentService", "AuthorizePayment",
                                            PaymentRequest{request.amount, "USD", ""});
   auto fraud = ctx.call<FraudResponse>("FraudService", "CheckFraud",

@@ -25,8 +25,8 @@ OrderRequest tag_invoke(boost::json::value_to_tag<OrderRequest>, const boost::js
 }
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const OrderRequest& r) {
-  v = {{"userId", r.userId},     {"productId", r.productId}, {"quantity", r.quantity},
-       {"amount", r.amount},     {"weight", r.weight},       {"destination", r.destination}};
+  v = {{"userId", r.userId}, {"productId", r.productId}, {"quantity", r.quantity},
+       {"amount", r.amount}, {"weight", r.weight},       {"destination", r.destination}};
 }
 
 OrderResult tag_invoke(boost::json::value_to_tag<OrderResult>, const boost::json::value& v) {

@@ -34,8 +34,7 @@ Task<VoidResponse> void_payment(Context& ctx, VoidRequest request, Simulation si
 
 PaymentRequest tag_invoke(boost::json::value_to_tag<PaymentRequest>, const boost::json::value& v);
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const PaymentRequest& r);
-PaymentResponse tag_invoke(boost::json::value_to_tag<PaymentResponse>,
-                           const boost::json::value& v);
+PaymentResponse tag_invoke(boost::json::value_to_tag<PaymentResponse>, const boost::json::value& v);
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const PaymentResponse& r);
 VoidRequest tag_invoke(boost::json::value_to_tag<VoidRequest>, const boost::json::value& v);
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const VoidRequest& r);

@@ -23,8 +23,9 @@ void register_seed_services(Registry& registry, Simulation sim) {
       "FraudService", "CheckFraud",
       [sim](Context& ctx, FraudRequest r) { return check_fraud(ctx, std::move(r), sim); });
   registry.add<ShippingRequest, ShippingResponse>(
-      "ShippingService", "CalculateShipping",
-      [sim](Context& ctx, ShippingRequest r) { return calculate_shipping(ctx, std::move(r), sim); });
+      "ShippingService", "CalculateShipping", [sim](Context& ctx, ShippingRequest r) {
+        return calculate_shipping(ctx, std::move(r), sim);
+      });
   registry.add("OrderService", "ProcessOrder", &process_order);
   registry.add("OrderServiceSlow", "ProcessOrder", &process_order_sequentially);
 }

@@ -23,8 +23,7 @@ struct ShippingResponse {
 
 Task<ShippingResponse> calculate_shipping(Context& ctx, ShippingRequest request, Simulation sim);
 
-ShippingRequest tag_invoke(boost::json::value_to_tag<ShippingRequest>,
-                           const boost::json::value& v);
+ShippingRequest tag_invoke(boost::json::value_to_tag<ShippingRequest>, const boost::json::value& v);
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const ShippingRequest& r);
 ShippingResponse tag_invoke(boost::json::value_to_tag<ShippingResponse>,
                             const boost::json::value& v);

@@ -34,7 +34,7 @@ struct InvocationRecord {
   std::string id;
   std::string service;
   std::string handler;
-  std::string input;  // JSON
+  std::string input;      // JSON
   std::string parent_id;  // empty for invocations started by a client
   std::uint32_t parent_index = 0;
   std::int64_t created_at_ms = 0;

@@ -204,9 +204,9 @@ class SqliteStore final : public Store {
   std::vector<UnfinishedInvocation> load_unfinished() override {
     std::lock_guard lock(reader_mutex_);
     std::vector<UnfinishedInvocation> result;
-    Statement invocations(reader_db_, (std::string(kSelectInvocation) +
-                                       " WHERE status = 1 ORDER BY created_at_ms, id")
-                                          .c_str());
+    Statement invocations(
+        reader_db_,
+        (std::string(kSelectInvocation) + " WHERE status = 1 ORDER BY created_at_ms, id").c_str());
     while (invocations.next()) result.push_back({read_invocation(invocations), {}});
     Statement entries(reader_db_,
                       "SELECT idx, kind, name, payload, failed, error_code, recorded_at_ms FROM "
@@ -232,8 +232,8 @@ class SqliteStore final : public Store {
   std::optional<InvocationRecord> find_invocation(const std::string& id) override {
     std::lock_guard lock(reader_mutex_);
     if (!find_) {
-      find_ = std::make_unique<Statement>(reader_db_,
-                                          (std::string(kSelectInvocation) + " WHERE id = ?1").c_str());
+      find_ = std::make_unique<Statement>(
+          reader_db_, (std::string(kSelectInvocation) + " WHERE id = ?1").c_str());
     }
     find_->text(1, id);
     std::optional<InvocationRecord> found;

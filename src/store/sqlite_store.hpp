@@ -10,8 +10,9 @@
 namespace orderd::store {
 
 struct SqliteOptions {
-  std::string path;            // the database file; created if missing
-  bool synchronous_full = true;  // fsync every commit (power-loss safe); false = NORMAL (crash safe)
+  std::string path;  // the database file; created if missing
+  bool synchronous_full =
+      true;  // fsync every commit (power-loss safe); false = NORMAL (crash safe)
   std::size_t max_batch_writes = 8192;
 };
 

@@ -13,12 +13,15 @@ namespace orderd::testing {
 using Clock = std::chrono::steady_clock;
 
 EngineHarness::EngineHarness(RetryPolicy retry) : retry_(retry) {}
-EngineHarness::~EngineHarness() { crash(); }
+EngineHarness::~EngineHarness() {
+  crash();
+}
 
 void EngineHarness::start() {
   io_ = std::make_unique<boost::asio::io_context>(1);
-  work_ = std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
-      io_->get_executor());
+  work_ =
+      std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+          io_->get_executor());
   store_ = store::open_sqlite_store({(dir_.path() / "orderd.db").string(), false});
   scheduler_ = make_asio_scheduler(*io_);
   engine_ = std::make_unique<Engine>(*scheduler_, *store_, registry, EngineOptions{retry_, {}});
@@ -52,8 +55,7 @@ InvocationOutcome EngineHarness::call(const std::string& service, const std::str
   return result.value_or(InvocationOutcome{});
 }
 
-std::string EngineHarness::start_invocation(const std::string& service,
-                                            const std::string& handler,
+std::string EngineHarness::start_invocation(const std::string& service, const std::string& handler,
                                             const std::string& input) {
   return engine_->invoke(service, handler, input, {});
 }
@@ -67,8 +69,7 @@ InvocationOutcome EngineHarness::await_outcome(const std::string& id) {
 
 std::int64_t EngineHarness::query_int(const std::string& sql) {
   sqlite3* db = nullptr;
-  sqlite3_open_v2((dir_.path() / "orderd.db").string().c_str(), &db, SQLITE_OPEN_READONLY,
-                  nullptr);
+  sqlite3_open_v2((dir_.path() / "orderd.db").string().c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
   sqlite3_stmt* stmt = nullptr;
   std::int64_t value = -1;
   if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&

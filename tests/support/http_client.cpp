@@ -32,7 +32,9 @@ HttpResult HttpClient::post(const std::string& path, const std::string& body) {
   return request("POST", path, body);
 }
 
-HttpResult HttpClient::get(const std::string& path) { return request("GET", path, ""); }
+HttpResult HttpClient::get(const std::string& path) {
+  return request("GET", path, "");
+}
 
 HttpResult HttpClient::request(const std::string& method, const std::string& path,
                                const std::string& body) {

@@ -11,8 +11,8 @@
 namespace orderd::testing {
 
 OrderdProcess::OrderdProcess(const std::string& data_dir, std::vector<std::string> extra_args) {
-  std::vector<std::string> args{ORDERD_BINARY, "serve", "--listen", "127.0.0.1:0", "--data",
-                                data_dir, "--log-level", "warn"};
+  std::vector<std::string> args{ORDERD_BINARY, "serve",  "--listen",    "127.0.0.1:0",
+                                "--data",      data_dir, "--log-level", "warn"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   int out[2];
   if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
@@ -43,7 +43,9 @@ OrderdProcess::OrderdProcess(const std::string& data_dir, std::vector<std::strin
   port_ = static_cast<std::uint16_t>(std::stoul(text.substr(colon + 1)));
 }
 
-OrderdProcess::~OrderdProcess() { kill_hard(); }
+OrderdProcess::~OrderdProcess() {
+  kill_hard();
+}
 
 void OrderdProcess::kill_hard() {
   if (pid_ <= 0) return;

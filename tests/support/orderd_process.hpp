@@ -16,8 +16,8 @@ class OrderdProcess {
   OrderdProcess& operator=(const OrderdProcess&) = delete;
 
   std::uint16_t port() const { return port_; }
-  void kill_hard();         // SIGKILL, as a crash would
-  int terminate();          // SIGTERM, then the exit status
+  void kill_hard();  // SIGKILL, as a crash would
+  int terminate();   // SIGTERM, then the exit status
 
  private:
   pid_t pid_ = -1;
