@@ -3,16 +3,6 @@
 #include <CLI/CLI.hpp>
 
 namespace orderd::app {
-namespace {
-
-// Milliseconds options are read into integers, then moved into the duration fields.
-struct MillisOption {
-  std::chrono::milliseconds* target;
-  long value;
-};
-
-}  // namespace
-
 std::string ServerOptions::host() const {
   return listen.substr(0, listen.rfind(':'));
 }

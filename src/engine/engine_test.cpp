@@ -257,6 +257,34 @@ TEST_F(EngineTest, TerminalErrorReachesTheCaller) {
   EXPECT_EQ(propagated.body, "card declined");
 }
 
+// all() waits for every future, failed ones included; any() returns the first to complete.
+Task<Text> all_then_any(Context& ctx, Text) {
+  auto slow = ctx.call<Text>("Fan", "Echo", Text{"60"});
+  auto failing = ctx.call<Text>("Child", "Decline", Text{""});
+  auto fast = ctx.call<Text>("Fan", "Echo", Text{"5"});
+  auto everything = ctx.all(slow, failing, fast);
+  co_await std::move(everything);
+  std::string seen = std::string(slow.done() ? "done" : "pending") + "," +
+                     (failing.failed() ? "failed" : "ok") + "," + fast.result().value;
+
+  auto later = ctx.sleep(200ms);
+  auto sooner = ctx.call<Text>("Fan", "Echo", Text{"20"});
+  auto first = ctx.any(later, sooner);
+  std::size_t winner = co_await std::move(first);
+  co_return Text{seen + "/" + std::to_string(winner)};
+}
+
+TEST_F(EngineTest, AllWaitsForEveryFutureAndAnyForTheFirst) {
+  EngineHarness h;
+  h.registry.add("Fan", "Echo", &delayed_echo);
+  h.registry.add("Child", "Decline", &decline);
+  h.registry.add("Fan", "AllAny", &all_then_any);
+  h.start();
+  auto outcome = h.call("Fan", "AllAny", text_input(""));
+  ASSERT_TRUE(outcome.ok) << outcome.body;
+  EXPECT_EQ(outcome.body, R"({"value":"done,failed,5/1"})");
+}
+
 Task<Text> version_one(Context& ctx, Text) {
   ctx.run("alpha", [] { return 1; });
   auto nap = ctx.sleep(10s);
