@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 
 #include "app/server_options.hpp"
 #include "engine/asio_scheduler.hpp"
@@ -33,10 +34,10 @@ int serve(const orderd::app::ServerOptions& options) {
   auto scheduler = orderd::make_asio_scheduler(io);
   orderd::Registry registry;
   orderd::services::register_seed_services(registry, options.simulation);
-  orderd::Engine engine(*scheduler, *store, registry, options.engine);
-  std::size_t recovered = engine.recover();
+  auto engine = std::make_unique<orderd::Engine>(*scheduler, *store, registry, options.engine);
+  std::size_t recovered = engine->recover();
 
-  orderd::http::InvocationRoutes routes(engine, registry);
+  orderd::http::InvocationRoutes routes(*engine, registry, options.routes);
   orderd::http::Server server(io, options.host(), options.port(), routes, options.limits);
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -51,7 +52,10 @@ int serve(const orderd::app::ServerOptions& options) {
   std::printf("orderd listening on http://%s:%u\n", options.host().c_str(), server.port());
   std::fflush(stdout);
   io.run();
-  store->close();  // everything already queued becomes durable before we exit
+  // In this order: the engine hands its last batch to the store, which makes everything queued
+  // durable before the process exits. Unfinished invocations resume at the next start.
+  engine.reset();
+  store->close();
   return 0;
 }
 

@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/durations.hpp"
+
 namespace orderd::app {
 std::string ServerOptions::host() const {
   return listen.substr(0, listen.rfind(':'));
@@ -93,6 +95,21 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
       ->envname("ORDERD_RETRY_MAX_ATTEMPTS")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd.add_option("--max-inflight", o.routes.max_in_flight,
+                 "invocations in memory (children included) beyond which requests get 503")
+      ->envname("ORDERD_MAX_INFLIGHT")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_option_function<std::string>(
+         "--idempotency-retention",
+         [&o](const std::string& v) {
+           auto ms = durations::parse_ms(v);
+           if (!ms || *ms <= 0) throw CLI::ValidationError("--idempotency-retention", v);
+           o.engine.idempotency_retention_ms = *ms;
+         },
+         "how long a finished invocation answers repeats of its idempotency key (24h, PT1H, ...)")
+      ->envname("ORDERD_IDEMPOTENCY_RETENTION")
+      ->default_str("24h");
   cmd.add_option("--audit-log", o.engine.audit_log_path,
                  "append a line per executed step to this file (for audits and tests)")
       ->envname("ORDERD_AUDIT_LOG");

@@ -4,6 +4,7 @@
 
 #include "engine/engine.hpp"
 #include "ingress/http_server.hpp"
+#include "ingress/invocation_routes.hpp"
 #include "services/simulation.hpp"
 
 namespace CLI {
@@ -19,6 +20,7 @@ struct ServerOptions {
   std::string log_level = "info";
   services::Simulation simulation;
   http::ServerLimits limits;
+  http::RouteOptions routes;
   EngineOptions engine;
 
   std::string host() const;

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <set>
 
+#include "common/durations.hpp"
 #include "common/ids.hpp"
 #include "common/json_fields.hpp"
 #include "common/json_writer.hpp"
@@ -54,6 +55,29 @@ TEST(Ids, DeterministicRandomRepeatsPerSeed) {
   EXPECT_LT(d, 1.0);
   EXPECT_NE(ids::DeterministicRandom(ids::seed_from("inv_y")).next_uuid(),
             ids::DeterministicRandom(ids::seed_from("inv_x")).next_uuid());
+}
+
+}  // namespace
+}  // namespace orderd
+
+namespace orderd {
+namespace {
+
+TEST(Durations, ParsesRestateDelays) {
+  EXPECT_EQ(durations::parse_ms("10s"), 10'000);
+  EXPECT_EQ(durations::parse_ms("500ms"), 500);
+  EXPECT_EQ(durations::parse_ms("1h30m"), 5'400'000);
+  EXPECT_EQ(durations::parse_ms("PT10S"), 10'000);
+  EXPECT_EQ(durations::parse_ms("PT1M30S"), 90'000);
+  EXPECT_EQ(durations::parse_ms("PT0.5S"), 500);
+  EXPECT_EQ(durations::parse_ms("P1DT1H"), 90'000'000);
+  for (const char* bad : {"", "10", "ten s", "-5s", "PT", "P1H", "10x", "PT1S2"})
+    EXPECT_FALSE(durations::parse_ms(bad)) << bad;
+}
+
+TEST(Durations, FormatsRfc3339InUtc) {
+  EXPECT_EQ(durations::format_rfc3339(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(durations::format_rfc3339(1'795'403'471'522), "2026-11-23T03:11:11.522Z");
 }
 
 }  // namespace

@@ -103,7 +103,7 @@ class Invocation final : public detail::Journal {
   std::coroutine_handle<> suspended;
   std::vector<std::uint32_t> waiting_on;
   std::vector<Engine::OutcomeCallback> waiters;
-  Scheduler::TimerId retry_timer = 0;
+  Scheduler::TimerId start_timer = 0;  // the next attempt's: after a backoff, or a delayed start
   bool completing = false;
 
  private:
@@ -169,6 +169,11 @@ struct Engine::Impl {
   // `then` runs on the engine thread once `w`, and everything written before it, is durable.
   void write_then(Write w, UniqueFunction<void()> then) {
     batch.writes.push_back(std::move(w));
+    after_durable(std::move(then));
+  }
+
+  // `then` runs once everything written so far is durable (batches commit in order).
+  void after_durable(UniqueFunction<void()> then) {
     batch.then.push_back(std::move(then));
     schedule_flush();
   }
@@ -181,7 +186,7 @@ struct Engine::Impl {
 
   void flush() {
     flush_posted = false;
-    if (batch.writes.empty()) return;
+    if (batch.writes.empty() && batch.then.empty()) return;
     auto done = std::make_shared<WriteBatch>(std::move(batch));
     batch = WriteBatch{};
     std::vector<Write> writes = std::move(done->writes);
@@ -206,6 +211,32 @@ struct Engine::Impl {
            store::to_string(e.kind) + " " + e.name + "\n";
   }
 
+  static std::string idempotency_slot(std::string_view service, std::string_view handler,
+                                      std::string_view key) {
+    std::string slot(service);
+    slot.push_back('/');
+    slot.append(handler);
+    slot.push_back('\n');
+    slot.append(key);
+    return slot;
+  }
+
+  std::int64_t expires_at(const store::InvocationRecord& r) const {
+    return r.idempotency_key.empty() ? 0 : r.completed_at_ms + options.idempotency_retention_ms;
+  }
+
+  // Starts the first attempt now, or at the record's execute_at_ms.
+  void schedule_start(Invocation& inv) {
+    std::string id = inv.record.id;
+    auto start = [this, id] {
+      if (auto* i = find(id)) start_attempt(*i);
+    };
+    if (inv.record.execute_at_ms > scheduler.now_ms())
+      inv.start_timer = scheduler.schedule_at(inv.record.execute_at_ms, std::move(start));
+    else
+      post(std::move(start));
+  }
+
   Invocation* find(const std::string& id) {
     auto it = invocations.find(id);
     return it == invocations.end() ? nullptr : it->second.get();
@@ -219,7 +250,7 @@ struct Engine::Impl {
   }
 
   void start_attempt(Invocation& inv) {
-    inv.retry_timer = 0;
+    inv.start_timer = 0;
     inv.cursor = 0;
     inv.rng = ids::DeterministicRandom(ids::seed_from(inv.record.id));
     inv.context = std::make_unique<Context>(inv);
@@ -268,7 +299,7 @@ struct Engine::Impl {
     inv.root = {};
     inv.context.reset();
     std::string id = inv.record.id;
-    inv.retry_timer = scheduler.schedule_after(delay, [this, id] {
+    inv.start_timer = scheduler.schedule_after(delay, [this, id] {
       if (auto* again = find(id)) start_attempt(*again);
     });
   }
@@ -293,6 +324,11 @@ struct Engine::Impl {
     if (it == invocations.end()) return;
     std::unique_ptr<Invocation> inv = std::move(it->second);
     invocations.erase(it);
+    if (!inv->record.idempotency_key.empty()) {
+      idempotent_running.erase(
+          idempotency_slot(inv->record.service, inv->record.handler, inv->record.idempotency_key));
+      outcome.idempotency_expires_at_ms = expires_at(inv->record);
+    }
     if (auditing()) {
       std::string line = "done " + outcome.invocation_id + "\n";
       [[maybe_unused]] auto n = ::write(mailbox->audit_fd, line.data(), line.size());
@@ -356,12 +392,14 @@ struct Engine::Impl {
   std::unordered_map<std::string, std::unique_ptr<Invocation>> invocations;
   std::uint64_t completion_seq = 0;
   std::shared_ptr<DurableMailbox> mailbox = std::make_shared<DurableMailbox>();
+  // Idempotency slot ("Service/handler\nkey") -> the unfinished invocation started under it.
+  std::unordered_map<std::string, std::string> idempotent_running;
   WriteBatch batch;
   bool flush_posted = false;
 };
 
 Invocation::~Invocation() {
-  if (retry_timer) engine_.scheduler.cancel(retry_timer);
+  if (start_timer) engine_.scheduler.cancel(start_timer);
   for (auto& step : steps)
     if (step.timer) engine_.scheduler.cancel(step.timer);
   root = {};  // destroys the suspended coroutine frames before the context they refer to
@@ -505,35 +543,93 @@ Engine::Engine(Scheduler& scheduler, store::Store& store, const Registry& regist
 
 Engine::~Engine() = default;
 
-std::string Engine::invoke(std::string_view service, std::string_view handler,
-                           std::string input_json, OutcomeCallback on_done,
-                           AcceptedCallback on_accepted) {
-  const HandlerEntry* entry = impl_->registry.find(service, handler);
-  if (!entry)
-    throw std::invalid_argument("no handler " + std::string(service) + "/" + std::string(handler));
+InvokeResult Engine::invoke(InvokeRequest request, OutcomeCallback on_done,
+                            AcceptedCallback on_accepted) {
+  Impl& impl = *impl_;
+  const HandlerEntry* entry = impl.registry.find(request.service, request.handler);
+  if (!entry) throw std::invalid_argument("no handler " + request.service + "/" + request.handler);
+  const auto now = impl.scheduler.now_ms();
+
+  if (!request.idempotency_key.empty()) {
+    if (auto existing =
+            find_idempotent(request.service, request.handler, request.idempotency_key)) {
+      const Invocation* running = impl.find(*existing);
+      std::optional<store::InvocationRecord> stored;
+      if (!running) stored = impl.store.find_invocation(*existing);
+      const store::InvocationRecord* record = running  ? &running->record
+                                              : stored ? &*stored
+                                                       : nullptr;
+      // A finished invocation past its retention no longer holds the key: start anew.
+      bool expired = !running && record && record->status != InvocationStatus::kRunning &&
+                     impl.expires_at(*record) <= now;
+      if (record && !expired) {
+        if (record->input != request.input)
+          return {InvokeDisposition::kKeyReusedWithOtherInput, *existing, 0};
+        InvokeResult result{InvokeDisposition::kExisting, *existing, record->execute_at_ms};
+        if (on_done) attach(*existing, std::move(on_done));
+        if (on_accepted) {
+          // The original's creation may still be in flight: answer once it is durable.
+          auto accepted = [cb = std::move(on_accepted), id = *existing]() mutable { cb(id); };
+          impl.after_durable(std::move(accepted));
+        }
+        return result;
+      }
+    }
+  }
+
   store::InvocationRecord record;
   record.id = ids::new_invocation_id();
-  record.service = std::string(service);
-  record.handler = std::string(handler);
-  record.input = std::move(input_json);
-  record.created_at_ms = impl_->scheduler.now_ms();
+  record.service = std::move(request.service);
+  record.handler = std::move(request.handler);
+  record.input = std::move(request.input);
+  record.created_at_ms = now;
+  record.execute_at_ms = request.delay_ms > 0 ? now + request.delay_ms : 0;
+  record.idempotency_key = std::move(request.idempotency_key);
   Write create{Write::Op::kCreate, record, {}};
   if (on_accepted) {
     auto accepted = [cb = std::move(on_accepted), id = record.id]() mutable { cb(id); };
-    impl_->write_then(std::move(create), std::move(accepted));
+    impl.write_then(std::move(create), std::move(accepted));
   } else {
-    impl_->write(std::move(create));
+    impl.write(std::move(create));
   }
-  Invocation& inv = impl_->add(std::move(record), *entry);
+  Invocation& inv = impl.add(std::move(record), *entry);
   if (on_done) inv.waiters.push_back(std::move(on_done));
-  std::string id = inv.record.id;
-  impl_->start_attempt(inv);
-  return id;
+  const auto& r = inv.record;
+  if (!r.idempotency_key.empty())
+    impl.idempotent_running[Impl::idempotency_slot(r.service, r.handler, r.idempotency_key)] = r.id;
+  InvokeResult result{InvokeDisposition::kStarted, r.id, r.execute_at_ms};
+  if (r.execute_at_ms > 0)
+    impl.schedule_start(inv);
+  else
+    impl.start_attempt(inv);  // at once: the handler's first steps overlap the create's commit
+  return result;
+}
+
+std::string Engine::invoke(std::string_view service, std::string_view handler,
+                           std::string input_json, OutcomeCallback on_done,
+                           AcceptedCallback on_accepted) {
+  InvokeRequest request{std::string(service), std::string(handler), std::move(input_json), {}, 0};
+  return invoke(std::move(request), std::move(on_done), std::move(on_accepted)).invocation_id;
+}
+
+std::optional<std::string> Engine::find_idempotent(std::string_view service,
+                                                   std::string_view handler,
+                                                   const std::string& key) {
+  auto it = impl_->idempotent_running.find(Impl::idempotency_slot(service, handler, key));
+  if (it != impl_->idempotent_running.end()) return it->second;
+  std::string target(service);
+  target.push_back('/');
+  target.append(handler);
+  return impl_->store.find_idempotent(target, key);
+}
+
+void Engine::flush() {
+  impl_->flush();
 }
 
 std::size_t Engine::recover() {
   auto unfinished = impl_->store.load_unfinished();
-  std::vector<std::string> to_start;
+  std::size_t recovered = 0;
   const auto now = impl_->scheduler.now_ms();
   for (auto& u : unfinished) {
     const HandlerEntry* entry = impl_->registry.find(u.record.service, u.record.handler);
@@ -579,14 +675,14 @@ std::size_t Engine::recover() {
       }
       if (step.done) step.completed_seq = ++impl_->completion_seq;
     }
-    to_start.push_back(inv.record.id);
+    const auto& r = inv.record;
+    if (!r.idempotency_key.empty())
+      impl_->idempotent_running[Impl::idempotency_slot(r.service, r.handler, r.idempotency_key)] =
+          r.id;
+    impl_->schedule_start(inv);
+    ++recovered;
   }
-  for (auto& id : to_start) {
-    impl_->post([impl = impl_.get(), id] {
-      if (auto* inv = impl->find(id)) impl->start_attempt(*inv);
-    });
-  }
-  return to_start.size();
+  return recovered;
 }
 
 Engine::Lookup Engine::output(const std::string& invocation_id, InvocationOutcome& outcome) {
@@ -596,7 +692,7 @@ Engine::Lookup Engine::output(const std::string& invocation_id, InvocationOutcom
   if (record->status == InvocationStatus::kRunning) return Lookup::kRunning;
   bool ok = record->status == InvocationStatus::kSucceeded;
   outcome = {record->id, ok, ok ? std::uint16_t{200} : record->error_code,
-             std::move(record->output)};
+             std::move(record->output), impl_->expires_at(*record)};
   return Lookup::kDone;
 }
 

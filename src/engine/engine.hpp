@@ -27,13 +27,37 @@ struct EngineOptions {
   // When set, every step whose record becomes durable while executing (never while replaying) is
   // appended as one line to this file: an audit trail tests read to prove no step ran twice.
   std::string audit_log_path;
+  // How long a finished invocation's idempotency key keeps answering with its stored outcome.
+  std::int64_t idempotency_retention_ms = 24 * 3600 * 1000;
+};
+
+// A client's request to start an invocation.
+struct InvokeRequest {
+  std::string service;
+  std::string handler;
+  std::string input;            // JSON, already validated against the handler's request type
+  std::string idempotency_key;  // empty: none
+  std::int64_t delay_ms = 0;    // start this much later (sends only)
+};
+
+enum class InvokeDisposition {
+  kStarted,   // a new invocation
+  kExisting,  // the idempotency key named an invocation already started with this input
+  kKeyReusedWithOtherInput,  // the key names an invocation started with a different input
+};
+
+struct InvokeResult {
+  InvokeDisposition disposition = InvokeDisposition::kStarted;
+  std::string invocation_id;
+  std::int64_t execute_at_ms = 0;  // set for delayed invocations
 };
 
 struct InvocationOutcome {
   std::string invocation_id;
   bool ok = false;
-  std::uint16_t code = 200;  // the terminal error's code when !ok
-  std::string body;          // JSON output when ok, the error message otherwise
+  std::uint16_t code = 200;                    // the terminal error's code when !ok
+  std::string body;                            // JSON output when ok, the error message otherwise
+  std::int64_t idempotency_expires_at_ms = 0;  // when started with an idempotency key
 };
 
 class Engine {
@@ -50,10 +74,17 @@ class Engine {
   // Resumes every invocation the store holds as unfinished. Returns how many.
   std::size_t recover();
 
-  // Starts an invocation of a registered handler with `input_json` (already validated). on_done
-  // runs once its outcome is durable; on_accepted (optional) once its input is durable.
+  // Starts an invocation of a registered handler. on_done runs once its outcome is durable;
+  // on_accepted (optional) once its input is durable. With an idempotency key naming an
+  // invocation started with the same input, both attach to that one instead (kExisting); with a
+  // different input neither runs (kKeyReusedWithOtherInput).
+  InvokeResult invoke(InvokeRequest request, OutcomeCallback on_done,
+                      AcceptedCallback on_accepted = {});
   std::string invoke(std::string_view service, std::string_view handler, std::string input_json,
                      OutcomeCallback on_done, AcceptedCallback on_accepted = {});
+  // The invocation started under an idempotency key, if it is still known.
+  std::optional<std::string> find_idempotent(std::string_view service, std::string_view handler,
+                                             const std::string& key);
 
   enum class Lookup { kUnknown, kRunning, kDone };
   // The outcome of a finished invocation, without waiting.
@@ -62,6 +93,8 @@ class Engine {
   bool attach(const std::string& invocation_id, OutcomeCallback on_done);
 
   std::size_t in_flight() const;
+  // Makes everything journaled so far durable: what waits on it is released as usual.
+  void flush();
 
  private:
   friend class Invocation;

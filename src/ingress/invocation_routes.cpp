@@ -2,8 +2,11 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <cctype>
+#include <optional>
 #include <vector>
 
+#include "common/durations.hpp"
 #include "common/json_fields.hpp"
 #include "common/json_writer.hpp"
 #include "engine/engine.hpp"
@@ -36,16 +39,34 @@ Target split(std::string_view target) {
   return t;
 }
 
-bool has_query_param(std::string_view query, std::string_view name) {
+std::optional<std::string_view> query_param(std::string_view query, std::string_view name) {
   while (!query.empty()) {
     auto amp = query.find('&');
     auto pair = query.substr(0, amp);
-    if (pair.substr(0, pair.find('=')) == name) return true;
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name)
+      return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }
-  return false;
+  return std::nullopt;
 }
+
+std::string percent_decode(std::string_view in) {
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size() && std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(in[i]);
+    }
+  }
+  return out;
+}
+
+constexpr std::size_t kMaxIdempotencyKey = 255;
 
 unsigned status_for(std::uint16_t code) {
   return code >= 400 && code <= 599 ? code : 500;
@@ -55,6 +76,21 @@ Response outcome_response(const InvocationOutcome& outcome) {
   Response r = outcome.ok ? Response{200, outcome.body, {}, "application/json"}
                           : error_response(status_for(outcome.code), outcome.body);
   r.headers.emplace_back("x-restate-id", outcome.invocation_id);
+  if (outcome.idempotency_expires_at_ms > 0) {
+    r.headers.emplace_back("idempotency-expires",
+                           durations::format_rfc3339(outcome.idempotency_expires_at_ms));
+  }
+  return r;
+}
+
+Response accepted_response(const std::string& id, bool previously, std::int64_t execute_at_ms) {
+  std::string body = "{\"invocationId\":\"" + id + "\",\"status\":\"" +
+                     (previously ? "PreviouslyAccepted" : "Accepted") + "\"";
+  if (execute_at_ms > 0)
+    body += ",\"executionTime\":\"" + durations::format_rfc3339(execute_at_ms) + "\"";
+  body += "}";
+  Response r{202, std::move(body), {}, "application/json"};
+  r.headers.emplace_back("x-restate-id", id);
   return r;
 }
 
@@ -70,9 +106,15 @@ void InvocationRoutes::handle(Request request, Responder respond) {
     return respond(Response{200, "{\"status\":\"ok\"}", {}, "application/json"});
   }
   if (!s.empty() && s[0] == "restate") {
-    if (s.size() == 4 && s[1] == "invocation" && (s[3] == "attach" || s[3] == "output")) {
-      if (!get) return respond(error_response(405, "use GET"));
-      return lookup(s[2], s[3], std::move(respond));
+    const bool result_route =
+        s.size() >= 4 && s[1] == "invocation" && (s.back() == "attach" || s.back() == "output");
+    if (result_route && !get) return respond(error_response(405, "use GET"));
+    if (result_route && s.size() == 4) return lookup(std::string(s[2]), s[3], std::move(respond));
+    if (result_route && s.size() == 6) {
+      // /restate/invocation/{Service}/{handler}/{idempotencyKey}/attach|output
+      auto id = engine_.find_idempotent(s[2], s[3], percent_decode(s[4]));
+      if (!id) return respond(error_response(404, "invocation not found"));
+      return lookup(*id, s[5], std::move(respond));
     }
     return respond(error_response(404, "not found: " + std::string(request.target)));
   }
@@ -97,10 +139,30 @@ void InvocationRoutes::invoke(const Request& request, std::string_view service,
                                            "' not found on service '" + std::string(service) +
                                            "'"));
   }
+  if (engine_.in_flight() >= options_.max_in_flight) {
+    Response busy = error_response(503, "overloaded: " + std::to_string(engine_.in_flight()) +
+                                            " invocations in flight; retry later");
+    busy.headers.emplace_back("retry-after", "1");
+    return respond(std::move(busy));
+  }
+
+  InvokeRequest invoke_request{std::string(service), std::string(handler), {}, {}, 0};
   Target t = split(request.target);
-  if (has_query_param(t.query, "delay")) {
-    return respond(error_response(400, send ? "delayed sends are not supported yet"
-                                            : "the delay is supported only with sends"));
+  if (auto delay = query_param(t.query, "delay")) {
+    if (!send) return respond(error_response(400, "the delay is supported only with sends"));
+    auto ms = durations::parse_ms(*delay);
+    if (!ms) {
+      return respond(error_response(
+          400, "delay '" + std::string(*delay) + "' is not a duration like 10s, 500ms or PT10S"));
+    }
+    invoke_request.delay_ms = *ms;
+  }
+  if (const std::string* key = request.header("idempotency-key")) {
+    if (key->empty() || key->size() > kMaxIdempotencyKey) {
+      return respond(error_response(400, "idempotency-key must have 1 to " +
+                                             std::to_string(kMaxIdempotencyKey) + " characters"));
+    }
+    invoke_request.idempotency_key = *key;
   }
 
   boost::json::value input;
@@ -116,28 +178,35 @@ void InvocationRoutes::invoke(const Request& request, std::string_view service,
   } catch (const std::exception& e) {
     return respond(error_response(400, std::string("invalid request: ") + e.what()));
   }
+  // Canonical form: the same request sent with other spacing is the same input.
+  invoke_request.input = json::dump(input);
 
-  std::string canonical = json::dump(input);
+  auto shared = std::make_shared<Responder>(std::move(respond));
+  InvokeResult result;
   if (send) {
-    auto shared = std::make_shared<Responder>(std::move(respond));
-    auto accepted = [shared](const std::string& id) {
-      Response r{
-          202, "{\"invocationId\":\"" + id + "\",\"status\":\"Accepted\"}", {}, "application/json"};
-      r.headers.emplace_back("x-restate-id", id);
-      (*shared)(std::move(r));
+    // Set once invoke returns, read when the acceptance becomes durable (always later).
+    auto previously = std::make_shared<bool>(false);
+    auto execute_at = std::make_shared<std::int64_t>(0);
+    auto accepted = [shared, previously, execute_at](const std::string& id) {
+      (*shared)(accepted_response(id, *previously, *execute_at));
     };
-    engine_.invoke(service, handler, std::move(canonical), {}, std::move(accepted));
-    return;
+    result = engine_.invoke(std::move(invoke_request), {}, std::move(accepted));
+    *previously = result.disposition == InvokeDisposition::kExisting;
+    *execute_at = result.execute_at_ms;
+  } else {
+    auto done = [shared](InvocationOutcome outcome) { (*shared)(outcome_response(outcome)); };
+    result = engine_.invoke(std::move(invoke_request), std::move(done));
   }
-  auto done = [respond = std::move(respond)](InvocationOutcome outcome) mutable {
-    respond(outcome_response(outcome));
-  };
-  engine_.invoke(service, handler, std::move(canonical), std::move(done));
+  if (result.disposition == InvokeDisposition::kKeyReusedWithOtherInput) {
+    Response conflict = error_response(
+        422, "idempotency key was already used with a different request body (invocation " +
+                 result.invocation_id + ")");
+    conflict.headers.emplace_back("x-restate-id", result.invocation_id);
+    (*shared)(std::move(conflict));
+  }
 }
 
-void InvocationRoutes::lookup(std::string_view invocation_id, std::string_view what,
-                              Responder respond) {
-  std::string id(invocation_id);
+void InvocationRoutes::lookup(const std::string& id, std::string_view what, Responder respond) {
   if (what == "attach") {
     auto shared = std::make_shared<Responder>(std::move(respond));
     auto done = [shared](InvocationOutcome outcome) { (*shared)(outcome_response(outcome)); };

@@ -4,7 +4,11 @@
 //   POST /{Service}/{handler}/send         one-way: 202 once the invocation is durably accepted
 //   GET  /restate/invocation/{id}/attach   wait for an invocation's outcome
 //   GET  /restate/invocation/{id}/output   its outcome now, or 470 while it runs
+//   GET  /restate/invocation/{Service}/{handler}/{idempotencyKey}/attach|output
 //   GET  /health
+// An idempotency-key header deduplicates calls and sends per target; ?delay= schedules a send.
+#include <cstddef>
+
 #include "ingress/http_types.hpp"
 
 namespace orderd {
@@ -14,19 +18,26 @@ class Registry;
 
 namespace orderd::http {
 
+struct RouteOptions {
+  // Past this many invocations in memory (children included) new requests get 503 + Retry-After
+  // instead of growing memory without bound.
+  std::size_t max_in_flight = 200'000;
+};
+
 class InvocationRoutes final : public RequestHandler {
  public:
-  InvocationRoutes(Engine& engine, const Registry& registry)
-      : engine_(engine), registry_(registry) {}
+  InvocationRoutes(Engine& engine, const Registry& registry, RouteOptions options = {})
+      : engine_(engine), registry_(registry), options_(options) {}
   void handle(Request request, Responder respond) override;
 
  private:
   void invoke(const Request& request, std::string_view service, std::string_view handler, bool send,
               Responder respond);
-  void lookup(std::string_view invocation_id, std::string_view what, Responder respond);
+  void lookup(const std::string& invocation_id, std::string_view what, Responder respond);
 
   Engine& engine_;
   const Registry& registry_;
+  RouteOptions options_;
 };
 
 }  // namespace orderd::http

@@ -38,6 +38,8 @@ struct InvocationRecord {
   std::string parent_id;  // empty for invocations started by a client
   std::uint32_t parent_index = 0;
   std::int64_t created_at_ms = 0;
+  std::int64_t execute_at_ms = 0;  // a delayed send starts then; 0 = at once
+  std::string idempotency_key;     // empty when the client sent none
   InvocationStatus status = InvocationStatus::kRunning;
   std::uint32_t attempts = 0;
   std::string output;  // JSON on success, the error message on failure

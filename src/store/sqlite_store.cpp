@@ -20,6 +20,8 @@ CREATE TABLE IF NOT EXISTS invocations (
   parent_id       TEXT,
   parent_index    INTEGER NOT NULL DEFAULT 0,
   created_at_ms   INTEGER NOT NULL,
+  execute_at_ms   INTEGER NOT NULL DEFAULT 0,
+  idempotency_key TEXT,
   status          INTEGER NOT NULL,
   attempts        INTEGER NOT NULL DEFAULT 0,
   output          BLOB,
@@ -39,7 +41,18 @@ CREATE TABLE IF NOT EXISTS journal (
   recorded_at_ms INTEGER NOT NULL,
   PRIMARY KEY (invocation_id, idx)
 ) WITHOUT ROWID;
+-- (target, key) -> the invocation started under that idempotency key. Replaced when a key is
+-- reused after its retention ran out.
+CREATE TABLE IF NOT EXISTS idempotency (
+  target        TEXT NOT NULL,
+  key           TEXT NOT NULL,
+  invocation_id TEXT NOT NULL,
+  PRIMARY KEY (target, key)
+) WITHOUT ROWID;
 )sql";
+
+// Bumped whenever the schema changes; an older file is refused rather than misread.
+constexpr int kSchemaVersion = 1;
 
 [[noreturn]] void fail(sqlite3* db, const std::string& what) {
   throw std::runtime_error("sqlite: " + what + ": " + (db ? sqlite3_errmsg(db) : "no database"));
@@ -148,23 +161,30 @@ InvocationRecord read_invocation(const Statement& s) {
   r.output = s.column_text(9);
   r.error_code = static_cast<std::uint16_t>(s.column_int(10));
   r.completed_at_ms = s.column_int(11);
+  r.execute_at_ms = s.column_int(12);
+  r.idempotency_key = s.column_text(13);
   return r;
 }
 
 constexpr const char* kSelectInvocation =
     "SELECT id, service, handler, input, parent_id, parent_index, created_at_ms, status, attempts, "
-    "output, error_code, completed_at_ms FROM invocations";
+    "output, error_code, completed_at_ms, execute_at_ms, idempotency_key FROM invocations";
 
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const SqliteOptions& options) : options_(options) {
     writer_db_ = open_connection(options.path, options.synchronous_full);
+    check_schema_version();
     exec_sql(writer_db_, kSchema);
     reader_db_ = open_connection(options.path, options.synchronous_full);
     insert_invocation_ = std::make_unique<Statement>(
         writer_db_,
         "INSERT INTO invocations (id, service, handler, input, parent_id, parent_index, "
-        "created_at_ms, status, attempts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, 0)");
+        "created_at_ms, execute_at_ms, idempotency_key, status, attempts) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, 0)");
+    remember_key_ = std::make_unique<Statement>(
+        writer_db_,
+        "INSERT OR REPLACE INTO idempotency (target, key, invocation_id) VALUES (?1, ?2, ?3)");
     insert_entry_ = std::make_unique<Statement>(
         writer_db_,
         "INSERT INTO journal (invocation_id, idx, kind, name, payload, failed, error_code, "
@@ -186,6 +206,7 @@ class SqliteStore final : public Store {
     insert_entry_.reset();
     complete_.reset();
     attempt_.reset();
+    remember_key_.reset();
     begin_.reset();
     commit_.reset();
     sqlite3_close(writer_db_);
@@ -242,6 +263,20 @@ class SqliteStore final : public Store {
     return found;
   }
 
+  std::optional<std::string> find_idempotent(const std::string& target,
+                                             const std::string& key) override {
+    std::lock_guard lock(reader_mutex_);
+    if (!find_key_) {
+      find_key_ = std::make_unique<Statement>(
+          reader_db_, "SELECT invocation_id FROM idempotency WHERE target = ?1 AND key = ?2");
+    }
+    find_key_->text(1, target).text(2, key);
+    std::optional<std::string> found;
+    if (find_key_->next()) found = find_key_->column_text(0);
+    find_key_->reset();
+    return found;
+  }
+
   void close() override {
     {
       std::lock_guard lock(mutex_);
@@ -252,6 +287,7 @@ class SqliteStore final : public Store {
     if (writer_.joinable()) writer_.join();
     std::lock_guard lock(reader_mutex_);
     find_.reset();
+    find_key_.reset();
   }
 
  private:
@@ -259,6 +295,21 @@ class SqliteStore final : public Store {
     std::vector<Write> writes;
     Callback on_durable;
   };
+
+  void check_schema_version() {
+    Statement version(writer_db_, "PRAGMA user_version");
+    std::int64_t found = version.next() ? version.column_int(0) : 0;
+    version.reset();
+    Statement tables(writer_db_, "SELECT count(*) FROM sqlite_master WHERE name = 'invocations'");
+    bool fresh = tables.next() && tables.column_int(0) == 0;
+    tables.reset();
+    if (!fresh && found != kSchemaVersion) {
+      throw std::runtime_error("store " + options_.path + " has schema version " +
+                               std::to_string(found) + ", this orderd needs " +
+                               std::to_string(kSchemaVersion));
+    }
+    exec_sql(writer_db_, ("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
+  }
 
   void write_loop() {
     std::deque<Pending> batch;
@@ -295,7 +346,17 @@ class SqliteStore final : public Store {
           insert_invocation_->null(5);
         else
           insert_invocation_->text(5, inv.parent_id);
-        insert_invocation_->integer(6, inv.parent_index).integer(7, inv.created_at_ms).exec();
+        insert_invocation_->integer(6, inv.parent_index).integer(7, inv.created_at_ms);
+        insert_invocation_->integer(8, inv.execute_at_ms);
+        if (inv.idempotency_key.empty())
+          insert_invocation_->null(9);
+        else
+          insert_invocation_->text(9, inv.idempotency_key);
+        insert_invocation_->exec();
+        if (!inv.idempotency_key.empty()) {
+          target_ = inv.service + "/" + inv.handler;
+          remember_key_->text(1, target_).text(2, inv.idempotency_key).text(3, inv.id).exec();
+        }
         break;
       case Write::Op::kAppend: {
         const auto& e = w.entry;
@@ -319,8 +380,9 @@ class SqliteStore final : public Store {
   sqlite3* writer_db_ = nullptr;
   sqlite3* reader_db_ = nullptr;
   std::unique_ptr<Statement> insert_invocation_, insert_entry_, complete_, attempt_, begin_,
-      commit_;
-  std::unique_ptr<Statement> find_;
+      commit_, remember_key_;
+  std::string target_;  // bound by remember_key_ until the statement runs
+  std::unique_ptr<Statement> find_, find_key_;
   std::mutex reader_mutex_;
 
   std::mutex mutex_;

@@ -24,6 +24,10 @@ class Store {
 
   virtual std::vector<UnfinishedInvocation> load_unfinished() = 0;
   virtual std::optional<InvocationRecord> find_invocation(const std::string& id) = 0;
+  // The invocation last started under (target, idempotency key), where target is
+  // "Service/handler". Written with the invocation's creation, in the same batch.
+  virtual std::optional<std::string> find_idempotent(const std::string& target,
+                                                     const std::string& key) = 0;
 
   // Waits until everything submitted so far is durable, then stops the writer.
   virtual void close() = 0;

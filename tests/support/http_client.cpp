@@ -28,8 +28,9 @@ struct HttpClient::Impl {
 HttpClient::HttpClient(std::uint16_t port) : impl_(std::make_unique<Impl>(port)) {}
 HttpClient::~HttpClient() = default;
 
-HttpResult HttpClient::post(const std::string& path, const std::string& body) {
-  return request("POST", path, body);
+HttpResult HttpClient::post(const std::string& path, const std::string& body,
+                            const Headers& headers) {
+  return request("POST", path, body, headers);
 }
 
 HttpResult HttpClient::get(const std::string& path) {
@@ -37,11 +38,12 @@ HttpResult HttpClient::get(const std::string& path) {
 }
 
 HttpResult HttpClient::request(const std::string& method, const std::string& path,
-                               const std::string& body) {
+                               const std::string& body, const Headers& headers) {
   http::request<http::string_body> req{http::string_to_verb(method), path, 11};
   req.set(http::field::host, "127.0.0.1");
   req.set(http::field::content_type, "application/json");
   req.keep_alive(true);
+  for (const auto& [name, value] : headers) req.set(name, value);
   req.body() = body;
   req.prepare_payload();
   auto start = std::chrono::steady_clock::now();
@@ -66,6 +68,11 @@ HttpResult HttpClient::request(const std::string& method, const std::string& pat
   result.status = res.result_int();
   result.body = res.body();
   if (auto it = res.find("x-restate-id"); it != res.end()) result.restate_id = it->value();
+  for (const auto& field : res) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    result.headers[name] = std::string(field.value());
+  }
   result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start);
   return result;

@@ -2,25 +2,37 @@
 // A small blocking HTTP/1.1 client for tests, one keep-alive connection.
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace orderd::testing {
 
 struct HttpResult {
   unsigned status = 0;
   std::string body;
-  std::string restate_id;  // the x-restate-id header
+  std::string restate_id;                      // the x-restate-id header
+  std::map<std::string, std::string> headers;  // names lower-cased
   std::chrono::milliseconds elapsed{0};
+
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
 };
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
 
 class HttpClient {
  public:
   explicit HttpClient(std::uint16_t port);
   ~HttpClient();
-  HttpResult post(const std::string& path, const std::string& body);
+  HttpResult post(const std::string& path, const std::string& body, const Headers& headers = {});
   HttpResult get(const std::string& path);
-  HttpResult request(const std::string& method, const std::string& path, const std::string& body);
+  HttpResult request(const std::string& method, const std::string& path, const std::string& body,
+                     const Headers& headers = {});
 
  private:
   struct Impl;

@@ -1,0 +1,93 @@
+#include "common/durations.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <cstdio>
+#include <ctime>
+
+namespace orderd::durations {
+namespace {
+
+// Reads a non-negative decimal number (fraction allowed) at the start of `text`.
+bool read_number(std::string_view& text, double& value) {
+  std::size_t n = 0;
+  while (n < text.size() && (std::isdigit(static_cast<unsigned char>(text[n])) || text[n] == '.'))
+    ++n;
+  if (n == 0) return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + n, value);
+  if (ec != std::errc{} || end != text.data() + n) return false;
+  text.remove_prefix(n);
+  return true;
+}
+
+std::optional<std::int64_t> parse_iso8601(std::string_view text) {
+  text.remove_prefix(1);  // 'P'
+  double total = 0;
+  bool in_time = false, any = false;
+  while (!text.empty()) {
+    if (text.front() == 'T') {
+      if (in_time) return std::nullopt;
+      in_time = true;
+      text.remove_prefix(1);
+      continue;
+    }
+    double value = 0;
+    if (!read_number(text, value) || text.empty()) return std::nullopt;
+    char unit = static_cast<char>(std::toupper(static_cast<unsigned char>(text.front())));
+    text.remove_prefix(1);
+    if (!in_time && unit == 'D')
+      total += value * 86'400'000;
+    else if (in_time && unit == 'H')
+      total += value * 3'600'000;
+    else if (in_time && unit == 'M')
+      total += value * 60'000;
+    else if (in_time && unit == 'S')
+      total += value * 1000;
+    else
+      return std::nullopt;
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  return static_cast<std::int64_t>(total + 0.5);
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_ms(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  if (text.front() == 'P' || text.front() == 'p') return parse_iso8601(text);
+  double total = 0;
+  while (!text.empty()) {
+    double value = 0;
+    if (!read_number(text, value)) return std::nullopt;
+    if (text.substr(0, 2) == "ms") {
+      total += value;
+      text.remove_prefix(2);
+    } else if (!text.empty() && text.front() == 's') {
+      total += value * 1000;
+      text.remove_prefix(1);
+    } else if (!text.empty() && text.front() == 'm') {
+      total += value * 60'000;
+      text.remove_prefix(1);
+    } else if (!text.empty() && text.front() == 'h') {
+      total += value * 3'600'000;
+      text.remove_prefix(1);
+    } else {
+      return std::nullopt;
+    }
+  }
+  return static_cast<std::int64_t>(total + 0.5);
+}
+
+std::string format_rfc3339(std::int64_t ms) {
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buf;
+}
+
+}  // namespace orderd::durations

@@ -1,0 +1,180 @@
+// Restate's ingress conventions beyond a plain call: idempotency keys, delayed sends, lookups by
+// key, and backpressure. Against the real binary.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "support/http_client.hpp"
+#include "support/orderd_process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace orderd::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kOrder =
+    R"({"userId":"user123","productId":"prod456","quantity":2,"amount":99.99,"weight":5.5,"destination":"New York"})";
+const std::string kOtherOrder =
+    R"({"userId":"user999","productId":"prod456","quantity":1,"amount":5,"weight":1,"destination":"Oslo"})";
+
+boost::json::object parse_object(const std::string& body) {
+  return boost::json::parse(body).as_object();
+}
+
+int count_rows(const std::filesystem::path& db_path, const char* sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
+  int n = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return n;
+}
+
+class IngressTest : public ::testing::Test {
+ protected:
+  TempDir dir;
+  std::vector<std::string> args{"--latency-scale", "0.2", "--failure-scale", "0"};
+};
+
+TEST_F(IngressTest, RepeatedCallWithAnIdempotencyKeyReturnsTheStoredResult) {
+  OrderdProcess orderd(dir.path().string(), args);
+  HttpClient client(orderd.port());
+  auto first = client.post("/OrderService/ProcessOrder", kOrder, {{"idempotency-key", "order-1"}});
+  ASSERT_EQ(first.status, 200u) << first.body;
+  EXPECT_FALSE(first.header("idempotency-expires").empty());
+
+  // Different spacing, same JSON: the same request.
+  std::string respaced = boost::json::serialize(boost::json::parse(kOrder));
+  auto again =
+      client.post("/OrderService/ProcessOrder", respaced, {{"Idempotency-Key", "order-1"}});
+  ASSERT_EQ(again.status, 200u) << again.body;
+  EXPECT_EQ(again.body, first.body);  // same orderId: the handler did not run again
+  EXPECT_EQ(again.restate_id, first.restate_id);
+  EXPECT_EQ(again.header("idempotency-expires"), first.header("idempotency-expires"));
+
+  auto by_key = client.get("/restate/invocation/OrderService/ProcessOrder/order-1/output");
+  EXPECT_EQ(by_key.status, 200u);
+  EXPECT_EQ(by_key.body, first.body);
+  EXPECT_EQ(client.get("/restate/invocation/OrderService/ProcessOrder/nope/output").status, 404u);
+}
+
+TEST_F(IngressTest, SameKeyWithADifferentBodyIsA422) {
+  OrderdProcess orderd(dir.path().string(), args);
+  HttpClient client(orderd.port());
+  ASSERT_EQ(client.post("/OrderService/ProcessOrder", kOrder, {{"idempotency-key", "k"}}).status,
+            200u);
+  auto reused = client.post("/OrderService/ProcessOrder", kOtherOrder, {{"idempotency-key", "k"}});
+  EXPECT_EQ(reused.status, 422u);
+  EXPECT_NE(reused.body.find("different request body"), std::string::npos) << reused.body;
+  // The key is scoped to its target: the slow service may use it freely.
+  EXPECT_EQ(
+      client.post("/OrderServiceSlow/ProcessOrder", kOtherOrder, {{"idempotency-key", "k"}}).status,
+      200u);
+}
+
+TEST_F(IngressTest, ConcurrentDuplicatesRunOnce) {
+  OrderdProcess orderd(dir.path().string(), args);
+  constexpr int kClients = 8;
+  std::vector<std::future<HttpResult>> calls;
+  for (int i = 0; i < kClients; ++i) {
+    calls.push_back(std::async(std::launch::async, [port = orderd.port()] {
+      HttpClient client(port);
+      return client.post("/OrderService/ProcessOrder", kOrder, {{"idempotency-key", "race"}});
+    }));
+  }
+  std::set<std::string> bodies, ids;
+  for (auto& call : calls) {
+    auto r = call.get();
+    ASSERT_EQ(r.status, 200u) << r.body;
+    bodies.insert(r.body);
+    ids.insert(r.restate_id);
+  }
+  EXPECT_EQ(bodies.size(), 1u);
+  EXPECT_EQ(ids.size(), 1u);
+  orderd.terminate();
+  EXPECT_EQ(count_rows(dir.path() / "orderd.db",
+                       "SELECT count(*) FROM invocations WHERE parent_id IS NULL"),
+            1);
+}
+
+TEST_F(IngressTest, DuplicateSendIsPreviouslyAccepted) {
+  OrderdProcess orderd(dir.path().string(), args);
+  HttpClient client(orderd.port());
+  auto first = client.post("/OrderService/ProcessOrder/send", kOrder, {{"idempotency-key", "s"}});
+  ASSERT_EQ(first.status, 202u) << first.body;
+  EXPECT_EQ(parse_object(first.body)["status"], "Accepted");
+  auto second = client.post("/OrderService/ProcessOrder/send", kOrder, {{"idempotency-key", "s"}});
+  ASSERT_EQ(second.status, 202u) << second.body;
+  auto body = parse_object(second.body);
+  EXPECT_EQ(body["status"], "PreviouslyAccepted");
+  EXPECT_EQ(body["invocationId"].as_string(), first.restate_id);
+  auto attached = client.get("/restate/invocation/OrderService/ProcessOrder/s/attach");
+  EXPECT_EQ(attached.status, 200u) << attached.body;
+}
+
+TEST_F(IngressTest, ExpiredKeyStartsANewInvocation) {
+  args.insert(args.end(), {"--idempotency-retention", "200ms"});
+  OrderdProcess orderd(dir.path().string(), args);
+  HttpClient client(orderd.port());
+  auto first = client.post("/OrderService/ProcessOrder", kOrder, {{"idempotency-key", "short"}});
+  ASSERT_EQ(first.status, 200u);
+  std::this_thread::sleep_for(300ms);  // the retention runs out: nothing else to wait for
+  auto later = client.post("/OrderService/ProcessOrder", kOrder, {{"idempotency-key", "short"}});
+  ASSERT_EQ(later.status, 200u);
+  EXPECT_NE(later.restate_id, first.restate_id);
+}
+
+TEST_F(IngressTest, DelayedSendRunsLaterAndSurvivesACrash) {
+  auto sent_at = std::chrono::steady_clock::now();
+  std::string id;
+  {
+    OrderdProcess orderd(dir.path().string(), args);
+    HttpClient client(orderd.port());
+    auto sent = client.post("/OrderService/ProcessOrder/send?delay=PT0.8S", kOrder);
+    ASSERT_EQ(sent.status, 202u) << sent.body;
+    auto body = parse_object(sent.body);
+    EXPECT_TRUE(body.contains("executionTime")) << sent.body;
+    id = std::string(body["invocationId"].as_string());
+    EXPECT_EQ(client.get("/restate/invocation/" + id + "/output").status, 470u);
+    orderd.kill_hard();  // before it was due
+  }
+  OrderdProcess orderd(dir.path().string(), args);
+  HttpClient client(orderd.port());
+  auto result = client.get("/restate/invocation/" + id + "/attach");
+  ASSERT_EQ(result.status, 200u) << result.body;
+  EXPECT_GE(std::chrono::steady_clock::now() - sent_at, 800ms);
+  EXPECT_TRUE(parse_object(result.body).contains("orderId"));
+}
+
+TEST_F(IngressTest, BadDelaysAndKeysAre400s) {
+  OrderdProcess orderd(dir.path().string(), args);
+  HttpClient client(orderd.port());
+  auto bad_delay = client.post("/OrderService/ProcessOrder/send?delay=soon", kOrder);
+  EXPECT_EQ(bad_delay.status, 400u);
+  EXPECT_NE(bad_delay.body.find("soon"), std::string::npos);
+  auto long_key = client.post("/OrderService/ProcessOrder", kOrder,
+                              {{"idempotency-key", std::string(300, 'k')}});
+  EXPECT_EQ(long_key.status, 400u);
+  EXPECT_NE(long_key.body.find("idempotency-key"), std::string::npos);
+}
+
+TEST_F(IngressTest, OverloadIsA503WithRetryAfter) {
+  args = {"--latency-scale", "1", "--failure-scale", "0", "--max-inflight", "3"};
+  OrderdProcess orderd(dir.path().string(), args);
+  HttpClient client(orderd.port());
+  ASSERT_EQ(client.post("/OrderService/ProcessOrder/send", kOrder).status, 202u);
+  // The first order and its six children now fill the engine past 3.
+  auto refused = client.post("/OrderService/ProcessOrder/send", kOrder);
+  EXPECT_EQ(refused.status, 503u) << refused.body;
+  EXPECT_EQ(refused.header("retry-after"), "1");
+}
+
+}  // namespace
+}  // namespace orderd::testing
