@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <stdexcept>
@@ -326,10 +328,17 @@ class SqliteStore final : public Store {
           queue_.pop_front();
         }
       }
-      begin_->exec();
-      for (auto& pending : batch)
-        for (auto& w : pending.writes) apply(w);
-      commit_->exec();
+      try {
+        begin_->exec();
+        for (auto& pending : batch)
+          for (auto& w : pending.writes) apply(w);
+        commit_->exec();
+      } catch (const std::exception& e) {
+        // Fail-stop: without a durable journal the engine must not go on answering. What was
+        // committed before stays; a restart resumes from it.
+        std::fprintf(stderr, "orderd: store write failed, stopping: %s\n", e.what());
+        std::abort();
+      }
       for (auto& pending : batch)
         if (pending.on_durable) pending.on_durable();
       batch.clear();
