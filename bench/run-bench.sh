@@ -49,7 +49,7 @@ status=0
 for scale in 1 0; do
   data_dir=$(mktemp -d)
   out_file=$(mktemp)
-  "$orderd" serve --listen 127.0.0.1:0 --data "$data_dir" --latency-scale "$scale" \
+  "$orderd" serve --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --data "$data_dir" --latency-scale "$scale" \
     --failure-scale 0 --log-level warn >"$out_file" &
   orderd_pid=$!
 

@@ -14,6 +14,7 @@
 #include "engine/asio_scheduler.hpp"
 #include "engine/engine.hpp"
 #include "engine/registry.hpp"
+#include "ingress/admin_routes.hpp"
 #include "ingress/http_server.hpp"
 #include "ingress/invocation_routes.hpp"
 #include "services/seed_services.hpp"
@@ -38,18 +39,27 @@ int serve(const orderd::app::ServerOptions& options) {
   std::size_t recovered = engine->recover();
 
   orderd::http::InvocationRoutes routes(*engine, registry, options.routes);
-  orderd::http::Server server(io, options.host(), options.port(), routes, options.limits);
+  orderd::http::Server server(io, orderd::app::host_of(options.listen),
+                              orderd::app::port_of(options.listen), routes, options.limits);
+  orderd::http::AdminRoutes admin_routes(*engine);
+  orderd::http::Server admin(io, orderd::app::host_of(options.admin_listen),
+                             orderd::app::port_of(options.admin_listen), admin_routes,
+                             options.limits);
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int signal) {
     spdlog::info("signal {}: stopping; unfinished invocations resume at the next start", signal);
     server.stop();
+    admin.stop();
     io.stop();
   });
 
   spdlog::info("store {} ({} unfinished invocations resumed)", db_path, recovered);
   // Printed on stdout, flushed: scripts and tests wait for this line to know the port.
-  std::printf("orderd listening on http://%s:%u\n", options.host().c_str(), server.port());
+  std::printf("orderd listening on http://%s:%u\n", orderd::app::host_of(options.listen).c_str(),
+              server.port());
+  std::printf("orderd admin listening on http://%s:%u\n",
+              orderd::app::host_of(options.admin_listen).c_str(), admin.port());
   std::fflush(stdout);
   io.run();
   // In this order: the engine hands its last batch to the store, which makes everything queued

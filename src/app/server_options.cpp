@@ -5,12 +5,13 @@
 #include "common/durations.hpp"
 
 namespace orderd::app {
-std::string ServerOptions::host() const {
-  return listen.substr(0, listen.rfind(':'));
+
+std::string host_of(const std::string& address) {
+  return address.substr(0, address.rfind(':'));
 }
 
-std::uint16_t ServerOptions::port() const {
-  return static_cast<std::uint16_t>(std::stoul(listen.substr(listen.rfind(':') + 1)));
+std::uint16_t port_of(const std::string& address) {
+  return static_cast<std::uint16_t>(std::stoul(address.substr(address.rfind(':') + 1)));
 }
 
 void add_server_options(CLI::App& cmd, ServerOptions& o) {
@@ -27,6 +28,11 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
   };
   cmd.add_option("--listen", o.listen, "HTTP ingress address (port 0 picks a free port)")
       ->envname("ORDERD_LISTEN")
+      ->check(listen_valid)
+      ->capture_default_str();
+  cmd.add_option("--admin-listen", o.admin_listen,
+                 "admin API address: list, inspect and steer invocations (port 0: a free port)")
+      ->envname("ORDERD_ADMIN_LISTEN")
       ->check(listen_valid)
       ->capture_default_str();
   cmd.add_option("--data", o.data_dir, "directory of the embedded store (created if missing)")

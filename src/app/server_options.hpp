@@ -15,6 +15,7 @@ namespace orderd::app {
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:8080";
+  std::string admin_listen = "127.0.0.1:9070";
   std::string data_dir = "./data";
   std::string sync = "full";  // full: fsync each group commit; normal: survives process crashes
   std::string log_level = "info";
@@ -22,10 +23,11 @@ struct ServerOptions {
   http::ServerLimits limits;
   http::RouteOptions routes;
   EngineOptions engine;
-
-  std::string host() const;
-  std::uint16_t port() const;
 };
+
+// "HOST:PORT" -> its parts (validated when the option is parsed).
+std::string host_of(const std::string& address);
+std::uint16_t port_of(const std::string& address);
 
 // Adds the serve options to `command`, each also read from its environment variable.
 void add_server_options(CLI::App& command, ServerOptions& options);

@@ -104,6 +104,7 @@ class Invocation final : public detail::Journal {
   std::vector<std::uint32_t> waiting_on;
   std::vector<Engine::OutcomeCallback> waiters;
   Scheduler::TimerId start_timer = 0;  // the next attempt's: after a backoff, or a delayed start
+  std::uint32_t attempts_before_resume = 0;  // a resume grants a fresh retry budget
   bool completing = false;
 
  private:
@@ -286,27 +287,51 @@ struct Engine::Impl {
 
   void retry_later(Invocation& inv, const std::string& error) {
     const auto& policy = options.retry;
-    if (inv.record.attempts >= policy.max_attempts) {
-      spdlog::warn("invocation {} {}/{} failed for good after {} attempts: {}", inv.record.id,
-                   inv.record.service, inv.record.handler, inv.record.attempts, error);
-      return complete(inv, {inv.record.id, false, error_code::kInternal,
-                            "retries exhausted after " + std::to_string(inv.record.attempts) +
-                                " attempts: " + error});
-    }
-    auto delay = policy.delay_before(inv.record.attempts + 1);
-    spdlog::debug("invocation {} attempt {} failed ({}), retrying in {} ms", inv.record.id,
-                  inv.record.attempts, error, delay);
+    const std::uint32_t attempts = inv.record.attempts - inv.attempts_before_resume;
     inv.root = {};
     inv.context.reset();
+    if (attempts >= policy.max_attempts) {
+      // Paused, not failed (as Restate does): the cause may be fixed outside, then resumed.
+      std::string reason =
+          "retries exhausted after " + std::to_string(attempts) + " attempts: " + error;
+      spdlog::warn("invocation {} {}/{} paused: {}", inv.record.id, inv.record.service,
+                   inv.record.handler, reason);
+      return set_status(inv, InvocationStatus::kPaused, std::move(reason));
+    }
+    auto delay = policy.delay_before(attempts + 1);
+    spdlog::debug("invocation {} attempt {} failed ({}), retrying in {} ms", inv.record.id,
+                  inv.record.attempts, error, delay);
     std::string id = inv.record.id;
     inv.start_timer = scheduler.schedule_after(delay, [this, id] {
       if (auto* again = find(id)) start_attempt(*again);
     });
   }
 
+  // Running <-> paused. Pausing drops the attempt in progress; what it journaled stays, and a
+  // resume replays it.
+  void set_status(Invocation& inv, InvocationStatus status, std::string reason = {}) {
+    stop_attempt(inv);
+    inv.record.status = status;
+    inv.record.output = reason;
+    Write w{Write::Op::kStatus, {}, {}};
+    w.invocation.id = inv.record.id;
+    w.invocation.status = status;
+    w.invocation.output = std::move(reason);
+    write(std::move(w));
+  }
+
+  void stop_attempt(Invocation& inv) {
+    if (inv.start_timer) scheduler.cancel(inv.start_timer);
+    inv.start_timer = 0;
+    inv.suspended = {};
+    inv.waiting_on.clear();
+    inv.root = {};  // destroys the suspended coroutine frames
+    inv.context.reset();
+  }
+
   void complete(Invocation& inv, InvocationOutcome outcome) {
     inv.completing = true;
-    inv.root = {};
+    stop_attempt(inv);
     auto& r = inv.record;
     r.status = outcome.ok ? InvocationStatus::kSucceeded : InvocationStatus::kFailed;
     r.output = outcome.body;
@@ -627,6 +652,73 @@ void Engine::flush() {
   impl_->flush();
 }
 
+// ---- Operator controls ----
+
+Engine::Control Engine::kill(const std::string& id) {
+  Invocation* inv = impl_->find(id);
+  if (!inv) return impl_->store.find_invocation(id) ? Control::kWrongState : Control::kNotFound;
+  if (inv->completing) return Control::kWrongState;
+  // The call tree goes with it: children still running would otherwise run for nobody.
+  for (const auto& e : inv->journal)
+    if (e.kind == EntryKind::kCall) kill(e.payload);
+  impl_->complete(*inv, {id, false, error_code::kAborted, "killed by an operator"});
+  return Control::kDone;
+}
+
+Engine::Control Engine::pause(const std::string& id) {
+  Invocation* inv = impl_->find(id);
+  if (!inv) return impl_->store.find_invocation(id) ? Control::kWrongState : Control::kNotFound;
+  if (inv->completing || inv->record.status != InvocationStatus::kRunning)
+    return Control::kWrongState;
+  impl_->set_status(*inv, InvocationStatus::kPaused, "paused by an operator");
+  return Control::kDone;
+}
+
+Engine::Control Engine::resume(const std::string& id) {
+  Invocation* inv = impl_->find(id);
+  if (!inv) return impl_->store.find_invocation(id) ? Control::kWrongState : Control::kNotFound;
+  if (inv->completing || inv->record.status != InvocationStatus::kPaused)
+    return Control::kWrongState;
+  impl_->set_status(*inv, InvocationStatus::kRunning);
+  inv->attempts_before_resume = inv->record.attempts;
+  impl_->schedule_start(*inv);
+  return Control::kDone;
+}
+
+Engine::Control Engine::purge(const std::string& id) {
+  if (impl_->find(id)) return Control::kWrongState;
+  auto record = impl_->store.find_invocation(id);
+  if (!record) return Control::kNotFound;
+  if (!store::is_finished(record->status)) return Control::kWrongState;
+  impl_->write(Write{Write::Op::kPurge, std::move(*record), {}});
+  return Control::kDone;
+}
+
+std::vector<store::InvocationRecord> Engine::list(const store::ListQuery& query) {
+  return impl_->store.list_invocations(query);
+}
+
+std::optional<InvocationDetails> Engine::describe(const std::string& id) {
+  InvocationDetails details;
+  if (const Invocation* inv = impl_->find(id)) {
+    details.record = inv->record;
+    details.journal = inv->journal;
+  } else if (auto record = impl_->store.find_invocation(id)) {
+    details.record = std::move(*record);
+    details.journal = impl_->store.load_journal(id);
+  } else {
+    return std::nullopt;
+  }
+  for (const auto& e : details.journal) {
+    if (e.kind != EntryKind::kCall) continue;
+    if (const Invocation* child = impl_->find(e.payload))
+      details.children.push_back(child->record);
+    else if (auto stored = impl_->store.find_invocation(e.payload))
+      details.children.push_back(std::move(*stored));
+  }
+  return details;
+}
+
 std::size_t Engine::recover() {
   auto unfinished = impl_->store.load_unfinished();
   std::size_t recovered = 0;
@@ -679,7 +771,7 @@ std::size_t Engine::recover() {
     if (!r.idempotency_key.empty())
       impl_->idempotent_running[Impl::idempotency_slot(r.service, r.handler, r.idempotency_key)] =
           r.id;
-    impl_->schedule_start(inv);
+    if (inv.record.status == InvocationStatus::kRunning) impl_->schedule_start(inv);
     ++recovered;
   }
   return recovered;

@@ -9,9 +9,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/unique_function.hpp"
 #include "engine/retry_policy.hpp"
+#include "store/records.hpp"
 
 namespace orderd {
 
@@ -29,6 +31,14 @@ struct EngineOptions {
   std::string audit_log_path;
   // How long a finished invocation's idempotency key keeps answering with its stored outcome.
   std::int64_t idempotency_retention_ms = 24 * 3600 * 1000;
+};
+
+// An invocation as an operator inspects it: its record, its journal, and the children its call
+// steps started.
+struct InvocationDetails {
+  store::InvocationRecord record;
+  std::vector<store::JournalEntry> journal;
+  std::vector<store::InvocationRecord> children;
 };
 
 // A client's request to start an invocation.
@@ -95,6 +105,18 @@ class Engine {
   std::size_t in_flight() const;
   // Makes everything journaled so far durable: what waits on it is released as usual.
   void flush();
+
+  // Operator controls. kill: fails it and its running call tree at once (409, no compensation).
+  // pause: stops its attempt; resume: replays it with a fresh retry budget. purge: forgets a
+  // finished invocation, its journal and its idempotency key.
+  enum class Control { kDone, kNotFound, kWrongState };
+  Control kill(const std::string& invocation_id);
+  Control pause(const std::string& invocation_id);
+  Control resume(const std::string& invocation_id);
+  Control purge(const std::string& invocation_id);
+
+  std::vector<store::InvocationRecord> list(const store::ListQuery& query);
+  std::optional<InvocationDetails> describe(const std::string& invocation_id);
 
  private:
   friend class Invocation;

@@ -205,19 +205,63 @@ TEST_F(EngineTest, TransientErrorsRetryWithExponentialBackoff) {
   EXPECT_GE(attempt_times[3] - attempt_times[2], 160ms);
 }
 
-TEST_F(EngineTest, RetriesAreBounded) {
+TEST_F(EngineTest, ExhaustedRetriesPauseAndResumeRetriesAgain) {
   EngineHarness h(RetryPolicy{5, 2.0, 100, 3});
   h.registry.add<Text, Text>("Flaky", "Always", [](Context&, Text) -> Task<Text> {
     ++executions["always"];
     throw std::runtime_error("still down");
   });
   h.start();
-  auto outcome = h.call("Flaky", "Always", text_input(""));
-  EXPECT_FALSE(outcome.ok);
-  EXPECT_EQ(outcome.code, 500);
-  EXPECT_NE(outcome.body.find("retries exhausted after 3 attempts: still down"), std::string::npos)
-      << outcome.body;
+  auto id = h.start_invocation("Flaky", "Always", text_input(""));
+  auto status_in_store = [&] {
+    return h.query_int("SELECT status FROM invocations WHERE id = '" + id + "'");
+  };
+  ASSERT_TRUE(h.run_until([&] { return status_in_store() == 4; }));  // paused, durably
   EXPECT_EQ(executions["always"], 3);
+  auto details = h.engine().describe(id);
+  ASSERT_TRUE(details);
+  EXPECT_EQ(details->record.status, store::InvocationStatus::kPaused);
+  EXPECT_EQ(details->record.output, "retries exhausted after 3 attempts: still down");
+
+  ASSERT_EQ(h.engine().resume(id), Engine::Control::kDone);
+  ASSERT_TRUE(h.run_until([&] { return executions["always"] == 6 && status_in_store() == 4; }));
+  EXPECT_EQ(h.engine().resume("inv_unknown"), Engine::Control::kNotFound);
+
+  ASSERT_EQ(h.engine().kill(id), Engine::Control::kDone);
+  auto outcome = h.await_outcome(id);
+  EXPECT_FALSE(outcome.ok);
+  EXPECT_EQ(outcome.code, 409);
+}
+
+Task<Text> long_parent(Context& ctx, Text in) {
+  auto child = ctx.call<Text>("Steps", "RunSleepRun", Text{"10000"});
+  Text result = co_await child;
+  co_return result;
+}
+
+TEST_F(EngineTest, KillStopsTheInvocationAndItsCallTree) {
+  EngineHarness h;
+  h.registry.add("Steps", "RunSleepRun", &run_sleep_run);
+  h.registry.add("Parent", "Long", &long_parent);
+  h.start();
+  auto id = h.start_invocation("Parent", "Long", text_input(""));
+  ASSERT_TRUE(h.await_durable_entries(id, 1));
+  auto details = h.engine().describe(id);
+  ASSERT_TRUE(details && details->children.size() == 1);
+  std::string child = details->children[0].id;
+
+  ASSERT_EQ(h.engine().kill(id), Engine::Control::kDone);
+  auto outcome = h.await_outcome(id);
+  EXPECT_EQ(outcome.code, 409);
+  EXPECT_EQ(outcome.body, "killed by an operator");
+  auto child_outcome = h.await_outcome(child);
+  EXPECT_EQ(child_outcome.code, 409);
+  EXPECT_EQ(executions["second"], 0);  // the child's sleep never ended
+  EXPECT_EQ(h.engine().kill(id), Engine::Control::kWrongState);
+
+  ASSERT_EQ(h.engine().purge(id), Engine::Control::kDone);
+  ASSERT_TRUE(h.run_until([&] { return h.durable_entries(id) == 0; }));
+  EXPECT_FALSE(h.engine().describe(id));
 }
 
 Task<Text> decline(Context&, Text) {

@@ -11,60 +11,10 @@
 #include "common/json_writer.hpp"
 #include "engine/engine.hpp"
 #include "engine/registry.hpp"
+#include "ingress/http_target.hpp"
 
 namespace orderd::http {
 namespace {
-
-struct Target {
-  std::vector<std::string_view> segments;
-  std::string_view query;
-};
-
-Target split(std::string_view target) {
-  Target t;
-  auto q = target.find('?');
-  if (q != std::string_view::npos) {
-    t.query = target.substr(q + 1);
-    target = target.substr(0, q);
-  }
-  while (!target.empty()) {
-    if (target.front() == '/') {
-      target.remove_prefix(1);
-      continue;
-    }
-    auto end = target.find('/');
-    t.segments.push_back(target.substr(0, end));
-    target = end == std::string_view::npos ? std::string_view{} : target.substr(end);
-  }
-  return t;
-}
-
-std::optional<std::string_view> query_param(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    auto pair = query.substr(0, amp);
-    auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name)
-      return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return std::nullopt;
-}
-
-std::string percent_decode(std::string_view in) {
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%' && i + 2 < in.size() && std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
-      out.push_back(static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(in[i]);
-    }
-  }
-  return out;
-}
 
 constexpr std::size_t kMaxIdempotencyKey = 255;
 
@@ -97,7 +47,7 @@ Response accepted_response(const std::string& id, bool previously, std::int64_t 
 }  // namespace
 
 void InvocationRoutes::handle(Request request, Responder respond) {
-  Target t = split(request.target);
+  Target t = split_target(request.target);
   const auto& s = t.segments;
   const bool get = request.method == "GET";
 
@@ -147,7 +97,7 @@ void InvocationRoutes::invoke(const Request& request, std::string_view service,
   }
 
   InvokeRequest invoke_request{std::string(service), std::string(handler), {}, {}, 0};
-  Target t = split(request.target);
+  Target t = split_target(request.target);
   if (auto delay = query_param(t.query, "delay")) {
     if (!send) return respond(error_response(400, "the delay is supported only with sends"));
     auto ms = durations::parse_ms(*delay);

@@ -16,4 +16,18 @@ const char* to_string(EntryKind kind) noexcept {
   return "unknown";
 }
 
+const char* to_string(InvocationStatus status) noexcept {
+  switch (status) {
+    case InvocationStatus::kRunning:
+      return "running";
+    case InvocationStatus::kSucceeded:
+      return "succeeded";
+    case InvocationStatus::kFailed:
+      return "failed";
+    case InvocationStatus::kPaused:
+      return "paused";
+  }
+  return "unknown";
+}
+
 }  // namespace orderd::store

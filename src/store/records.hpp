@@ -8,7 +8,18 @@
 
 namespace orderd::store {
 
-enum class InvocationStatus : std::uint8_t { kRunning = 1, kSucceeded = 2, kFailed = 3 };
+// Running and paused invocations are unfinished: recovery loads them, and only they change.
+enum class InvocationStatus : std::uint8_t {
+  kRunning = 1,
+  kSucceeded = 2,
+  kFailed = 3,
+  kPaused = 4
+};
+
+inline bool is_finished(InvocationStatus s) {
+  return s == InvocationStatus::kSucceeded || s == InvocationStatus::kFailed;
+}
+const char* to_string(InvocationStatus status) noexcept;
 
 enum class EntryKind : std::uint8_t {
   kCall = 1,   // name = "Service/handler", payload = child invocation id
@@ -57,9 +68,24 @@ struct UnfinishedInvocation {
 // One write of a batch. Batches commit atomically and in submission order, which is what lets the
 // engine release a step's effect as soon as the batch holding its record is durable.
 struct Write {
-  enum class Op : std::uint8_t { kCreate, kAppend, kComplete, kAttempt } op;
-  InvocationRecord invocation;  // kCreate: all fields; kComplete/kAttempt: id, status, output...
-  JournalEntry entry;           // kAppend
+  enum class Op : std::uint8_t {
+    kCreate,    // invocation: all fields
+    kAppend,    // invocation.id, entry
+    kComplete,  // invocation: id, status, output, error_code, completed_at_ms, attempts
+    kAttempt,   // invocation: id, attempts
+    kStatus,    // invocation: id, status (running or paused), output (why it paused)
+    kPurge,     // invocation: id, service, handler, idempotency_key; finished invocations only
+  } op;
+  InvocationRecord invocation;
+  JournalEntry entry;
+};
+
+// A page of invocations, newest first.
+struct ListQuery {
+  std::optional<InvocationStatus> status;
+  std::string service;  // empty: any
+  std::size_t limit = 50;
+  std::string before_id;  // keyset cursor: ids sort by creation time
 };
 
 }  // namespace orderd::store

@@ -30,8 +30,9 @@ CREATE TABLE IF NOT EXISTS invocations (
   error_code      INTEGER NOT NULL DEFAULT 0,
   completed_at_ms INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
--- Recovery reads only running invocations; the partial index keeps that scan proportional to them.
-CREATE INDEX IF NOT EXISTS invocations_running ON invocations(id) WHERE status = 1;
+-- Recovery reads only unfinished (running, paused) invocations; the partial index keeps that scan
+-- proportional to them.
+CREATE INDEX IF NOT EXISTS invocations_unfinished ON invocations(id) WHERE status IN (1, 4);
 CREATE TABLE IF NOT EXISTS journal (
   invocation_id  TEXT NOT NULL,
   idx            INTEGER NOT NULL,
@@ -194,9 +195,19 @@ class SqliteStore final : public Store {
     complete_ = std::make_unique<Statement>(
         writer_db_,
         "UPDATE invocations SET status = ?2, output = ?3, error_code = ?4, completed_at_ms = ?5, "
-        "attempts = ?6 WHERE id = ?1 AND status = 1");
+        "attempts = ?6 WHERE id = ?1 AND status IN (1, 4)");
     attempt_ = std::make_unique<Statement>(
-        writer_db_, "UPDATE invocations SET attempts = ?2 WHERE id = ?1 AND status = 1");
+        writer_db_, "UPDATE invocations SET attempts = ?2 WHERE id = ?1 AND status IN (1, 4)");
+    set_status_ = std::make_unique<Statement>(
+        writer_db_,
+        "UPDATE invocations SET status = ?2, output = ?3 WHERE id = ?1 AND status IN (1, 4)");
+    purge_journal_ =
+        std::make_unique<Statement>(writer_db_, "DELETE FROM journal WHERE invocation_id = ?1");
+    purge_key_ = std::make_unique<Statement>(
+        writer_db_,
+        "DELETE FROM idempotency WHERE target = ?1 AND key = ?2 AND invocation_id = ?3");
+    purge_invocation_ = std::make_unique<Statement>(
+        writer_db_, "DELETE FROM invocations WHERE id = ?1 AND status IN (2, 3)");
     begin_ = std::make_unique<Statement>(writer_db_, "BEGIN");
     commit_ = std::make_unique<Statement>(writer_db_, "COMMIT");
     writer_ = std::thread([this] { write_loop(); });
@@ -209,6 +220,10 @@ class SqliteStore final : public Store {
     complete_.reset();
     attempt_.reset();
     remember_key_.reset();
+    set_status_.reset();
+    purge_journal_.reset();
+    purge_key_.reset();
+    purge_invocation_.reset();
     begin_.reset();
     commit_.reset();
     sqlite3_close(writer_db_);
@@ -227,29 +242,34 @@ class SqliteStore final : public Store {
   std::vector<UnfinishedInvocation> load_unfinished() override {
     std::lock_guard lock(reader_mutex_);
     std::vector<UnfinishedInvocation> result;
-    Statement invocations(
-        reader_db_,
-        (std::string(kSelectInvocation) + " WHERE status = 1 ORDER BY created_at_ms, id").c_str());
+    Statement invocations(reader_db_, (std::string(kSelectInvocation) +
+                                       " WHERE status IN (1, 4) ORDER BY created_at_ms, id")
+                                          .c_str());
     while (invocations.next()) result.push_back({read_invocation(invocations), {}});
-    Statement entries(reader_db_,
-                      "SELECT idx, kind, name, payload, failed, error_code, recorded_at_ms FROM "
-                      "journal WHERE invocation_id = ?1 ORDER BY idx");
-    for (auto& u : result) {
-      entries.text(1, u.record.id);
-      while (entries.next()) {
-        JournalEntry e;
-        e.index = static_cast<std::uint32_t>(entries.column_int(0));
-        e.kind = static_cast<EntryKind>(entries.column_int(1));
-        e.name = entries.column_text(2);
-        e.payload = entries.column_text(3);
-        e.failed = entries.column_int(4) != 0;
-        e.error_code = static_cast<std::uint16_t>(entries.column_int(5));
-        e.recorded_at_ms = entries.column_int(6);
-        u.journal.push_back(std::move(e));
-      }
-      entries.reset();
-    }
+    for (auto& u : result) u.journal = read_journal(u.record.id);
     return result;
+  }
+
+  std::vector<JournalEntry> load_journal(const std::string& id) override {
+    std::lock_guard lock(reader_mutex_);
+    return read_journal(id);
+  }
+
+  std::vector<InvocationRecord> list_invocations(const ListQuery& q) override {
+    std::lock_guard lock(reader_mutex_);
+    std::string sql = std::string(kSelectInvocation) + " WHERE 1";
+    if (q.status) sql += " AND status = ?1";
+    if (!q.service.empty()) sql += " AND service = ?2";
+    if (!q.before_id.empty()) sql += " AND id < ?3";
+    sql += " ORDER BY id DESC LIMIT ?4";
+    Statement list(reader_db_, sql.c_str());
+    if (q.status) list.integer(1, static_cast<int>(*q.status));
+    if (!q.service.empty()) list.text(2, q.service);
+    if (!q.before_id.empty()) list.text(3, q.before_id);
+    list.integer(4, static_cast<std::int64_t>(q.limit));
+    std::vector<InvocationRecord> page;
+    while (list.next()) page.push_back(read_invocation(list));
+    return page;
   }
 
   std::optional<InvocationRecord> find_invocation(const std::string& id) override {
@@ -290,6 +310,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(reader_mutex_);
     find_.reset();
     find_key_.reset();
+    journal_.reset();
   }
 
  private:
@@ -297,6 +318,31 @@ class SqliteStore final : public Store {
     std::vector<Write> writes;
     Callback on_durable;
   };
+
+  // Callers hold reader_mutex_.
+  std::vector<JournalEntry> read_journal(const std::string& id) {
+    if (!journal_) {
+      journal_ = std::make_unique<Statement>(
+          reader_db_,
+          "SELECT idx, kind, name, payload, failed, error_code, recorded_at_ms FROM journal "
+          "WHERE invocation_id = ?1 ORDER BY idx");
+    }
+    std::vector<JournalEntry> entries;
+    journal_->text(1, id);
+    while (journal_->next()) {
+      JournalEntry e;
+      e.index = static_cast<std::uint32_t>(journal_->column_int(0));
+      e.kind = static_cast<EntryKind>(journal_->column_int(1));
+      e.name = journal_->column_text(2);
+      e.payload = journal_->column_text(3);
+      e.failed = journal_->column_int(4) != 0;
+      e.error_code = static_cast<std::uint16_t>(journal_->column_int(5));
+      e.recorded_at_ms = journal_->column_int(6);
+      entries.push_back(std::move(e));
+    }
+    journal_->reset();
+    return entries;
+  }
 
   void check_schema_version() {
     Statement version(writer_db_, "PRAGMA user_version");
@@ -382,6 +428,18 @@ class SqliteStore final : public Store {
       case Write::Op::kAttempt:
         attempt_->text(1, inv.id).integer(2, inv.attempts).exec();
         break;
+      case Write::Op::kStatus:
+        set_status_->text(1, inv.id).integer(2, static_cast<int>(inv.status)).blob(3, inv.output);
+        set_status_->exec();
+        break;
+      case Write::Op::kPurge:
+        purge_journal_->text(1, inv.id).exec();
+        if (!inv.idempotency_key.empty()) {
+          target_ = inv.service + "/" + inv.handler;
+          purge_key_->text(1, target_).text(2, inv.idempotency_key).text(3, inv.id).exec();
+        }
+        purge_invocation_->text(1, inv.id).exec();
+        break;
     }
   }
 
@@ -389,9 +447,9 @@ class SqliteStore final : public Store {
   sqlite3* writer_db_ = nullptr;
   sqlite3* reader_db_ = nullptr;
   std::unique_ptr<Statement> insert_invocation_, insert_entry_, complete_, attempt_, begin_,
-      commit_, remember_key_;
+      commit_, remember_key_, set_status_, purge_journal_, purge_key_, purge_invocation_;
   std::string target_;  // bound by remember_key_ until the statement runs
-  std::unique_ptr<Statement> find_, find_key_;
+  std::unique_ptr<Statement> find_, find_key_, journal_;
   std::mutex reader_mutex_;
 
   std::mutex mutex_;

@@ -29,6 +29,9 @@ class Store {
   virtual std::optional<std::string> find_idempotent(const std::string& target,
                                                      const std::string& key) = 0;
 
+  virtual std::vector<InvocationRecord> list_invocations(const ListQuery& query) = 0;
+  virtual std::vector<JournalEntry> load_journal(const std::string& id) = 0;
+
   // Waits until everything submitted so far is durable, then stops the writer.
   virtual void close() = 0;
 };

@@ -11,8 +11,9 @@
 namespace orderd::testing {
 
 OrderdProcess::OrderdProcess(const std::string& data_dir, std::vector<std::string> extra_args) {
-  std::vector<std::string> args{ORDERD_BINARY, "serve",  "--listen",    "127.0.0.1:0",
-                                "--data",      data_dir, "--log-level", "warn"};
+  std::vector<std::string> args{ORDERD_BINARY,    "serve",       "--listen", "127.0.0.1:0",
+                                "--admin-listen", "127.0.0.1:0", "--data",   data_dir,
+                                "--log-level",    "warn"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   int out[2];
   if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
@@ -29,18 +30,26 @@ OrderdProcess::OrderdProcess(const std::string& data_dir, std::vector<std::strin
     std::_Exit(127);
   }
   ::close(out[1]);
-  // The server prints one line once it listens: "orderd listening on http://127.0.0.1:PORT".
+  // The server prints two lines once it listens: "orderd listening on http://127.0.0.1:PORT",
+  // then "orderd admin listening on http://127.0.0.1:PORT".
   FILE* stream = ::fdopen(out[0], "r");
-  char line[256] = {};
-  bool got_line = std::fgets(line, sizeof line, stream) != nullptr;
+  auto read_port = [stream](const char* prefix) -> int {
+    char line[256] = {};
+    if (!std::fgets(line, sizeof line, stream)) return -1;
+    std::string text = line;
+    auto colon = text.rfind(':');
+    if (text.rfind(prefix, 0) != 0 || colon == std::string::npos) return -1;
+    return std::stoi(text.substr(colon + 1));
+  };
+  int port = read_port("orderd listening on");
+  int admin_port = port > 0 ? read_port("orderd admin listening on") : -1;
   std::fclose(stream);  // later output goes to a closed pipe; the server only logs to stderr
-  std::string text = got_line ? line : "";
-  auto colon = text.rfind(':');
-  if (text.find("listening") == std::string::npos || colon == std::string::npos) {
+  if (port <= 0 || admin_port <= 0) {
     kill_hard();
-    throw std::runtime_error("orderd did not start: '" + text + "'");
+    throw std::runtime_error("orderd did not start");
   }
-  port_ = static_cast<std::uint16_t>(std::stoul(text.substr(colon + 1)));
+  port_ = static_cast<std::uint16_t>(port);
+  admin_port_ = static_cast<std::uint16_t>(admin_port);
 }
 
 OrderdProcess::~OrderdProcess() {

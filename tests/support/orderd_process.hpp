@@ -16,12 +16,14 @@ class OrderdProcess {
   OrderdProcess& operator=(const OrderdProcess&) = delete;
 
   std::uint16_t port() const { return port_; }
+  std::uint16_t admin_port() const { return admin_port_; }
   void kill_hard();  // SIGKILL, as a crash would
   int terminate();   // SIGTERM, then the exit status
 
  private:
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
+  std::uint16_t admin_port_ = 0;
 };
 
 }  // namespace orderd::testing

@@ -1,0 +1,183 @@
+#include "ingress/admin_routes.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <charconv>
+
+#include "common/durations.hpp"
+#include "common/json_writer.hpp"
+#include "engine/engine.hpp"
+#include "ingress/http_target.hpp"
+
+namespace orderd::http {
+namespace {
+
+using store::EntryKind;
+using store::InvocationRecord;
+using store::InvocationStatus;
+
+constexpr std::size_t kMaxPage = 1000;
+
+Response json_response(unsigned status, const boost::json::value& body) {
+  return Response{status, json::dump(body), {}, "application/json"};
+}
+
+// Stored JSON, parsed back so the answer nests it instead of quoting it.
+boost::json::value stored_json(const std::string& text) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  return ec ? boost::json::value(text) : v;
+}
+
+std::optional<InvocationStatus> parse_status(std::string_view s) {
+  if (s == "running") return InvocationStatus::kRunning;
+  if (s == "paused") return InvocationStatus::kPaused;
+  if (s == "succeeded") return InvocationStatus::kSucceeded;
+  if (s == "failed") return InvocationStatus::kFailed;
+  return std::nullopt;
+}
+
+boost::json::object summary(const InvocationRecord& r) {
+  boost::json::object o{{"id", r.id},
+                        {"service", r.service},
+                        {"handler", r.handler},
+                        {"status", store::to_string(r.status)},
+                        {"attempts", r.attempts},
+                        {"createdAt", durations::format_rfc3339(r.created_at_ms)}};
+  if (r.completed_at_ms > 0) o["completedAt"] = durations::format_rfc3339(r.completed_at_ms);
+  if (r.execute_at_ms > 0) o["executeAt"] = durations::format_rfc3339(r.execute_at_ms);
+  if (!r.parent_id.empty()) o["parentId"] = r.parent_id;
+  if (!r.idempotency_key.empty()) o["idempotencyKey"] = r.idempotency_key;
+  if (r.status == InvocationStatus::kPaused) o["reason"] = r.output;
+  return o;
+}
+
+// The outcome of a record or step: "result" on success, "error" {code, message} on failure.
+void put_outcome(boost::json::object& o, bool failed, std::uint16_t code, const std::string& v) {
+  if (failed)
+    o["error"] = {{"code", code}, {"message", v}};
+  else
+    o["result"] = stored_json(v);
+}
+
+boost::json::object journal_entry(const store::JournalEntry& e, const InvocationDetails& d) {
+  boost::json::object o{{"index", e.index},
+                        {"kind", store::to_string(e.kind)},
+                        {"startedAt", durations::format_rfc3339(e.recorded_at_ms)}};
+  if (!e.name.empty()) o["name"] = e.name;
+  switch (e.kind) {
+    case EntryKind::kCall: {
+      o["target"] = e.name;
+      o["invocationId"] = e.payload;
+      for (const auto& child : d.children) {
+        if (child.id != e.payload) continue;
+        o["status"] = store::to_string(child.status);
+        o["attempts"] = child.attempts;
+        if (store::is_finished(child.status)) {
+          o["endedAt"] = durations::format_rfc3339(child.completed_at_ms);
+          put_outcome(o, child.status == InvocationStatus::kFailed, child.error_code, child.output);
+        }
+      }
+      break;
+    }
+    case EntryKind::kRun:
+      o["endedAt"] = o["startedAt"];
+      put_outcome(o, e.failed, e.error_code, e.payload);
+      break;
+    case EntryKind::kSleep:
+      o["endedAt"] = durations::format_rfc3339(std::stoll(e.payload));
+      break;
+    case EntryKind::kWait:
+      o["completedStep"] = std::stoll(e.payload);
+      break;
+  }
+  return o;
+}
+
+}  // namespace
+
+void AdminRoutes::handle(Request request, Responder respond) {
+  Target t = split_target(request.target);
+  const auto& s = t.segments;
+  if (s.size() == 1 && s[0] == "health") return respond(json_response(200, {{"status", "ok"}}));
+  if (s.empty() || s[0] != "invocations")
+    return respond(error_response(404, "not found: " + request.target));
+  if (s.size() <= 2 && request.method != "GET") return respond(error_response(405, "use GET"));
+  if (s.size() == 1) return respond(list(t.query));
+  if (s.size() == 2) return respond(describe(percent_decode(s[1])));
+  if (s.size() == 3) {
+    if (request.method != "PATCH") return respond(error_response(405, "use PATCH"));
+    return respond(control(percent_decode(s[1]), s[2]));
+  }
+  respond(error_response(404, "not found: " + request.target));
+}
+
+Response AdminRoutes::list(std::string_view query) {
+  store::ListQuery q;
+  if (auto status = query_param(query, "status"); status && !status->empty()) {
+    q.status = parse_status(*status);
+    if (!q.status)
+      return error_response(400, "status must be running, paused, succeeded or failed");
+  }
+  if (auto service = query_param(query, "service")) q.service = percent_decode(*service);
+  if (auto cursor = query_param(query, "cursor")) q.before_id = percent_decode(*cursor);
+  if (auto limit = query_param(query, "limit")) {
+    std::size_t n = 0;
+    auto [end, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), n);
+    if (ec != std::errc{} || end != limit->data() + limit->size() || n < 1 || n > kMaxPage)
+      return error_response(400, "limit must be a whole number from 1 to 1000");
+    q.limit = n;
+  }
+  auto page = engine_.list(q);
+  boost::json::array items;
+  for (const auto& r : page) items.push_back(summary(r));
+  boost::json::value next = nullptr;
+  if (page.size() == q.limit) next = page.back().id;
+  return json_response(200, {{"invocations", std::move(items)}, {"nextCursor", next}});
+}
+
+Response AdminRoutes::describe(const std::string& id) {
+  auto details = engine_.describe(id);
+  if (!details) return error_response(404, "invocation not found");
+  const auto& r = details->record;
+  boost::json::object o = summary(r);
+  o["input"] = stored_json(r.input);
+  if (store::is_finished(r.status))
+    put_outcome(o, r.status == InvocationStatus::kFailed, r.error_code, r.output);
+  boost::json::array journal;
+  for (const auto& e : details->journal) journal.push_back(journal_entry(e, *details));
+  o["journal"] = std::move(journal);
+  return json_response(200, o);
+}
+
+Response AdminRoutes::control(const std::string& id, std::string_view action) {
+  Engine::Control result;
+  if (action == "kill")
+    result = engine_.kill(id);
+  else if (action == "pause")
+    result = engine_.pause(id);
+  else if (action == "resume")
+    result = engine_.resume(id);
+  else if (action == "purge")
+    result = engine_.purge(id);
+  else if (action == "cancel")
+    return error_response(501, "cancel is not implemented yet; kill stops an invocation at once");
+  else
+    return error_response(
+        404, "unknown action '" + std::string(action) + "': use kill, pause, resume or purge");
+  switch (result) {
+    case Engine::Control::kNotFound:
+      return error_response(404, "invocation not found");
+    case Engine::Control::kWrongState: {
+      auto details = engine_.describe(id);
+      std::string state = details ? store::to_string(details->record.status) : "gone";
+      return error_response(409,
+                            "cannot " + std::string(action) + " an invocation that is " + state);
+    }
+    case Engine::Control::kDone:
+      break;
+  }
+  return json_response(202, {{"invocationId", id}, {"action", action}});
+}
+
+}  // namespace orderd::http
