@@ -14,7 +14,7 @@ deps:
 
 build: deps
 	@cmake -S . -B $(RELEASE_DIR) $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=Release -DORDERD_TESTS=OFF > /dev/null
-	@cmake --build $(RELEASE_DIR) --target orderd
+	@cmake --build $(RELEASE_DIR) --target orderd orderctl
 
 run: build
 	$(RELEASE_DIR)/orderd serve --listen $(LISTEN) --data $(DATA)

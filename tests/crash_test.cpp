@@ -17,12 +17,15 @@
 #include <sstream>
 #include <thread>
 
-#include "support/http_client.hpp"
+#include "client/http_client.hpp"
 #include "support/orderd_process.hpp"
 #include "support/temp_dir.hpp"
 
 namespace orderd::testing {
 namespace {
+
+using client::HttpClient;
+using client::HttpResult;
 
 using namespace std::chrono_literals;
 

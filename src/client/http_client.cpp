@@ -1,4 +1,4 @@
-#include "support/http_client.hpp"
+#include "client/http_client.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -6,26 +6,29 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-namespace orderd::testing {
+namespace orderd::client {
 
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
 
 struct HttpClient::Impl {
-  explicit Impl(std::uint16_t p) : port(p), socket(io) { connect(); }
+  Impl(std::uint16_t p, std::string h) : port(p), host(std::move(h)), socket(io) { connect(); }
   void connect() {
     beast::error_code ignored;
     socket.close(ignored);
-    socket.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+    tcp::resolver resolver(io);
+    boost::asio::connect(socket, resolver.resolve(host, std::to_string(port)));
   }
   std::uint16_t port;
+  std::string host;
   boost::asio::io_context io;
   tcp::socket socket;
   beast::flat_buffer buffer;
 };
 
-HttpClient::HttpClient(std::uint16_t port) : impl_(std::make_unique<Impl>(port)) {}
+HttpClient::HttpClient(std::uint16_t port, std::string host)
+    : impl_(std::make_unique<Impl>(port, std::move(host))) {}
 HttpClient::~HttpClient() = default;
 
 HttpResult HttpClient::post(const std::string& path, const std::string& body,
@@ -40,7 +43,7 @@ HttpResult HttpClient::get(const std::string& path) {
 HttpResult HttpClient::request(const std::string& method, const std::string& path,
                                const std::string& body, const Headers& headers) {
   http::request<http::string_body> req{http::string_to_verb(method), path, 11};
-  req.set(http::field::host, "127.0.0.1");
+  req.set(http::field::host, impl_->host);
   req.set(http::field::content_type, "application/json");
   req.keep_alive(true);
   for (const auto& [name, value] : headers) req.set(name, value);
@@ -78,4 +81,4 @@ HttpResult HttpClient::request(const std::string& method, const std::string& pat
   return result;
 }
 
-}  // namespace orderd::testing
+}  // namespace orderd::client

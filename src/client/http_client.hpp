@@ -1,5 +1,5 @@
 #pragma once
-// A small blocking HTTP/1.1 client for tests, one keep-alive connection.
+// A small blocking HTTP/1.1 client over one keep-alive connection: for orderctl and the tests.
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-namespace orderd::testing {
+namespace orderd::client {
 
 struct HttpResult {
   unsigned status = 0;
@@ -27,7 +27,7 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 class HttpClient {
  public:
-  explicit HttpClient(std::uint16_t port);
+  explicit HttpClient(std::uint16_t port, std::string host = "127.0.0.1");
   ~HttpClient();
   HttpResult post(const std::string& path, const std::string& body, const Headers& headers = {});
   HttpResult get(const std::string& path);
@@ -39,4 +39,4 @@ class HttpClient {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace orderd::testing
+}  // namespace orderd::client
