@@ -119,5 +119,16 @@ TEST_F(AdminTest, OrderctlSteersAnInvocationThroughEveryState) {
   EXPECT_NE(gone.find("not found"), std::string::npos) << gone;
 }
 
+TEST_F(AdminTest, CancelFailsTheInvocationWithAConflict) {
+  auto sent = ingress.post("/OrderService/ProcessOrder/send?delay=1h", kOrder);
+  ASSERT_EQ(sent.status, 202u);
+  int status = 0;
+  orderctl(orderd.admin_port(), "invocations cancel " + sent.restate_id, status);
+  EXPECT_EQ(status, 0);
+  auto cancelled = ingress.get("/restate/invocation/" + sent.restate_id + "/attach");
+  EXPECT_EQ(cancelled.status, 409u);
+  EXPECT_NE(cancelled.body.find("cancelled"), std::string::npos) << cancelled.body;
+}
+
 }  // namespace
 }  // namespace orderd::testing

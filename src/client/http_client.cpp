@@ -1,5 +1,7 @@
 #include "client/http_client.hpp"
 
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -19,6 +21,9 @@ struct HttpClient::Impl {
     socket.close(ignored);
     tcp::resolver resolver(io);
     boost::asio::connect(socket, resolver.resolve(host, std::to_string(port)));
+    // A server that never answers fails the request instead of hanging its caller forever.
+    timeval timeout{120, 0};
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   }
   std::uint16_t port;
   std::string host;

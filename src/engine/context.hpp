@@ -61,6 +61,10 @@ class Journal {
   // step, journaled; nullopt if none is done yet. Replay: the recorded choice.
   virtual std::optional<std::uint32_t> choose_next(std::span<const std::uint32_t> candidates) = 0;
 
+  // Throws TerminalError(409, "cancelled") when the journal holds a cancel at this point. Every
+  // step and every await checks, so a replay meets the cancel exactly where the live run did.
+  virtual void throw_if_cancelled() = 0;
+
   virtual bool replaying() const = 0;
   virtual const std::string& invocation_id() const = 0;
   virtual std::int64_t created_at_ms() const = 0;
@@ -75,7 +79,10 @@ struct StepAwaiter {
   std::uint32_t step;
   bool await_ready() const { return journal.is_done(step); }
   void await_suspend(std::coroutine_handle<> h) { journal.suspend_until_any({&step, 1}, h); }
-  const StepOutcome& await_resume() const { return journal.outcome(step); }
+  const StepOutcome& await_resume() const {
+    journal.throw_if_cancelled();
+    return journal.outcome(step);
+  }
 };
 
 struct AnyStepAwaiter {
@@ -87,7 +94,7 @@ struct AnyStepAwaiter {
     return false;
   }
   void await_suspend(std::coroutine_handle<> h) { journal.suspend_until_any(steps, h); }
-  void await_resume() const {}
+  void await_resume() const { journal.throw_if_cancelled(); }
 };
 
 [[noreturn]] void throw_terminal(const StepOutcome& outcome);
@@ -120,7 +127,10 @@ class Future {
 
   auto operator co_await() const {
     struct Awaiter : detail::StepAwaiter {
-      T await_resume() const { return detail::decode_outcome<T>(journal.outcome(step)); }
+      T await_resume() const {
+        journal.throw_if_cancelled();
+        return detail::decode_outcome<T>(journal.outcome(step));
+      }
     };
     return Awaiter{{*journal_, step_}};
   }

@@ -80,6 +80,12 @@ class Invocation final : public detail::Journal {
   }
   std::optional<std::uint32_t> choose_next(std::span<const std::uint32_t> candidates) override;
   bool replaying() const override { return cursor < journal.size(); }
+  void throw_if_cancelled() override {
+    if (cursor < journal.size() && journal[cursor].kind == EntryKind::kCancel) {
+      ++cursor;
+      throw TerminalError("cancelled", error_code::kAborted);
+    }
+  }
   const std::string& invocation_id() const override { return record.id; }
   std::int64_t created_at_ms() const override { return record.created_at_ms; }
   std::int64_t now_ms() const override;
@@ -232,7 +238,9 @@ struct Engine::Impl {
     auto start = [this, id] {
       if (auto* i = find(id)) start_attempt(*i);
     };
-    if (inv.record.execute_at_ms > scheduler.now_ms())
+    // A cancelled invocation does not wait for its delay: it starts to meet the cancel.
+    const bool cancelled = !inv.journal.empty() && inv.journal.back().kind == EntryKind::kCancel;
+    if (inv.record.execute_at_ms > scheduler.now_ms() && !cancelled)
       inv.start_timer = scheduler.schedule_at(inv.record.execute_at_ms, std::move(start));
     else
       post(std::move(start));
@@ -435,6 +443,7 @@ std::int64_t Invocation::now_ms() const {
 }
 
 const JournalEntry* Invocation::replayed(EntryKind kind, std::string_view name) {
+  throw_if_cancelled();
   if (!replaying()) return nullptr;
   const JournalEntry& e = journal[cursor];
   if (e.kind != kind || e.name != name) {
@@ -528,6 +537,7 @@ void Invocation::record_run(std::uint32_t index, detail::StepOutcome outcome) {
 }
 
 std::optional<std::uint32_t> Invocation::choose_next(std::span<const std::uint32_t> candidates) {
+  throw_if_cancelled();
   if (replaying()) {
     const JournalEntry& e = journal[cursor];
     if (e.kind == EntryKind::kWait) {
@@ -665,6 +675,43 @@ Engine::Control Engine::kill(const std::string& id) {
   return Control::kDone;
 }
 
+// Cooperative: a cancel entry is journaled where the handler stands; its next step or await
+// throws TerminalError(409, "cancelled"), its own catch blocks run compensation, and its running
+// children are cancelled the same way.
+Engine::Control Engine::cancel(const std::string& id) {
+  Invocation* inv = impl_->find(id);
+  if (!inv) return impl_->store.find_invocation(id) ? Control::kWrongState : Control::kNotFound;
+  if (inv->completing) return Control::kWrongState;
+  for (const auto& e : inv->journal)
+    if (e.kind == EntryKind::kCall) cancel(e.payload);
+
+  // At the journal's end: a live handler meets it at its next step, a replaying one once it gets
+  // there. append() moves the cursor past the entry, which the handler has not seen yet.
+  const auto cursor = inv->cursor;
+  inv->append(EntryKind::kCancel, "", "");
+  inv->cursor = cursor;
+  inv->steps.back().done = true;
+  Write w{Write::Op::kAppend, {}, inv->journal.back()};
+  w.invocation.id = id;
+  impl_->write(std::move(w));
+
+  if (inv->record.status == InvocationStatus::kPaused) {
+    impl_->set_status(*inv, InvocationStatus::kRunning);
+    impl_->schedule_start(*inv);
+  } else if (inv->start_timer && !inv->root.valid()) {
+    // Backing off before a retry, or a delayed start: meet the cancel now.
+    impl_->scheduler.cancel(inv->start_timer);
+    inv->start_timer = 0;
+    impl_->schedule_start(*inv);
+  } else if (inv->suspended) {
+    auto handle = std::exchange(inv->suspended, {});
+    inv->waiting_on.clear();
+    handle.resume();
+    impl_->after_resume(*inv);
+  }
+  return Control::kDone;
+}
+
 Engine::Control Engine::pause(const std::string& id) {
   Invocation* inv = impl_->find(id);
   if (!inv) return impl_->store.find_invocation(id) ? Control::kWrongState : Control::kNotFound;
@@ -762,6 +809,7 @@ std::size_t Engine::recover() {
           step.outcome = {e.failed, e.error_code, e.payload};
           break;
         case EntryKind::kWait:
+        case EntryKind::kCancel:
           step.done = true;
           break;
       }

@@ -107,10 +107,13 @@ class Engine {
   void flush();
 
   // Operator controls. kill: fails it and its running call tree at once (409, no compensation).
+  // cancel: its next step or await throws TerminalError(409, "cancelled"), so its compensation
+  // runs; the cancel spreads to its running calls.
   // pause: stops its attempt; resume: replays it with a fresh retry budget. purge: forgets a
   // finished invocation, its journal and its idempotency key.
   enum class Control { kDone, kNotFound, kWrongState };
   Control kill(const std::string& invocation_id);
+  Control cancel(const std::string& invocation_id);
   Control pause(const std::string& invocation_id);
   Control resume(const std::string& invocation_id);
   Control purge(const std::string& invocation_id);

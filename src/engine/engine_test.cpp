@@ -11,6 +11,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "engine/asio_scheduler.hpp"
@@ -327,6 +328,66 @@ TEST_F(EngineTest, AllWaitsForEveryFutureAndAnyForTheFirst) {
   auto outcome = h.call("Fan", "AllAny", text_input(""));
   ASSERT_TRUE(outcome.ok) << outcome.body;
   EXPECT_EQ(outcome.body, R"({"value":"done,failed,5/1"})");
+}
+
+// Compensation on cancel: the handler's catch block runs, then the error goes on up.
+Task<Text> compensating_parent(Context& ctx, Text) {
+  auto child = ctx.call<Text>("Steps", "RunSleepRun", Text{"10000"});
+  std::optional<TerminalError> failure;
+  try {
+    Text result = co_await child;
+    co_return result;
+  } catch (const TerminalError& e) {
+    failure = e;
+  }
+  ctx.run("compensate", [] { return ++executions["compensate"]; });
+  throw *failure;
+}
+
+TEST_F(EngineTest, CancelRunsCompensationAndReachesTheCallTree) {
+  EngineHarness h;
+  h.registry.add("Steps", "RunSleepRun", &run_sleep_run);
+  h.registry.add("Parent", "Compensating", &compensating_parent);
+  h.start();
+  auto id = h.start_invocation("Parent", "Compensating", text_input(""));
+  ASSERT_TRUE(h.await_durable_entries(id, 1));
+  std::string child = h.engine().describe(id)->children.at(0).id;
+  ASSERT_TRUE(h.await_durable_entries(child, 2));  // the child is in its long sleep
+
+  ASSERT_EQ(h.engine().cancel(id), Engine::Control::kDone);
+  auto outcome = h.await_outcome(id);
+  EXPECT_FALSE(outcome.ok);
+  EXPECT_EQ(outcome.code, 409);
+  EXPECT_EQ(outcome.body, "cancelled");
+  EXPECT_EQ(executions["compensate"], 1);
+  auto child_outcome = h.await_outcome(child);
+  EXPECT_EQ(child_outcome.body, "cancelled");
+  EXPECT_EQ(executions["second"], 0);
+  EXPECT_EQ(h.engine().cancel(id), Engine::Control::kWrongState);
+}
+
+// A cancel journaled before a crash, but not yet met by the handler, is met after recovery.
+TEST_F(EngineTest, CancelJournaledBeforeACrashIsMetAfterRecovery) {
+  EngineHarness h;
+  h.registry.add("Steps", "RunSleepRun", &run_sleep_run);
+  h.registry.add("Parent", "Compensating", &compensating_parent);
+  h.start();
+  auto id = h.start_invocation("Parent", "Compensating", text_input(""));
+  ASSERT_TRUE(h.await_durable_entries(id, 1));
+  // Paused, the handler cannot meet the cancel before the crash: only the journal carries it.
+  ASSERT_EQ(h.engine().pause(id), Engine::Control::kDone);
+  ASSERT_EQ(h.engine().cancel(id), Engine::Control::kDone);
+  h.crash();  // the store commits what was queued; the posted restart of the handler never runs
+  EXPECT_EQ(executions["compensate"], 0);
+  EXPECT_EQ(
+      h.query_int("SELECT count(*) FROM journal WHERE invocation_id = '" + id + "' AND kind = 5"),
+      1);
+
+  h.start();
+  auto outcome = h.await_outcome(id);
+  EXPECT_EQ(outcome.code, 409);
+  EXPECT_EQ(outcome.body, "cancelled");
+  EXPECT_EQ(executions["compensate"], 1);
 }
 
 Task<Text> version_one(Context& ctx, Text) {

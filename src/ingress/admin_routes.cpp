@@ -90,6 +90,8 @@ boost::json::object journal_entry(const store::JournalEntry& e, const Invocation
     case EntryKind::kWait:
       o["completedStep"] = std::stoll(e.payload);
       break;
+    case EntryKind::kCancel:
+      break;
   }
   return o;
 }
@@ -161,10 +163,10 @@ Response AdminRoutes::control(const std::string& id, std::string_view action) {
   else if (action == "purge")
     result = engine_.purge(id);
   else if (action == "cancel")
-    return error_response(501, "cancel is not implemented yet; kill stops an invocation at once");
+    result = engine_.cancel(id);
   else
-    return error_response(
-        404, "unknown action '" + std::string(action) + "': use kill, pause, resume or purge");
+    return error_response(404, "unknown action '" + std::string(action) +
+                                   "': use cancel, kill, pause, resume or purge");
   switch (result) {
     case Engine::Control::kNotFound:
       return error_response(404, "invocation not found");

@@ -12,6 +12,8 @@ const char* to_string(EntryKind kind) noexcept {
       return "sleep";
     case EntryKind::kWait:
       return "wait";
+    case EntryKind::kCancel:
+      return "cancel";
   }
   return "unknown";
 }

@@ -22,10 +22,11 @@ inline bool is_finished(InvocationStatus s) {
 const char* to_string(InvocationStatus status) noexcept;
 
 enum class EntryKind : std::uint8_t {
-  kCall = 1,   // name = "Service/handler", payload = child invocation id
-  kRun = 2,    // name = side effect name, payload = result JSON or error
-  kSleep = 3,  // payload = wake-up time, ms since the epoch
-  kWait = 4,   // payload = journal index of the future that completed next (fan-in order)
+  kCall = 1,    // name = "Service/handler", payload = child invocation id
+  kRun = 2,     // name = side effect name, payload = result JSON or error
+  kSleep = 3,   // payload = wake-up time, ms since the epoch
+  kWait = 4,    // payload = journal index of the future that completed next (fan-in order)
+  kCancel = 5,  // an operator's cancel: the handler's next step or await throws "cancelled"
 };
 
 const char* to_string(EntryKind kind) noexcept;
