@@ -106,16 +106,25 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
       ->envname("ORDERD_MAX_INFLIGHT")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd.add_option_function<std::string>(
-         "--idempotency-retention",
-         [&o](const std::string& v) {
-           auto ms = durations::parse_ms(v);
-           if (!ms || *ms <= 0) throw CLI::ValidationError("--idempotency-retention", v);
-           o.engine.idempotency_retention_ms = *ms;
-         },
-         "how long a finished invocation answers repeats of its idempotency key (24h, PT1H, ...)")
-      ->envname("ORDERD_IDEMPOTENCY_RETENTION")
-      ->default_str("24h");
+  auto duration = [&cmd](const char* flag, const char* env, std::int64_t& field,
+                         const char* fallback, const char* help) {
+    cmd.add_option_function<std::string>(
+           flag,
+           [&field, flag](const std::string& v) {
+             auto ms = durations::parse_ms(v);
+             if (!ms || *ms <= 0) throw CLI::ValidationError(flag, v + " is not a duration");
+             field = *ms;
+           },
+           help)
+        ->envname(env)
+        ->default_str(fallback);
+  };
+  duration("--idempotency-retention", "ORDERD_IDEMPOTENCY_RETENTION",
+           o.engine.idempotency_retention_ms, "24h",
+           "how long a finished invocation answers repeats of its idempotency key (24h, PT1H...)");
+  duration("--journal-retention", "ORDERD_JOURNAL_RETENTION", o.engine.journal_retention_ms, "24h",
+           "how long finished invocations and their journals are kept before the sweeper "
+           "deletes them");
   cmd.add_option("--audit-log", o.engine.audit_log_path,
                  "append a line per executed step to this file (for audits and tests)")
       ->envname("ORDERD_AUDIT_LOG");

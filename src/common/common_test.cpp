@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <set>
 
 #include "common/durations.hpp"
@@ -45,6 +46,20 @@ TEST(Ids, ChildIdsAreDeterministicAndDistinct) {
   for (std::uint32_t i = 0; i < 1000; ++i) seen.insert(ids::child_invocation_id(parent, i));
   EXPECT_EQ(seen.size(), 1000u);
   EXPECT_NE(ids::new_invocation_id(), parent);
+}
+
+TEST(Ids, SortByCreationTime) {
+  std::string earlier = ids::id_time_prefix(1'795'403'471'000);
+  std::string later = ids::id_time_prefix(1'795'403'471'000 + 3600'000);
+  EXPECT_LT(earlier, later);
+  EXPECT_LT(ids::id_time_prefix(0), earlier);
+  std::string now = ids::new_invocation_id();
+  EXPECT_LT(earlier, now);
+  // Every id made now is above the prefix of a moment 8 ms ago.
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  EXPECT_LT(ids::id_time_prefix(ms - 8), now);
 }
 
 TEST(Ids, DeterministicRandomRepeatsPerSeed) {

@@ -12,7 +12,9 @@
 namespace orderd::ids {
 namespace {
 
-constexpr char kBase32[] = "abcdefghijklmnopqrstuvwxyz234567";
+// Crockford's base32 alphabet, lower-cased: ascending in ASCII, so ids compare as their bits do
+// and sort by creation time.
+constexpr char kBase32[] = "0123456789abcdefghjkmnpqrstvwxyz";
 
 std::string encode_id(const unsigned char* bytes, std::size_t count) {
   std::string out = "inv_";
@@ -56,6 +58,13 @@ std::string child_invocation_id(std::string_view parent, std::uint32_t index) {
   std::string id(parent.substr(0, std::min<std::size_t>(parent.size(), 18)));
   id += encode_id(digest, sizeof digest).substr(4, 30 - id.size());
   return id;
+}
+
+std::string id_time_prefix(std::int64_t ms_since_epoch) {
+  std::array<unsigned char, 6> bytes{};
+  auto t = static_cast<std::uint64_t>(ms_since_epoch);
+  for (int i = 0; i < 6; ++i) bytes[i] = static_cast<unsigned char>(t >> (8 * (5 - i)));
+  return encode_id(bytes.data(), bytes.size()).substr(0, 4 + 9);  // 45 whole bits of time
 }
 
 std::uint64_t seed_from(std::string_view invocation_id) {

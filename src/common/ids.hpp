@@ -13,6 +13,10 @@ std::string new_invocation_id();
 // call step names the same child and can never start a second one.
 std::string child_invocation_id(std::string_view parent, std::uint32_t index);
 
+// "inv_" + the first 9 characters every id created at `ms_since_epoch` starts with. Ids created
+// at least 8 ms earlier compare less: a key range for sweeps by age.
+std::string id_time_prefix(std::int64_t ms_since_epoch);
+
 // A 64-bit seed from an invocation id: replays of the same invocation draw the same numbers.
 std::uint64_t seed_from(std::string_view invocation_id);
 

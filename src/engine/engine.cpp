@@ -150,6 +150,7 @@ struct Engine::Impl {
   ~Impl() {
     flush();  // what was journaled becomes durable; what it would release is dropped
     *alive = false;
+    if (sweep_timer) scheduler.cancel(sweep_timer);
     {
       std::lock_guard lock(mailbox->mutex);
       mailbox->scheduler = nullptr;
@@ -427,6 +428,9 @@ struct Engine::Impl {
   std::shared_ptr<DurableMailbox> mailbox = std::make_shared<DurableMailbox>();
   // Idempotency slot ("Service/handler\nkey") -> the unfinished invocation started under it.
   std::unordered_map<std::string, std::string> idempotent_running;
+  Scheduler::TimerId sweep_timer = 0;
+
+  void sweep();
   WriteBatch batch;
   bool flush_posted = false;
 };
@@ -766,6 +770,21 @@ std::optional<InvocationDetails> Engine::describe(const std::string& id) {
   return details;
 }
 
+// The retention sweeper: every sweep_interval_ms, deletes up to sweep_batch finished invocations
+// older than their retention. Bounded work per turn, so traffic is never stalled for long; a
+// full batch schedules the next sweep at once.
+void Engine::Impl::sweep() {
+  sweep_timer = 0;
+  const auto now = scheduler.now_ms();
+  const auto retention = std::max(options.journal_retention_ms, options.idempotency_retention_ms);
+  const auto cutoff = now - retention;
+  auto old = store.finished_before(ids::id_time_prefix(cutoff), cutoff, options.sweep_batch);
+  for (auto& record : old) write(Write{Write::Op::kPurge, std::move(record), {}});
+  if (!old.empty()) spdlog::debug("retention sweep purged {} invocations", old.size());
+  auto next = old.size() == options.sweep_batch ? 0 : options.sweep_interval_ms;
+  sweep_timer = scheduler.schedule_after(next, [this] { sweep(); });
+}
+
 std::size_t Engine::recover() {
   auto unfinished = impl_->store.load_unfinished();
   std::size_t recovered = 0;
@@ -822,6 +841,8 @@ std::size_t Engine::recover() {
     if (inv.record.status == InvocationStatus::kRunning) impl_->schedule_start(inv);
     ++recovered;
   }
+  impl_->sweep_timer = impl_->scheduler.schedule_after(impl_->options.sweep_interval_ms,
+                                                       [impl = impl_.get()] { impl->sweep(); });
   return recovered;
 }
 

@@ -31,6 +31,11 @@ struct EngineOptions {
   std::string audit_log_path;
   // How long a finished invocation's idempotency key keeps answering with its stored outcome.
   std::int64_t idempotency_retention_ms = 24 * 3600 * 1000;
+  // How long a finished invocation and its journal are kept (at least as long as its
+  // idempotency key), and how often, and how many at a time, the sweeper deletes older ones.
+  std::int64_t journal_retention_ms = 24 * 3600 * 1000;
+  std::int64_t sweep_interval_ms = 60'000;
+  std::size_t sweep_batch = 1000;
 };
 
 // An invocation as an operator inspects it: its record, its journal, and the children its call

@@ -390,6 +390,26 @@ TEST_F(EngineTest, CancelJournaledBeforeACrashIsMetAfterRecovery) {
   EXPECT_EQ(executions["compensate"], 1);
 }
 
+TEST_F(EngineTest, RetentionSweepPurgesOldFinishedInvocationsOnly) {
+  EngineOptions options;
+  options.journal_retention_ms = 100;
+  options.idempotency_retention_ms = 100;
+  options.sweep_interval_ms = 20;
+  EngineHarness h(options);
+  h.registry.add("Fan", "Echo", &delayed_echo);
+  h.start();
+  auto done = h.call("Fan", "Echo", text_input("1"));
+  ASSERT_TRUE(done.ok);
+  auto running = h.start_invocation("Fan", "Echo", text_input("60000"));
+  auto rows = [&](const std::string& id) {
+    return h.query_int("SELECT count(*) FROM invocations WHERE id = '" + id + "'") +
+           static_cast<std::int64_t>(h.durable_entries(id));
+  };
+  ASSERT_GT(rows(done.invocation_id), 0);
+  ASSERT_TRUE(h.run_until([&] { return rows(done.invocation_id) == 0; }));
+  EXPECT_EQ(h.query_int("SELECT count(*) FROM invocations WHERE id = '" + running + "'"), 1);
+}
+
 Task<Text> version_one(Context& ctx, Text) {
   ctx.run("alpha", [] { return 1; });
   auto nap = ctx.sleep(10s);

@@ -255,6 +255,22 @@ class SqliteStore final : public Store {
     return read_journal(id);
   }
 
+  std::vector<InvocationRecord> finished_before(const std::string& below_id,
+                                                std::int64_t completed_before_ms,
+                                                std::size_t limit) override {
+    std::lock_guard lock(reader_mutex_);
+    // A primary-key range scan: old rows come first and the scan stops at `limit`.
+    Statement old(reader_db_, (std::string(kSelectInvocation) +
+                               " WHERE id < ?1 AND status IN (2, 3) AND completed_at_ms < ?2 "
+                               "ORDER BY id LIMIT ?3")
+                                  .c_str());
+    old.text(1, below_id).integer(2, completed_before_ms);
+    old.integer(3, static_cast<std::int64_t>(limit));
+    std::vector<InvocationRecord> found;
+    while (old.next()) found.push_back(read_invocation(old));
+    return found;
+  }
+
   std::vector<InvocationRecord> list_invocations(const ListQuery& q) override {
     std::lock_guard lock(reader_mutex_);
     std::string sql = std::string(kSelectInvocation) + " WHERE 1";

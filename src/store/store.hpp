@@ -31,6 +31,11 @@ class Store {
 
   virtual std::vector<InvocationRecord> list_invocations(const ListQuery& query) = 0;
   virtual std::vector<JournalEntry> load_journal(const std::string& id) = 0;
+  // Finished invocations whose id sorts below `below_id` (ids sort by creation time) and that
+  // completed before `completed_before_ms`: candidates for the retention sweep.
+  virtual std::vector<InvocationRecord> finished_before(const std::string& below_id,
+                                                        std::int64_t completed_before_ms,
+                                                        std::size_t limit) = 0;
 
   // Waits until everything submitted so far is durable, then stops the writer.
   virtual void close() = 0;

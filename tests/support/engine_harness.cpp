@@ -12,7 +12,10 @@ namespace orderd::testing {
 
 using Clock = std::chrono::steady_clock;
 
-EngineHarness::EngineHarness(RetryPolicy retry) : retry_(retry) {}
+EngineHarness::EngineHarness(RetryPolicy retry) {
+  options_.retry = retry;
+}
+EngineHarness::EngineHarness(EngineOptions options) : options_(std::move(options)) {}
 EngineHarness::~EngineHarness() {
   crash();
 }
@@ -24,7 +27,7 @@ void EngineHarness::start() {
           io_->get_executor());
   store_ = store::open_sqlite_store({(dir_.path() / "orderd.db").string(), false});
   scheduler_ = make_asio_scheduler(*io_);
-  engine_ = std::make_unique<Engine>(*scheduler_, *store_, registry, EngineOptions{retry_, {}});
+  engine_ = std::make_unique<Engine>(*scheduler_, *store_, registry, options_);
   engine_->recover();
 }
 

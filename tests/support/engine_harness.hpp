@@ -19,6 +19,7 @@ namespace orderd::testing {
 class EngineHarness {
  public:
   explicit EngineHarness(RetryPolicy retry = {});
+  explicit EngineHarness(EngineOptions options);
   ~EngineHarness();
 
   Registry registry;
@@ -43,7 +44,7 @@ class EngineHarness {
   bool await_durable_entries(const std::string& id, std::size_t count);
 
  private:
-  RetryPolicy retry_;
+  EngineOptions options_;
   TempDir dir_;
   std::unique_ptr<boost::asio::io_context> io_;
   // Keeps the loop alive while it waits for the store's thread to post completions.
