@@ -40,6 +40,9 @@ struct Target {
   std::string host_header;
   std::string path;
   std::string body;
+  // "none": no idempotency-key header; "unique": a fresh key per request (measures the cost of
+  // deduplication); "same": one key per connection (measures answering repeats from the store).
+  std::string idempotency = "none";
   Clock::time_point stop_at;        // no new request starts after this
   Clock::time_point hard_deadline;  // every pending operation times out here
 };
@@ -70,8 +73,15 @@ asio::awaitable<void> connection_loop(std::shared_ptr<const Target> target,
   request.body() = target->body;
   request.prepare_payload();
 
+  static std::uint64_t connection_counter = 0;
+  const std::string key_prefix = "load-" + std::to_string(++connection_counter) + "-";
+  std::uint64_t sent = 0;
+  if (target->idempotency == "same") request.set("idempotency-key", key_prefix + "same");
+
   bool connected = false;
   while (Clock::now() < target->stop_at) {
+    if (target->idempotency == "unique")
+      request.set("idempotency-key", key_prefix + std::to_string(++sent));
     if (!connected) {
       stream.expires_at(target->hard_deadline);
       auto [connect_ec, endpoint] = co_await stream.async_connect(target->endpoints, use_nothrow);
@@ -163,6 +173,11 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--label", label, "tag printed in the result line")->capture_default_str();
+  std::string idempotency = "none";
+  app.add_option("--idempotency-keys", idempotency,
+                 "none, unique (a new key per request) or same (one key per connection)")
+      ->check(CLI::IsMember({"none", "unique", "same"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   asio::io_context io(1);  // one thread: the stats need no locks
@@ -178,6 +193,7 @@ int main(int argc, char** argv) {
   target->host_header = host + ":" + std::to_string(port);
   target->path = path;
   target->body = body;
+  target->idempotency = idempotency;
 
   auto to_duration = [](double s) {
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));

@@ -242,11 +242,32 @@ class SqliteStore final : public Store {
   std::vector<UnfinishedInvocation> load_unfinished() override {
     std::lock_guard lock(reader_mutex_);
     std::vector<UnfinishedInvocation> result;
-    Statement invocations(reader_db_, (std::string(kSelectInvocation) +
-                                       " WHERE status IN (1, 4) ORDER BY created_at_ms, id")
-                                          .c_str());
+    // Ids sort by creation time, so id order is creation order. The journals come in one
+    // merge-join pass over both primary keys rather than one query per invocation.
+    Statement invocations(reader_db_,
+                          (std::string(kSelectInvocation) + " WHERE status IN (1, 4) ORDER BY id")
+                              .c_str());
     while (invocations.next()) result.push_back({read_invocation(invocations), {}});
-    for (auto& u : result) u.journal = read_journal(u.record.id);
+    Statement entries(reader_db_,
+                      "SELECT j.invocation_id, j.idx, j.kind, j.name, j.payload, j.failed, "
+                      "j.error_code, j.recorded_at_ms FROM invocations i JOIN journal j ON "
+                      "j.invocation_id = i.id WHERE i.status IN (1, 4) ORDER BY j.invocation_id, "
+                      "j.idx");
+    std::size_t at = 0;
+    while (entries.next()) {
+      std::string id = entries.column_text(0);
+      while (at < result.size() && result[at].record.id < id) ++at;
+      if (at == result.size() || result[at].record.id != id) continue;
+      JournalEntry e;
+      e.index = static_cast<std::uint32_t>(entries.column_int(1));
+      e.kind = static_cast<EntryKind>(entries.column_int(2));
+      e.name = entries.column_text(3);
+      e.payload = entries.column_text(4);
+      e.failed = entries.column_int(5) != 0;
+      e.error_code = static_cast<std::uint16_t>(entries.column_int(6));
+      e.recorded_at_ms = entries.column_int(7);
+      result[at].journal.push_back(std::move(e));
+    }
     return result;
   }
 
