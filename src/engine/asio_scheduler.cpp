@@ -44,8 +44,9 @@ class AsioScheduler final : public Scheduler {
     auto timer = std::make_unique<boost::asio::steady_timer>(io_);
     timer->expires_after(delay);
     auto on_fire = [this, id, task = std::move(task)](const boost::system::error_code& ec) {
-      if (ec) return;  // cancelled
-      timers_.erase(id);
+      // An expired timer's handler may already be queued when cancel() runs, and then arrives
+      // without an error: the map, not the error code, says whether it still counts.
+      if (ec || timers_.erase(id) == 0) return;
       task();
     };
     timer->async_wait(std::move(on_fire));

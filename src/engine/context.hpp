@@ -64,6 +64,7 @@ class Journal {
   // Throws TerminalError(409, "cancelled") when the journal holds a cancel at this point. Every
   // step and every await checks, so a replay meets the cancel exactly where the live run did.
   virtual void throw_if_cancelled() = 0;
+  virtual bool cancel_pending() const = 0;  // the handler's next journal entry is a cancel
 
   virtual bool replaying() const = 0;
   virtual const std::string& invocation_id() const = 0;
@@ -77,7 +78,7 @@ class Journal {
 struct StepAwaiter {
   Journal& journal;
   std::uint32_t step;
-  bool await_ready() const { return journal.is_done(step); }
+  bool await_ready() const { return journal.cancel_pending() || journal.is_done(step); }
   void await_suspend(std::coroutine_handle<> h) { journal.suspend_until_any({&step, 1}, h); }
   const StepOutcome& await_resume() const {
     journal.throw_if_cancelled();
@@ -89,6 +90,7 @@ struct AnyStepAwaiter {
   Journal& journal;
   std::span<const std::uint32_t> steps;
   bool await_ready() const {
+    if (journal.cancel_pending()) return true;
     for (auto s : steps)
       if (journal.is_done(s)) return true;
     return false;
@@ -208,8 +210,10 @@ class Context {
   }
 
   // Waits for every future; does not throw for failed ones (inspect each with failed()).
+  // Futures are taken by value (a step index and a pointer): the task may start after the
+  // caller's temporaries are gone.
   template <class... Fs>
-  Task<void> all(const Fs&... futures) {
+  Task<void> all(Fs... futures) {
     Waiter waiter = wait(futures...);
     for (;;) {
       auto next = waiter.next();
@@ -219,7 +223,7 @@ class Context {
 
   // Waits for the first future to complete and returns its position.
   template <class... Fs>
-  Task<std::size_t> any(const Fs&... futures) {
+  Task<std::size_t> any(Fs... futures) {
     Waiter waiter = wait(futures...);
     auto next = waiter.next();
     std::optional<std::size_t> first = co_await std::move(next);

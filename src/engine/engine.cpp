@@ -80,10 +80,13 @@ class Invocation final : public detail::Journal {
   }
   std::optional<std::uint32_t> choose_next(std::span<const std::uint32_t> candidates) override;
   bool replaying() const override { return cursor < journal.size(); }
+  bool cancel_pending() const override {
+    return cursor < journal.size() && journal[cursor].kind == EntryKind::kCancel;
+  }
   void throw_if_cancelled() override {
-    if (cursor < journal.size() && journal[cursor].kind == EntryKind::kCancel) {
+    if (cancel_pending()) {
       ++cursor;
-      throw TerminalError("cancelled", error_code::kAborted);
+      throw Cancelled();
     }
   }
   const std::string& invocation_id() const override { return record.id; }
@@ -198,14 +201,15 @@ struct Engine::Impl {
     auto done = std::make_shared<WriteBatch>(std::move(batch));
     batch = WriteBatch{};
     std::vector<Write> writes = std::move(done->writes);
-    auto on_durable = [mailbox = mailbox, alive = alive, done] {
+    auto on_durable = [mailbox = mailbox, alive = alive, done]() mutable {
       std::lock_guard lock(mailbox->mutex);
       if (!done->audit.empty() && mailbox->audit_fd >= 0) {
         [[maybe_unused]] auto n =
             ::write(mailbox->audit_fd, done->audit.data(), done->audit.size());
       }
       if (done->then.empty() || !mailbox->scheduler) return;
-      mailbox->scheduler->post([alive, done] {
+      // Moved, so the continuations (which hold HTTP responders) die on the engine thread.
+      mailbox->scheduler->post([alive, done = std::move(done)] {
         if (!*alive) return;
         for (auto& then : done->then) then();
       });
@@ -237,7 +241,7 @@ struct Engine::Impl {
   void schedule_start(Invocation& inv) {
     std::string id = inv.record.id;
     auto start = [this, id] {
-      if (auto* i = find(id)) start_attempt(*i);
+      if (auto* i = startable(id)) start_attempt(*i);
     };
     // A cancelled invocation does not wait for its delay: it starts to meet the cancel.
     const bool cancelled = !inv.journal.empty() && inv.journal.back().kind == EntryKind::kCancel;
@@ -245,6 +249,16 @@ struct Engine::Impl {
       inv.start_timer = scheduler.schedule_at(inv.record.execute_at_ms, std::move(start));
     else
       post(std::move(start));
+  }
+
+  // An invocation a timer or a posted task may start: still running, and with no attempt going.
+  // (A kill, pause or cancel may have come between the scheduling and the start.)
+  Invocation* startable(const std::string& id) {
+    Invocation* inv = find(id);
+    if (!inv || inv->completing || inv->record.status != InvocationStatus::kRunning ||
+        inv->root.valid())
+      return nullptr;
+    return inv;
   }
 
   Invocation* find(const std::string& id) {
@@ -312,7 +326,7 @@ struct Engine::Impl {
                   inv.record.attempts, error, delay);
     std::string id = inv.record.id;
     inv.start_timer = scheduler.schedule_after(delay, [this, id] {
-      if (auto* again = find(id)) start_attempt(*again);
+      if (auto* again = startable(id)) start_attempt(*again);
     });
   }
 
@@ -403,7 +417,7 @@ struct Engine::Impl {
     std::string id = inv.record.id;
     // Posted, not run inline: the parent is in the middle of its own step.
     post([this, id] {
-      if (auto* c = find(id)) start_attempt(*c);
+      if (auto* c = startable(id)) start_attempt(*c);
     });
   }
 
@@ -692,6 +706,7 @@ Engine::Control Engine::cancel(const std::string& id) {
   // At the journal's end: a live handler meets it at its next step, a replaying one once it gets
   // there. append() moves the cursor past the entry, which the handler has not seen yet.
   const auto cursor = inv->cursor;
+  const auto cancel_index = static_cast<std::uint32_t>(inv->journal.size());
   inv->append(EntryKind::kCancel, "", "");
   inv->cursor = cursor;
   inv->steps.back().done = true;
@@ -701,13 +716,16 @@ Engine::Control Engine::cancel(const std::string& id) {
 
   if (inv->record.status == InvocationStatus::kPaused) {
     impl_->set_status(*inv, InvocationStatus::kRunning);
+    inv->attempts_before_resume = inv->record.attempts;  // compensation gets a fresh budget
     impl_->schedule_start(*inv);
   } else if (inv->start_timer && !inv->root.valid()) {
     // Backing off before a retry, or a delayed start: meet the cancel now.
     impl_->scheduler.cancel(inv->start_timer);
     inv->start_timer = 0;
     impl_->schedule_start(*inv);
-  } else if (inv->suspended) {
+  } else if (inv->suspended && inv->cursor == cancel_index) {
+    // Suspended at the journal's end: it meets the cancel now. One suspended mid-replay meets
+    // it when the replay gets there (its awaited children are being cancelled too).
     auto handle = std::exchange(inv->suspended, {});
     inv->waiting_on.clear();
     handle.resume();
@@ -741,6 +759,8 @@ Engine::Control Engine::purge(const std::string& id) {
   auto record = impl_->store.find_invocation(id);
   if (!record) return Control::kNotFound;
   if (!store::is_finished(record->status)) return Control::kWrongState;
+  // A child's outcome is part of its unfinished parent's journal.
+  if (!record->parent_id.empty() && impl_->find(record->parent_id)) return Control::kWrongState;
   impl_->write(Write{Write::Op::kPurge, std::move(*record), {}});
   return Control::kDone;
 }
@@ -754,6 +774,12 @@ std::optional<InvocationDetails> Engine::describe(const std::string& id) {
   if (const Invocation* inv = impl_->find(id)) {
     details.record = inv->record;
     details.journal = inv->journal;
+    // Its outcome is not durable yet: nobody may see it before it is (invariant I1).
+    if (inv->completing) {
+      details.record.status = InvocationStatus::kRunning;
+      details.record.output.clear();
+      details.record.completed_at_ms = 0;
+    }
   } else if (auto record = impl_->store.find_invocation(id)) {
     details.record = std::move(*record);
     details.journal = impl_->store.load_journal(id);
@@ -762,9 +788,13 @@ std::optional<InvocationDetails> Engine::describe(const std::string& id) {
   }
   for (const auto& e : details.journal) {
     if (e.kind != EntryKind::kCall) continue;
-    if (const Invocation* child = impl_->find(e.payload))
+    if (const Invocation* child = impl_->find(e.payload)) {
       details.children.push_back(child->record);
-    else if (auto stored = impl_->store.find_invocation(e.payload))
+      if (child->completing) {  // not durable yet (I1)
+        details.children.back().status = InvocationStatus::kRunning;
+        details.children.back().output.clear();
+      }
+    } else if (auto stored = impl_->store.find_invocation(e.payload))
       details.children.push_back(std::move(*stored));
   }
   return details;
@@ -806,7 +836,7 @@ std::size_t Engine::recover() {
       switch (e.kind) {
         case EntryKind::kCall:
           if (auto child = impl_->store.find_invocation(e.payload);
-              child && child->status != InvocationStatus::kRunning) {
+              child && store::is_finished(child->status)) {
             bool failed = child->status == InvocationStatus::kFailed;
             step.outcome = {failed, failed ? child->error_code : std::uint16_t{0},
                             std::move(child->output)};

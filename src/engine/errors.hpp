@@ -27,6 +27,13 @@ inline constexpr std::uint16_t kInternal = 500;
 inline constexpr std::uint16_t kJournalMismatch = 570;
 }  // namespace error_code
 
+// Raised inside a handler at its next step or await after an operator cancelled it. Terminal: the
+// handler may catch it to compensate, and should then rethrow.
+class Cancelled : public TerminalError {
+ public:
+  Cancelled() : TerminalError("cancelled", error_code::kAborted) {}
+};
+
 // Raised inside a handler when it does something other than what its journal recorded. Terminal:
 // re-running the same code would only repeat the mismatch.
 class JournalMismatch : public TerminalError {

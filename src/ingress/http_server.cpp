@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -42,13 +43,22 @@ asio::awaitable<Response> respond_to(std::shared_ptr<Server::State> state, Reque
   auto initiation = [state, &request](auto completion) mutable {
     auto executor = asio::get_associated_executor(completion, state->io.get_executor());
     auto shared = std::make_shared<decltype(completion)>(std::move(completion));
-    Responder responder = [executor, shared](Response response) mutable {
-      auto deliver = [shared, response = std::move(response)]() mutable {
+    auto answered = std::make_shared<bool>(false);
+    auto deliver = [executor, shared, answered](Response response) {
+      if (std::exchange(*answered, true)) return;  // one answer per request
+      auto resume = [shared, response = std::move(response)]() mutable {
         (*shared)(std::move(response));
       };
-      asio::post(executor, std::move(deliver));
+      asio::post(executor, std::move(resume));
     };
-    state->handler.handle(std::move(request), std::move(responder));
+    Responder responder = deliver;
+    try {
+      state->handler.handle(std::move(request), std::move(responder));
+    } catch (const std::exception& e) {
+      // A handler that throws still gets its client an answer, and the session goes on.
+      spdlog::error("request handler failed: {}", e.what());
+      deliver(error_response(500, std::string("internal error: ") + e.what()));
+    }
   };
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Response)>(
       initiation, asio::use_awaitable);
@@ -92,7 +102,14 @@ std::optional<Response> refusal(const beast::error_code& ec) {
   return std::nullopt;
 }
 
+// Frees the connection's slot however its session ends.
+struct ConnectionSlot {
+  std::shared_ptr<Server::State> state;
+  ~ConnectionSlot() { --state->connections; }
+};
+
 asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<Server::State> state) {
+  ConnectionSlot slot{state};
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   const auto& limits = state->limits;
@@ -125,7 +142,6 @@ asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<Server::State>
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  --state->connections;
 }
 
 asio::awaitable<void> accept_loop(std::shared_ptr<Server::State> state) {
@@ -134,7 +150,10 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Server::State> state) {
     if (state->stopped) co_return;
     if (ec) {
       if (ec == asio::error::operation_aborted) co_return;
+      // Out of descriptors (EMFILE) fails every accept at once: pause instead of spinning.
       spdlog::warn("accept failed: {}", ec.message());
+      asio::steady_timer pause(state->io, std::chrono::milliseconds(100));
+      co_await pause.async_wait(use_tuple);
       continue;
     }
     if (state->connections >= state->limits.max_connections) {

@@ -55,9 +55,15 @@ Task<OrderResult> process_order(Context& ctx, OrderRequest request) {
 
   Waiter waiter = ctx.wait(inventory_main, inventory_backup, payment, fraud, shipping_standard,
                            shipping_economy);
+  bool cancelled = false;
   for (;;) {
     auto next = waiter.next();
-    std::optional<std::size_t> which = co_await std::move(next);
+    std::optional<std::size_t> which;
+    try {
+      which = co_await std::move(next);
+    } catch (const Cancelled&) {
+      cancelled = true;  // compensate below: co_await is not allowed in a catch block
+    }
     if (!which) break;
     switch (*which) {
       case 0:
@@ -87,6 +93,18 @@ Task<OrderResult> process_order(Context& ctx, OrderRequest request) {
   }
 
   std::string authorized_tx = payment_authorized ? transaction_id : std::string();
+  if (cancelled) {
+    // An operator cancelled the order. The cancel reached the payment call too, but it may have
+    // been finishing already: settle it, then release the hold if it was authorized.
+    try {
+      PaymentResponse settled = co_await payment;
+      if (settled.authorized) authorized_tx = settled.transactionId;
+    } catch (const TerminalError&) {
+    }
+    Task<OrderResult> voided = fail_order(ctx, "cancelled", std::move(authorized_tx));
+    co_await std::move(voided);
+    throw Cancelled();
+  }
   std::string failure;
   if (!inventory_available) {
     failure = "Product not available in any warehouse";

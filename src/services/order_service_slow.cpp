@@ -11,10 +11,14 @@ namespace {
 
 // Awaits a call, turning its terminal error into a value: co_await is not allowed in a catch
 // block, and the order still has to void its payment before it fails.
+// An operator's cancel is not a failed call: it is kept apart in `cancelled`.
 template <class T>
-Task<std::optional<T>> outcome_of(Future<T> future, std::optional<TerminalError>& error) {
+Task<std::optional<T>> outcome_of(Future<T> future, std::optional<TerminalError>& error,
+                                  bool& cancelled) {
   try {
     co_return co_await future;
+  } catch (const Cancelled&) {
+    cancelled = true;
   } catch (const TerminalError& e) {
     error = e;
   }
@@ -28,12 +32,14 @@ Task<std::optional<T>> outcome_of(Future<T> future, std::optional<TerminalError>
 Task<OrderResult> process_order_sequentially(Context& ctx, OrderRequest request) {
   ctx.log().info("Processing order sequentially for user {}", request.userId);
   std::optional<TerminalError> error;
+  bool cancelled = false;
 
   InventoryRequest inventory_request{request.productId, request.quantity, "Main"};
   auto inventory_call =
       ctx.call<InventoryResponse>("InventoryService", "CheckInventory", inventory_request);
-  auto inventory_task = outcome_of(inventory_call, error);
+  auto inventory_task = outcome_of(inventory_call, error, cancelled);
   std::optional<InventoryResponse> inventory = co_await std::move(inventory_task);
+  if (cancelled) throw Cancelled();
   if (!inventory || !inventory->available) {
     auto failed = fail_order(ctx, "Inventory not available", "");
     co_return co_await std::move(failed);
@@ -42,8 +48,17 @@ Task<OrderResult> process_order_sequentially(Context& ctx, OrderRequest request)
   PaymentRequest payment_request{request.amount, "USD", ""};
   auto payment_call =
       ctx.call<PaymentResponse>("PaymentService", "AuthorizePayment", payment_request);
-  auto payment_task = outcome_of(payment_call, error);
+  auto payment_task = outcome_of(payment_call, error, cancelled);
   std::optional<PaymentResponse> payment = co_await std::move(payment_task);
+  if (cancelled) {
+    // The cancel reached the payment call too, but it may have been finishing: settle it first.
+    auto settle = outcome_of(payment_call, error, cancelled);
+    std::optional<PaymentResponse> settled = co_await std::move(settle);
+    auto voided =
+        fail_order(ctx, "cancelled", settled && settled->authorized ? settled->transactionId : "");
+    co_await std::move(voided);
+    throw Cancelled();
+  }
   if (!payment || !payment->authorized) {
     auto failed = fail_order(ctx, "Payment authorization failed", "");
     co_return co_await std::move(failed);
@@ -53,8 +68,13 @@ Task<OrderResult> process_order_sequentially(Context& ctx, OrderRequest request)
 
   FraudRequest fraud_request{request.userId, request.amount, ""};
   auto fraud_call = ctx.call<FraudResponse>("FraudService", "CheckFraud", fraud_request);
-  auto fraud_task = outcome_of(fraud_call, error);
+  auto fraud_task = outcome_of(fraud_call, error, cancelled);
   std::optional<FraudResponse> fraud = co_await std::move(fraud_task);
+  if (cancelled) {
+    auto voided = fail_order(ctx, "cancelled", tx);
+    co_await std::move(voided);
+    throw Cancelled();
+  }
   if (!fraud || fraud->flagged) {
     auto failed = fail_order(ctx, fraud ? "High fraud risk" : error->what(), tx);
     OrderResult result = co_await std::move(failed);
@@ -65,8 +85,13 @@ Task<OrderResult> process_order_sequentially(Context& ctx, OrderRequest request)
   ShippingRequest shipping_request{request.weight, request.destination, "Standard"};
   auto shipping_call =
       ctx.call<ShippingResponse>("ShippingService", "CalculateShipping", shipping_request);
-  auto shipping_task = outcome_of(shipping_call, error);
+  auto shipping_task = outcome_of(shipping_call, error, cancelled);
   std::optional<ShippingResponse> shipping = co_await std::move(shipping_task);
+  if (cancelled) {
+    auto voided = fail_order(ctx, "cancelled", tx);
+    co_await std::move(voided);
+    throw Cancelled();
+  }
   if (!shipping) {
     auto failed = fail_order(ctx, error->what(), tx);
     co_await std::move(failed);

@@ -21,6 +21,7 @@ struct Script {
   std::map<std::string, int> warehouse;  // 1 available, 0 not, -1 terminal failure
   bool authorized = true;
   double risk = 10;
+  int fraud_sleep_ms = 0;
   int voids = 0;
   std::string voided_tx;
 };
@@ -37,7 +38,11 @@ Task<PaymentResponse> scripted_payment(Context& ctx, PaymentRequest) {
                             script.authorized ? "tx_" + ctx.uuid().substr(0, 8) : ""};
 }
 
-Task<FraudResponse> scripted_fraud(Context&, FraudRequest) {
+Task<FraudResponse> scripted_fraud(Context& ctx, FraudRequest) {
+  if (script.fraud_sleep_ms > 0) {
+    auto nap = ctx.sleep(std::chrono::milliseconds(script.fraud_sleep_ms));
+    co_await nap;
+  }
   co_return FraudResponse{script.risk, script.risk > kFraudThreshold};
 }
 
@@ -139,6 +144,27 @@ TEST_F(OrderServiceTest, SequentialOrderStopsEarlyAndVoidsAfterFraud) {
   EXPECT_EQ(result["details"], "High fraud risk");
   EXPECT_EQ(script.voids, 1);
   EXPECT_EQ(result["voidedTransactionId"].as_string(), script.voided_tx);
+}
+
+TEST_F(OrderServiceTest, CancelVoidsAnAuthorizedPayment) {
+  script.fraud_sleep_ms = 60'000;  // the order waits on fraud when the cancel comes
+  for (const char* service : {"OrderService", "OrderServiceSlow"}) {
+    script.voids = 0;
+    auto id = h.start_invocation(service, "ProcessOrder", kOrder);
+    // Payment authorized, fraud still pending: the order holds money it must give back.
+    ASSERT_TRUE(h.run_until([&] {
+      auto d = h.engine().describe(id);
+      if (!d) return false;
+      for (const auto& child : d->children)
+        if (child.handler == "AuthorizePayment" && store::is_finished(child.status)) return true;
+      return false;
+    }));
+    ASSERT_EQ(h.engine().cancel(id), Engine::Control::kDone);
+    auto outcome = h.await_outcome(id);
+    EXPECT_EQ(outcome.code, 409) << service;
+    EXPECT_EQ(outcome.body, "cancelled") << service;
+    EXPECT_EQ(script.voids, 1) << service;
+  }
 }
 
 }  // namespace

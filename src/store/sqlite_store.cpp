@@ -244,9 +244,9 @@ class SqliteStore final : public Store {
     std::vector<UnfinishedInvocation> result;
     // Ids sort by creation time, so id order is creation order. The journals come in one
     // merge-join pass over both primary keys rather than one query per invocation.
-    Statement invocations(reader_db_,
-                          (std::string(kSelectInvocation) + " WHERE status IN (1, 4) ORDER BY id")
-                              .c_str());
+    Statement invocations(
+        reader_db_,
+        (std::string(kSelectInvocation) + " WHERE status IN (1, 4) ORDER BY id").c_str());
     while (invocations.next()) result.push_back({read_invocation(invocations), {}});
     Statement entries(reader_db_,
                       "SELECT j.invocation_id, j.idx, j.kind, j.name, j.payload, j.failed, "
@@ -283,6 +283,10 @@ class SqliteStore final : public Store {
     // A primary-key range scan: old rows come first and the scan stops at `limit`.
     Statement old(reader_db_, (std::string(kSelectInvocation) +
                                " WHERE id < ?1 AND status IN (2, 3) AND completed_at_ms < ?2 "
+                               // A finished child of an unfinished parent is still its
+                               // parent's journal: a replay reads its outcome.
+                               "AND (parent_id IS NULL OR NOT EXISTS (SELECT 1 FROM invocations "
+                               "p WHERE p.id = invocations.parent_id AND p.status IN (1, 4))) "
                                "ORDER BY id LIMIT ?3")
                                   .c_str());
     old.text(1, below_id).integer(2, completed_before_ms);

@@ -32,7 +32,8 @@ class Store {
   virtual std::vector<InvocationRecord> list_invocations(const ListQuery& query) = 0;
   virtual std::vector<JournalEntry> load_journal(const std::string& id) = 0;
   // Finished invocations whose id sorts below `below_id` (ids sort by creation time) and that
-  // completed before `completed_before_ms`: candidates for the retention sweep.
+  // completed before `completed_before_ms`: candidates for the retention sweep. Children of
+  // unfinished parents are left out: a parent's replay reads their outcomes.
   virtual std::vector<InvocationRecord> finished_before(const std::string& below_id,
                                                         std::int64_t completed_before_ms,
                                                         std::size_t limit) = 0;
