@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "client/http_client.hpp"
+#include "support/fixtures.hpp"
 #include "support/orderd_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -14,12 +15,7 @@ namespace {
 
 using client::HttpClient;
 
-const std::string kOrder =
-    R"({"userId":"user123","productId":"prod456","quantity":2,"amount":99.99,"weight":5.5,"destination":"New York"})";
-
-boost::json::object parse_object(const std::string& body) {
-  return boost::json::parse(body).as_object();
-}
+const std::string& kOrder = kSeedOrder;
 
 // Runs orderctl against `admin_port`; returns its stdout and sets `status` to its exit code.
 std::string orderctl(std::uint16_t admin_port, const std::string& args, int& status) {

@@ -4,7 +4,6 @@
 // answers the same result it gave before, no committed step ran twice, every idempotency key
 // names one invocation, and the store passes SQLite's integrity check.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <boost/json.hpp>
@@ -19,6 +18,7 @@
 #include <thread>
 
 #include "client/http_client.hpp"
+#include "support/fixtures.hpp"
 #include "support/orderd_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -28,8 +28,7 @@ namespace {
 using namespace std::chrono_literals;
 using client::HttpClient;
 
-const std::string kOrder =
-    R"({"userId":"user123","productId":"prod456","quantity":2,"amount":99.99,"weight":5.5,"destination":"New York"})";
+const std::string& kOrder = kSeedOrder;
 
 // What the clients were told, across all cycles.
 struct Ledger {
@@ -146,18 +145,8 @@ TEST(ChaosTest, TwentyKillsUnderMixedLoad) {
   for (const auto& [step, n] : steps) EXPECT_EQ(n, 1) << "step ran twice: " << step;
   for (const auto& [id, n] : done) EXPECT_EQ(n, 1) << "completed twice: " << id;
 
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2((dir.path() / "orderd.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
-            SQLITE_OK);
-  auto scalar = [db](const char* sql) {
-    sqlite3_stmt* stmt = nullptr;
-    sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
-    std::string value = sqlite3_step(stmt) == SQLITE_ROW
-                            ? reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))
-                            : "";
-    sqlite3_finalize(stmt);
-    return value;
-  };
+  const auto db = dir.path() / "orderd.db";
+  auto scalar = [&db](const char* sql) { return query_text(db, sql); };
   EXPECT_EQ(scalar("PRAGMA integrity_check"), "ok");
   // One child per call step, never two.
   EXPECT_EQ(scalar("SELECT count(*) FROM journal j LEFT JOIN invocations c ON "
@@ -166,7 +155,6 @@ TEST(ChaosTest, TwentyKillsUnderMixedLoad) {
   EXPECT_EQ(scalar("SELECT count(*) FROM (SELECT parent_id, parent_index FROM invocations WHERE "
                    "parent_id IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1)"),
             "0");
-  sqlite3_close(db);
 }
 
 }  // namespace

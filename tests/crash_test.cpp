@@ -6,7 +6,6 @@
 // outcome is committed. A crash can lose a line (between commit and write) but a re-executed
 // committed step or a second completion shows up as a duplicate line.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <boost/json.hpp>
 #include <chrono>
@@ -18,6 +17,7 @@
 #include <thread>
 
 #include "client/http_client.hpp"
+#include "support/fixtures.hpp"
 #include "support/orderd_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -29,8 +29,7 @@ using client::HttpResult;
 
 using namespace std::chrono_literals;
 
-const std::string kOrder =
-    R"({"userId":"user123","productId":"prod456","quantity":2,"amount":99.99,"weight":5.5,"destination":"New York"})";
+const std::string& kOrder = kSeedOrder;
 
 struct Audit {
   std::map<std::string, int> steps;  // "inv index" -> times executed
@@ -123,16 +122,8 @@ TEST_F(CrashTest, KillNineUnderLoadLosesNothingAndRunsNothingTwice) {
   for (const auto& [id, times] : audit.done) EXPECT_EQ(times, 1) << "completed twice: " << id;
 
   // The store agrees: nothing left running, one child per call step, every child finished.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2((dir.path() / "orderd.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
-            SQLITE_OK);
-  auto count = [db](const char* sql) {
-    sqlite3_stmt* stmt = nullptr;
-    sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
-    int n = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
-    sqlite3_finalize(stmt);
-    return n;
-  };
+  const auto db = dir.path() / "orderd.db";
+  auto count = [&db](const char* sql) { return query_int(db, sql); };
   EXPECT_EQ(count("SELECT count(*) FROM invocations WHERE status = 1"), 0);
   EXPECT_EQ(count("SELECT count(*) FROM invocations WHERE parent_id IS NULL"),
             static_cast<int>(accepted.size()));
@@ -143,12 +134,7 @@ TEST_F(CrashTest, KillNineUnderLoadLosesNothingAndRunsNothingTwice) {
                   "AND c.parent_id = j.invocation_id AND c.parent_index = j.idx "
                   "WHERE j.kind = 1 AND c.id IS NULL"),
             0);
-  sqlite3_stmt* check = nullptr;
-  sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &check, nullptr);
-  ASSERT_EQ(sqlite3_step(check), SQLITE_ROW);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(check, 0)), "ok");
-  sqlite3_finalize(check);
-  sqlite3_close(db);
+  EXPECT_EQ(query_text(db, "PRAGMA integrity_check"), "ok");
 }
 
 }  // namespace

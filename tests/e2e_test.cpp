@@ -1,13 +1,13 @@
 // End to end against the real orderd binary: the seed's timings, and bad requests answered with
 // JSON errors that name what is wrong.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
 #include <set>
 
 #include "client/http_client.hpp"
+#include "support/fixtures.hpp"
 #include "support/orderd_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -19,12 +19,7 @@ using client::HttpResult;
 
 using namespace std::chrono_literals;
 
-const std::string kOrder =
-    R"({"userId":"user123","productId":"prod456","quantity":2,"amount":99.99,"weight":5.5,"destination":"New York"})";
-
-boost::json::object parse_object(const std::string& body) {
-  return boost::json::parse(body).as_object();
-}
+const std::string& kOrder = kSeedOrder;
 
 // The seed's latency, no simulated failures: timings are the engine's alone.
 class SeedTimingTest : public ::testing::Test {
@@ -141,16 +136,9 @@ TEST_F(BadRequestTest, NothingIsWrittenForARefusedRequest) {
   ASSERT_EQ(client.post("/OrderService/ProcessOrder", kOrder).status, 200u);
   orderd.terminate();
 
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2((dir.path() / "orderd.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
-            SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, "SELECT count(*) FROM invocations WHERE parent_id IS NULL", -1, &stmt,
-                     nullptr);
-  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 1);  // only the valid order
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
+  EXPECT_EQ(query_int(dir.path() / "orderd.db",
+                      "SELECT count(*) FROM invocations WHERE parent_id IS NULL"),
+            1);  // only the valid order
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 // Restate's ingress conventions beyond a plain call: idempotency keys, delayed sends, lookups by
 // key, and backpressure. Against the real binary.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <boost/json.hpp>
 #include <chrono>
@@ -9,6 +8,7 @@
 #include <thread>
 
 #include "client/http_client.hpp"
+#include "support/fixtures.hpp"
 #include "support/orderd_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -20,25 +20,9 @@ using client::HttpResult;
 
 using namespace std::chrono_literals;
 
-const std::string kOrder =
-    R"({"userId":"user123","productId":"prod456","quantity":2,"amount":99.99,"weight":5.5,"destination":"New York"})";
+const std::string& kOrder = kSeedOrder;
 const std::string kOtherOrder =
     R"({"userId":"user999","productId":"prod456","quantity":1,"amount":5,"weight":1,"destination":"Oslo"})";
-
-boost::json::object parse_object(const std::string& body) {
-  return boost::json::parse(body).as_object();
-}
-
-int count_rows(const std::filesystem::path& db_path, const char* sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
-  int n = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return n;
-}
 
 class IngressTest : public ::testing::Test {
  protected:
@@ -102,8 +86,8 @@ TEST_F(IngressTest, ConcurrentDuplicatesRunOnce) {
   EXPECT_EQ(bodies.size(), 1u);
   EXPECT_EQ(ids.size(), 1u);
   orderd.terminate();
-  EXPECT_EQ(count_rows(dir.path() / "orderd.db",
-                       "SELECT count(*) FROM invocations WHERE parent_id IS NULL"),
+  EXPECT_EQ(query_int(dir.path() / "orderd.db",
+                      "SELECT count(*) FROM invocations WHERE parent_id IS NULL"),
             1);
 }
 
@@ -154,6 +138,26 @@ TEST_F(IngressTest, DelayedSendRunsLaterAndSurvivesACrash) {
   ASSERT_EQ(result.status, 200u) << result.body;
   EXPECT_GE(std::chrono::steady_clock::now() - sent_at, 800ms);
   EXPECT_TRUE(parse_object(result.body).contains("orderId"));
+}
+
+TEST_F(IngressTest, SigtermStopsCleanlyAndARestartResumes) {
+  std::vector<std::string> ids;
+  {
+    OrderdProcess orderd(dir.path().string(), {"--latency-scale", "1", "--failure-scale", "0"});
+    HttpClient client(orderd.port());
+    for (int i = 0; i < 10; ++i) {
+      auto sent = client.post("/OrderService/ProcessOrder/send", kOrder);
+      ASSERT_EQ(sent.status, 202u);
+      ids.push_back(sent.restate_id);
+    }
+    EXPECT_EQ(orderd.terminate(), 0);  // SIGTERM with orders in flight: a clean exit
+  }
+  OrderdProcess orderd(dir.path().string(), {"--latency-scale", "1", "--failure-scale", "0"});
+  HttpClient client(orderd.port());
+  for (const auto& id : ids) {
+    auto r = client.get("/restate/invocation/" + id + "/attach");
+    EXPECT_EQ(r.status, 200u) << id << ": " << r.body;
+  }
 }
 
 TEST_F(IngressTest, BadDelaysAndKeysAre400s) {

@@ -1,12 +1,12 @@
 #include "support/engine_harness.hpp"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <optional>
 
 #include "engine/asio_scheduler.hpp"
 #include "store/sqlite_store.hpp"
+#include "support/fixtures.hpp"
 
 namespace orderd::testing {
 
@@ -71,16 +71,7 @@ InvocationOutcome EngineHarness::await_outcome(const std::string& id) {
 }
 
 std::int64_t EngineHarness::query_int(const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open_v2((dir_.path() / "orderd.db").string().c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_stmt* stmt = nullptr;
-  std::int64_t value = -1;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
-      sqlite3_step(stmt) == SQLITE_ROW)
-    value = sqlite3_column_int64(stmt, 0);
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return value;
+  return testing::query_int(dir_.path() / "orderd.db", sql);
 }
 
 std::size_t EngineHarness::durable_entries(const std::string& id) {
