@@ -36,6 +36,9 @@ struct EngineOptions {
   std::int64_t journal_retention_ms = 24 * 3600 * 1000;
   std::int64_t sweep_interval_ms = 60'000;
   std::size_t sweep_batch = 1000;
+  // Largest group commit, in writes; 0 = whatever one turn of the event loop produced. Tests set
+  // 1 to make every step its own transaction, and so its own crash point.
+  std::size_t max_writes_per_batch = 0;
 };
 
 // An invocation as an operator inspects it: its record, its journal, and the children its call

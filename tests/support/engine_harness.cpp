@@ -21,20 +21,34 @@ EngineHarness::~EngineHarness() {
 }
 
 void EngineHarness::start() {
+  start_crashing_after(SIZE_MAX);
+}
+
+void EngineHarness::start_crashing_after(std::size_t batches) {
   io_ = std::make_unique<boost::asio::io_context>(1);
   work_ =
       std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
           io_->get_executor());
   store_ = store::open_sqlite_store({(dir_.path() / "orderd.db").string(), false});
+  crashing_ = std::make_unique<CrashingStore>(*store_, batches);
   scheduler_ = make_asio_scheduler(*io_);
-  engine_ = std::make_unique<Engine>(*scheduler_, *store_, registry, options_);
+  engine_ = std::make_unique<Engine>(*scheduler_, *crashing_, registry, options_);
   engine_->recover();
+}
+
+bool EngineHarness::store_crashed() const {
+  return crashing_ && crashing_->crashed();
+}
+
+std::size_t EngineHarness::batches_submitted() const {
+  return crashing_ ? crashing_->submitted() : 0;
 }
 
 void EngineHarness::crash() {
   engine_.reset();
   scheduler_.reset();
   if (store_) store_->close();
+  crashing_.reset();
   store_.reset();
   work_.reset();
   io_.reset();

@@ -12,6 +12,7 @@
 #include "engine/registry.hpp"
 #include "engine/scheduler.hpp"
 #include "store/store.hpp"
+#include "support/crashing_store.hpp"
 #include "support/temp_dir.hpp"
 
 namespace orderd::testing {
@@ -25,6 +26,10 @@ class EngineHarness {
   Registry registry;
 
   void start();
+  // Starts over a store that commits only its first `batches` batches and drops the rest.
+  void start_crashing_after(std::size_t batches);
+  bool store_crashed() const;
+  std::size_t batches_submitted() const;
   void crash();  // stops abruptly: what the store committed survives, nothing else
   Engine& engine() { return *engine_; }
 
@@ -50,6 +55,7 @@ class EngineHarness {
   // Keeps the loop alive while it waits for the store's thread to post completions.
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<CrashingStore> crashing_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<Engine> engine_;
 };
