@@ -378,8 +378,14 @@ struct Engine::Impl {
     r.output = outcome.body;
     r.error_code = outcome.ok ? 0 : outcome.code;
     r.completed_at_ms = scheduler.now_ms();
-    Write w{Write::Op::kComplete, r, {}};
-    w.invocation.input.clear();
+    // Only what the completion writes: the input, the largest field, stays behind.
+    Write w{Write::Op::kComplete, {}, {}};
+    w.invocation.id = r.id;
+    w.invocation.status = r.status;
+    w.invocation.output = r.output;
+    w.invocation.error_code = r.error_code;
+    w.invocation.completed_at_ms = r.completed_at_ms;
+    w.invocation.attempts = r.attempts;
     auto release = [this, outcome = std::move(outcome)]() mutable { finish(std::move(outcome)); };
     write_then(std::move(w), std::move(release));
   }
