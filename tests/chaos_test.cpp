@@ -122,8 +122,9 @@ TEST(ChaosTest, TwentyKillsUnderMixedLoad) {
     auto r = client.get("/restate/invocation/" + id + "/attach");
     ASSERT_EQ(r.status, 200u) << id << ": " << r.body;
     EXPECT_TRUE(boost::json::parse(r.body).as_object().contains("orderId")) << r.body;
-    if (auto it = ledger.answered.find(id); it != ledger.answered.end())
+    if (auto it = ledger.answered.find(id); it != ledger.answered.end()) {
       EXPECT_EQ(r.body, it->second) << "a finished invocation changed its answer: " << id;
+    }
   }
   for (const auto& [key, id] : ledger.key_to_id) {
     auto r = client.get("/restate/invocation/OrderServiceSlow/ProcessOrder/" + key + "/output");

@@ -67,6 +67,31 @@ std::string id_time_prefix(std::int64_t ms_since_epoch) {
   return encode_id(bytes.data(), bytes.size()).substr(0, 4 + 9);  // 45 whole bits of time
 }
 
+std::string awakeable_id(std::string_view invocation_id, std::uint32_t index) {
+  std::string id = "awk_";
+  id.append(invocation_id);
+  id.push_back('_');
+  id += std::to_string(index);
+  return id;
+}
+
+bool parse_awakeable_id(std::string_view awakeable, std::string& invocation_id,
+                        std::uint32_t& index) {
+  if (awakeable.substr(0, 4) != "awk_") return false;
+  awakeable.remove_prefix(4);
+  auto sep = awakeable.rfind('_');
+  if (sep == std::string_view::npos || sep + 1 == awakeable.size()) return false;
+  auto digits = awakeable.substr(sep + 1);
+  std::uint64_t n = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9' || n > 100'000'000) return false;
+    n = n * 10 + static_cast<unsigned>(c - '0');
+  }
+  invocation_id = std::string(awakeable.substr(0, sep));
+  index = static_cast<std::uint32_t>(n);
+  return invocation_id.rfind("inv_", 0) == 0;
+}
+
 std::uint64_t seed_from(std::string_view invocation_id) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(invocation_id.data()), invocation_id.size(),

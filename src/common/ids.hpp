@@ -17,6 +17,12 @@ std::string child_invocation_id(std::string_view parent, std::uint32_t index);
 // at least 8 ms earlier compare less: a key range for sweeps by age.
 std::string id_time_prefix(std::int64_t ms_since_epoch);
 
+// An awakeable's id names its invocation and journal step: "awk_" + invocation id + "_" + index.
+std::string awakeable_id(std::string_view invocation_id, std::uint32_t index);
+// The (invocation id, index) an awakeable id names; false when it is not one.
+bool parse_awakeable_id(std::string_view awakeable, std::string& invocation_id,
+                        std::uint32_t& index);
+
 // A 64-bit seed from an invocation id: replays of the same invocation draw the same numbers.
 std::uint64_t seed_from(std::string_view invocation_id);
 

@@ -2,7 +2,13 @@
 
 #include <algorithm>
 
+#include "common/ids.hpp"
+
 namespace orderd {
+
+std::string Context::awakeable_id(std::uint32_t step) const {
+  return ids::awakeable_id(journal_.invocation_id(), step);
+}
 
 void detail::throw_terminal(const StepOutcome& outcome) {
   throw TerminalError(outcome.value, outcome.error_code);

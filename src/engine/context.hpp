@@ -49,6 +49,7 @@ class Journal {
   virtual std::uint32_t start_call(std::string_view service, std::string_view handler,
                                    std::string input_json) = 0;
   virtual std::uint32_t start_sleep(std::int64_t duration_ms) = 0;
+  virtual std::uint32_t start_awakeable() = 0;
   // Returns the recorded outcome when replaying this run step, nullptr when it must execute.
   virtual const StepOutcome* enter_run(std::string_view name, std::uint32_t& index) = 0;
   virtual void record_run(std::uint32_t index, StepOutcome outcome) = 0;
@@ -142,6 +143,14 @@ class Future {
   std::uint32_t step_;
 };
 
+// A promise an outside system completes through the ingress:
+// POST /restate/awakeables/{id}/resolve (the JSON value) or /reject.
+template <class T>
+struct Awakeable {
+  std::string id;
+  Future<T> future;
+};
+
 // Fan-in over a set of futures, in the order they complete. The order is journaled, so a replay
 // yields the same order even though every future is already done by then.
 class Waiter {
@@ -170,6 +179,13 @@ class Context {
   Future<Resp> call(std::string_view service, std::string_view handler, const Req& request) {
     std::string input = json::dump(boost::json::value_from(request));
     return Future<Resp>(journal_, journal_.start_call(service, handler, std::move(input)));
+  }
+
+  // Hand `id` to the outside system (through a run step, a call...), then await `future`.
+  template <class T>
+  Awakeable<T> awakeable() {
+    std::uint32_t step = journal_.start_awakeable();
+    return Awakeable<T>{awakeable_id(step), Future<T>(journal_, step)};
   }
 
   // A durable timer: after a crash it resumes with the time it has left.
@@ -238,6 +254,7 @@ class Context {
   ReplayAwareLogger log() const { return ReplayAwareLogger(journal_.replaying()); }
 
   const std::string& invocation_id() const { return journal_.invocation_id(); }
+  std::string awakeable_id(std::uint32_t step) const;
   // Wall-clock milliseconds since the invocation was accepted. Not journaled: for reporting only.
   std::int64_t elapsed_ms() const { return journal_.now_ms() - journal_.created_at_ms(); }
 

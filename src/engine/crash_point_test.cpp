@@ -127,7 +127,9 @@ TEST_P(CrashPointTest, EveryCrashPointRecovers) {
     auto outcome = h.await_outcome(id);
     ASSERT_TRUE(outcome.ok) << outcome.body;
     ++recovered;
-    if (seen) EXPECT_EQ(outcome.body, seen->body) << "the answer changed after the crash";
+    if (seen) {
+      EXPECT_EQ(outcome.body, seen->body) << "the answer changed after the crash";
+    }
     for (const auto& [invocation, n] : charges)
       EXPECT_FALSE(committed_charges.count(invocation)) << "a committed charge ran again";
     EXPECT_EQ(h.query_int("SELECT count(*) FROM journal j LEFT JOIN invocations c ON c.id = "

@@ -67,6 +67,7 @@ class Invocation final : public detail::Journal {
   std::uint32_t start_call(std::string_view service, std::string_view handler_name,
                            std::string input_json) override;
   std::uint32_t start_sleep(std::int64_t duration_ms) override;
+  std::uint32_t start_awakeable() override;
   const detail::StepOutcome* enter_run(std::string_view name, std::uint32_t& index) override;
   void record_run(std::uint32_t index, detail::StepOutcome outcome) override;
   bool is_done(std::uint32_t step) const override { return steps.at(step).done; }
@@ -553,6 +554,15 @@ std::uint32_t Invocation::start_sleep(std::int64_t duration_ms) {
   return index;
 }
 
+std::uint32_t Invocation::start_awakeable() {
+  if (auto* e = replayed(EntryKind::kAwakeable, "")) return e->index;
+  std::uint32_t index = append(EntryKind::kAwakeable, "", "");
+  Write w{Write::Op::kAppend, {}, journal.back()};
+  w.invocation.id = record.id;
+  engine_.write(std::move(w), engine_.audit_line(*this, journal.back()));
+  return index;
+}
+
 const detail::StepOutcome* Invocation::enter_run(std::string_view name, std::uint32_t& index) {
   if (auto* e = replayed(EntryKind::kRun, name)) {
     index = e->index;
@@ -714,6 +724,24 @@ Engine::Control Engine::kill(const std::string& id) {
   for (const auto& e : inv->journal)
     if (e.kind == EntryKind::kCall) kill(e.payload);
   impl_->complete(*inv, {id, false, error_code::kAborted, "killed by an operator"});
+  return Control::kDone;
+}
+
+Engine::Control Engine::complete_awakeable(const std::string& awakeable, bool failed,
+                                           std::uint16_t code, std::string value,
+                                           UniqueFunction<void()> on_durable) {
+  std::string invocation_id;
+  std::uint32_t index = 0;
+  if (!ids::parse_awakeable_id(awakeable, invocation_id, index)) return Control::kNotFound;
+  Invocation* inv = impl_->find(invocation_id);
+  if (!inv || index >= inv->steps.size() || inv->steps[index].kind != EntryKind::kAwakeable)
+    return Control::kNotFound;
+  if (inv->steps[index].done || inv->completing) return Control::kWrongState;
+  Write w{Write::Op::kCompleteStep, {}, {}, {index, failed, code, value}};
+  w.invocation.id = invocation_id;
+  impl_->write_then(std::move(w), std::move(on_durable));
+  // The handler may go on at once: whatever it makes visible is committed after this record.
+  impl_->complete_step(invocation_id, index, {failed, code, std::move(value)});
   return Control::kDone;
 }
 
@@ -885,8 +913,17 @@ std::size_t Engine::recover() {
         case EntryKind::kCancel:
           step.done = true;
           break;
+        case EntryKind::kAwakeable:
+          break;  // done if a completion below says so
       }
       if (step.done) step.completed_seq = ++impl_->completion_seq;
+    }
+    for (const auto& c : u.completions) {
+      if (c.index >= inv.steps.size() || inv.steps[c.index].kind != EntryKind::kAwakeable) continue;
+      Step& step = inv.steps[c.index];
+      step.done = true;
+      step.outcome = {c.failed, c.error_code, c.value};
+      step.completed_seq = ++impl_->completion_seq;
     }
     const auto& r = inv.record;
     if (!r.idempotency_key.empty())

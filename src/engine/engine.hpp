@@ -122,6 +122,10 @@ class Engine {
   enum class Control { kDone, kNotFound, kWrongState };
   Control kill(const std::string& invocation_id);
   Control cancel(const std::string& invocation_id);
+  // Resolves (failed = false, `value` is JSON) or rejects an awakeable. on_durable runs once the
+  // outcome is durable. kNotFound: no such awakeable waiting; kWrongState: already completed.
+  Control complete_awakeable(const std::string& awakeable_id, bool failed, std::uint16_t code,
+                             std::string value, UniqueFunction<void()> on_durable);
   Control pause(const std::string& invocation_id);
   Control resume(const std::string& invocation_id);
   Control purge(const std::string& invocation_id);

@@ -410,6 +410,66 @@ TEST_F(EngineTest, RetentionSweepPurgesOldFinishedInvocationsOnly) {
   EXPECT_EQ(h.query_int("SELECT count(*) FROM invocations WHERE id = '" + running + "'"), 1);
 }
 
+// An outside system completes an awakeable; the outcome is durable on its own, so a restart
+// finds it even though the handler never saw it.
+std::string published_awakeable;
+Task<Text> await_webhook(Context& ctx, Text) {
+  auto webhook = ctx.awakeable<Text>();
+  ctx.run("publish", [&webhook] {
+    published_awakeable = webhook.id;
+    return true;
+  });
+  Text paid = co_await webhook.future;
+  ctx.run("after", [] { return ++executions["after"]; });
+  co_return Text{"paid:" + paid.value};
+}
+
+TEST_F(EngineTest, AwakeableIsCompletedFromOutside) {
+  EngineHarness h;
+  h.registry.add("Webhook", "Await", &await_webhook);
+  h.start();
+  published_awakeable.clear();
+  auto id = h.start_invocation("Webhook", "Await", text_input(""));
+  ASSERT_TRUE(h.run_until([&] { return !published_awakeable.empty(); }));
+  bool durable = false;
+  ASSERT_EQ(h.engine().complete_awakeable(published_awakeable, false, 0, R"({"value":"ok"})",
+                                          [&] { durable = true; }),
+            Engine::Control::kDone);
+  auto outcome = h.await_outcome(id);
+  EXPECT_TRUE(durable);
+  EXPECT_EQ(outcome.body, R"({"value":"paid:ok"})");
+  EXPECT_EQ(h.engine().complete_awakeable(published_awakeable, false, 0, "{}", {}),
+            Engine::Control::kNotFound);  // its invocation is finished
+  EXPECT_EQ(h.engine().complete_awakeable("awk_inv_nope_3", false, 0, "{}", {}),
+            Engine::Control::kNotFound);
+}
+
+TEST_F(EngineTest, RejectedAwakeableThrowsItsErrorAndCompletionsSurviveACrash) {
+  EngineHarness h;
+  h.registry.add("Webhook", "Await", &await_webhook);
+  h.start();
+  published_awakeable.clear();
+  auto id = h.start_invocation("Webhook", "Await", text_input(""));
+  ASSERT_TRUE(h.run_until([&] { return !published_awakeable.empty(); }));
+  // Paused, the handler cannot see the rejection before the crash: only the store carries it.
+  ASSERT_EQ(h.engine().pause(id), Engine::Control::kDone);
+  bool durable = false;
+  ASSERT_EQ(h.engine().complete_awakeable(published_awakeable, true, 402, "card declined",
+                                          [&] { durable = true; }),
+            Engine::Control::kDone);
+  EXPECT_EQ(h.engine().complete_awakeable(published_awakeable, false, 0, "{}", {}),
+            Engine::Control::kWrongState);  // the first completion wins
+  ASSERT_TRUE(h.run_until([&] { return durable; }));
+  h.crash();
+
+  h.start();
+  ASSERT_EQ(h.engine().resume(id), Engine::Control::kDone);
+  auto outcome = h.await_outcome(id);
+  EXPECT_EQ(outcome.code, 402);
+  EXPECT_EQ(outcome.body, "card declined");
+  EXPECT_EQ(executions["after"], 0);
+}
+
 Task<Text> version_one(Context& ctx, Text) {
   ctx.run("alpha", [] { return 1; });
   auto nap = ctx.sleep(10s);

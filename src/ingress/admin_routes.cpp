@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "common/durations.hpp"
+#include "common/ids.hpp"
 #include "common/json_writer.hpp"
 #include "engine/engine.hpp"
 #include "ingress/http_target.hpp"
@@ -91,6 +92,9 @@ boost::json::object journal_entry(const store::JournalEntry& e, const Invocation
       o["completedStep"] = std::stoll(e.payload);
       break;
     case EntryKind::kCancel:
+      break;
+    case EntryKind::kAwakeable:
+      o["awakeableId"] = ids::awakeable_id(d.record.id, e.index);
       break;
   }
   return o;

@@ -60,6 +60,10 @@ void InvocationRoutes::handle(Request request, Responder respond) {
         s.size() >= 4 && s[1] == "invocation" && (s.back() == "attach" || s.back() == "output");
     if (result_route && !get) return respond(error_response(405, "use GET"));
     if (result_route && s.size() == 4) return lookup(std::string(s[2]), s[3], std::move(respond));
+    if (s.size() == 4 && s[1] == "awakeables" && (s[3] == "resolve" || s[3] == "reject")) {
+      if (request.method != "POST") return respond(error_response(405, "use POST"));
+      return complete_awakeable(request, std::string(s[2]), s[3] == "reject", std::move(respond));
+    }
     if (result_route && s.size() == 6) {
       // /restate/invocation/{Service}/{handler}/{idempotencyKey}/attach|output
       auto id = engine_.find_idempotent(s[2], s[3], percent_decode(s[4]));
@@ -153,6 +157,45 @@ void InvocationRoutes::invoke(const Request& request, std::string_view service,
                  result.invocation_id + ")");
     conflict.headers.emplace_back("x-restate-id", result.invocation_id);
     (*shared)(std::move(conflict));
+  }
+}
+
+// resolve: the body is the JSON value the awakeable yields. reject: the body is the reason, as
+// text or as {"message": "...", "code": N}; the awaiting handler gets a TerminalError.
+void InvocationRoutes::complete_awakeable(const Request& request, const std::string& id,
+                                          bool reject, Responder respond) {
+  std::string value;
+  std::uint16_t code = 0;
+  if (reject) {
+    code = 500;
+    value = request.body.empty() ? "rejected" : request.body;
+    boost::system::error_code ec;
+    auto parsed = boost::json::parse(request.body, ec);
+    if (!ec && parsed.is_object()) {
+      const auto& o = parsed.get_object();
+      if (auto* m = o.if_contains("message"); m && m->is_string()) value = m->get_string();
+      if (auto* c = o.if_contains("code");
+          c && c->is_int64() && c->get_int64() >= 400 && c->get_int64() <= 599)
+        code = static_cast<std::uint16_t>(c->get_int64());
+    }
+  } else {
+    boost::system::error_code ec;
+    auto parsed =
+        request.body.empty() ? boost::json::value() : boost::json::parse(request.body, ec);
+    if (ec) return respond(error_response(400, "malformed JSON body: " + ec.message()));
+    value = json::dump(parsed);
+  }
+  auto shared = std::make_shared<Responder>(std::move(respond));
+  auto durable = [shared] {
+    (*shared)(Response{202, "{\"status\":\"Accepted\"}", {}, "application/json"});
+  };
+  switch (engine_.complete_awakeable(id, reject, code, std::move(value), std::move(durable))) {
+    case Engine::Control::kDone:
+      return;
+    case Engine::Control::kNotFound:
+      return (*shared)(error_response(404, "awakeable not found"));
+    case Engine::Control::kWrongState:
+      return (*shared)(error_response(409, "awakeable already completed"));
   }
 }
 

@@ -5,6 +5,7 @@
 //   GET  /restate/invocation/{id}/attach   wait for an invocation's outcome
 //   GET  /restate/invocation/{id}/output   its outcome now, or 470 while it runs
 //   GET  /restate/invocation/{Service}/{handler}/{idempotencyKey}/attach|output
+//   POST /restate/awakeables/{id}/resolve|reject   complete an awakeable from outside
 //   GET  /health
 // An idempotency-key header deduplicates calls and sends per target; ?delay= schedules a send.
 #include <cstddef>
@@ -34,6 +35,8 @@ class InvocationRoutes final : public RequestHandler {
   void invoke(const Request& request, std::string_view service, std::string_view handler, bool send,
               Responder respond);
   void lookup(const std::string& invocation_id, std::string_view what, Responder respond);
+  void complete_awakeable(const Request& request, const std::string& id, bool reject,
+                          Responder respond);
 
   Engine& engine_;
   const Registry& registry_;

@@ -14,6 +14,8 @@ const char* to_string(EntryKind kind) noexcept {
       return "wait";
     case EntryKind::kCancel:
       return "cancel";
+    case EntryKind::kAwakeable:
+      return "awakeable";
   }
   return "unknown";
 }

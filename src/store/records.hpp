@@ -22,11 +22,12 @@ inline bool is_finished(InvocationStatus s) {
 const char* to_string(InvocationStatus status) noexcept;
 
 enum class EntryKind : std::uint8_t {
-  kCall = 1,    // name = "Service/handler", payload = child invocation id
-  kRun = 2,     // name = side effect name, payload = result JSON or error
-  kSleep = 3,   // payload = wake-up time, ms since the epoch
-  kWait = 4,    // payload = journal index of the future that completed next (fan-in order)
-  kCancel = 5,  // an operator's cancel: the handler's next step or await throws "cancelled"
+  kCall = 1,       // name = "Service/handler", payload = child invocation id
+  kRun = 2,        // name = side effect name, payload = result JSON or error
+  kSleep = 3,      // payload = wake-up time, ms since the epoch
+  kWait = 4,       // payload = journal index of the future that completed next (fan-in order)
+  kCancel = 5,     // an operator's cancel: the handler's next step or await throws "cancelled"
+  kAwakeable = 6,  // a promise an outside system completes; its outcome is a Completion
 };
 
 const char* to_string(EntryKind kind) noexcept;
@@ -61,24 +62,36 @@ struct InvocationRecord {
 
 // A running invocation as recovery needs it: its record, its journal, and for each call step the
 // child's outcome if the child has finished.
+// The outcome of a journal step completed from outside (an awakeable resolved or rejected).
+// Kept apart from the journal, which only the handler appends to.
+struct Completion {
+  std::uint32_t index = 0;
+  bool failed = false;
+  std::uint16_t error_code = 0;
+  std::string value;  // JSON, or the error message when failed
+};
+
 struct UnfinishedInvocation {
   InvocationRecord record;
   std::vector<JournalEntry> journal;
+  std::vector<Completion> completions;
 };
 
 // One write of a batch. Batches commit atomically and in submission order, which is what lets the
 // engine release a step's effect as soon as the batch holding its record is durable.
 struct Write {
   enum class Op : std::uint8_t {
-    kCreate,    // invocation: all fields
-    kAppend,    // invocation.id, entry
-    kComplete,  // invocation: id, status, output, error_code, completed_at_ms, attempts
-    kAttempt,   // invocation: id, attempts
-    kStatus,    // invocation: id, status (running or paused), output (why it paused)
-    kPurge,     // invocation: id, service, handler, idempotency_key; finished invocations only
+    kCreate,        // invocation: all fields
+    kAppend,        // invocation.id, entry
+    kComplete,      // invocation: id, status, output, error_code, completed_at_ms, attempts
+    kAttempt,       // invocation: id, attempts
+    kStatus,        // invocation: id, status (running or paused), output (why it paused)
+    kPurge,         // invocation: id, service, handler, idempotency_key; finished invocations only
+    kCompleteStep,  // invocation.id, completion; the first completion of a step wins
   } op;
   InvocationRecord invocation;
   JournalEntry entry;
+  Completion completion;
 };
 
 // A page of invocations, newest first.

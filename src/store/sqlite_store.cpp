@@ -44,6 +44,15 @@ CREATE TABLE IF NOT EXISTS journal (
   recorded_at_ms INTEGER NOT NULL,
   PRIMARY KEY (invocation_id, idx)
 ) WITHOUT ROWID;
+-- Outcomes of steps completed from outside (awakeables), by invocation and journal index.
+CREATE TABLE IF NOT EXISTS completions (
+  invocation_id TEXT NOT NULL,
+  idx           INTEGER NOT NULL,
+  failed        INTEGER NOT NULL,
+  error_code    INTEGER NOT NULL,
+  value         BLOB NOT NULL,
+  PRIMARY KEY (invocation_id, idx)
+) WITHOUT ROWID;
 -- (target, key) -> the invocation started under that idempotency key. Replaced when a key is
 -- reused after its retention ran out.
 CREATE TABLE IF NOT EXISTS idempotency (
@@ -55,7 +64,7 @@ CREATE TABLE IF NOT EXISTS idempotency (
 )sql";
 
 // Bumped whenever the schema changes; an older file is refused rather than misread.
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 [[noreturn]] void fail(sqlite3* db, const std::string& what) {
   throw std::runtime_error("sqlite: " + what + ": " + (db ? sqlite3_errmsg(db) : "no database"));
@@ -206,6 +215,12 @@ class SqliteStore final : public Store {
     purge_key_ = std::make_unique<Statement>(
         writer_db_,
         "DELETE FROM idempotency WHERE target = ?1 AND key = ?2 AND invocation_id = ?3");
+    insert_completion_ = std::make_unique<Statement>(
+        writer_db_,
+        "INSERT OR IGNORE INTO completions (invocation_id, idx, failed, error_code, value) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)");
+    purge_completions_ =
+        std::make_unique<Statement>(writer_db_, "DELETE FROM completions WHERE invocation_id = ?1");
     purge_invocation_ = std::make_unique<Statement>(
         writer_db_, "DELETE FROM invocations WHERE id = ?1 AND status IN (2, 3)");
     begin_ = std::make_unique<Statement>(writer_db_, "BEGIN");
@@ -224,6 +239,8 @@ class SqliteStore final : public Store {
     purge_journal_.reset();
     purge_key_.reset();
     purge_invocation_.reset();
+    insert_completion_.reset();
+    purge_completions_.reset();
     begin_.reset();
     commit_.reset();
     sqlite3_close(writer_db_);
@@ -267,6 +284,19 @@ class SqliteStore final : public Store {
       e.error_code = static_cast<std::uint16_t>(entries.column_int(6));
       e.recorded_at_ms = entries.column_int(7);
       result[at].journal.push_back(std::move(e));
+    }
+    Statement completions(reader_db_,
+                          "SELECT c.invocation_id, c.idx, c.failed, c.error_code, c.value FROM "
+                          "invocations i JOIN completions c ON c.invocation_id = i.id WHERE "
+                          "i.status IN (1, 4) ORDER BY c.invocation_id, c.idx");
+    at = 0;
+    while (completions.next()) {
+      std::string id = completions.column_text(0);
+      while (at < result.size() && result[at].record.id < id) ++at;
+      if (at == result.size() || result[at].record.id != id) continue;
+      result[at].completions.push_back(Completion{
+          static_cast<std::uint32_t>(completions.column_int(1)), completions.column_int(2) != 0,
+          static_cast<std::uint16_t>(completions.column_int(3)), completions.column_text(4)});
     }
     return result;
   }
@@ -479,8 +509,15 @@ class SqliteStore final : public Store {
           target_ = inv.service + "/" + inv.handler;
           purge_key_->text(1, target_).text(2, inv.idempotency_key).text(3, inv.id).exec();
         }
+        purge_completions_->text(1, inv.id).exec();
         purge_invocation_->text(1, inv.id).exec();
         break;
+      case Write::Op::kCompleteStep: {
+        const auto& c = w.completion;
+        insert_completion_->text(1, inv.id).integer(2, c.index).integer(3, c.failed ? 1 : 0);
+        insert_completion_->integer(4, c.error_code).blob(5, c.value).exec();
+        break;
+      }
     }
   }
 
@@ -488,7 +525,8 @@ class SqliteStore final : public Store {
   sqlite3* writer_db_ = nullptr;
   sqlite3* reader_db_ = nullptr;
   std::unique_ptr<Statement> insert_invocation_, insert_entry_, complete_, attempt_, begin_,
-      commit_, remember_key_, set_status_, purge_journal_, purge_key_, purge_invocation_;
+      commit_, remember_key_, set_status_, purge_journal_, purge_key_, purge_invocation_,
+      insert_completion_, purge_completions_;
   std::string target_;  // bound by remember_key_ until the statement runs
   std::unique_ptr<Statement> find_, find_key_, journal_;
   std::mutex reader_mutex_;
