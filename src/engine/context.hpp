@@ -50,6 +50,11 @@ class Journal {
                                    std::string input_json) = 0;
   virtual std::uint32_t start_sleep(std::int64_t duration_ms) = 0;
   virtual std::uint32_t start_awakeable() = 0;
+  // Virtual-object state, journaled: a replay reads what the live run read.
+  virtual const std::string& object_key() const = 0;
+  virtual std::optional<std::string> get_state(std::string_view name) = 0;
+  virtual void set_state(std::string_view name, std::string json) = 0;
+  virtual void clear_state(std::string_view name) = 0;
   // Returns the recorded outcome when replaying this run step, nullptr when it must execute.
   virtual const StepOutcome* enter_run(std::string_view name, std::uint32_t& index) = 0;
   virtual void record_run(std::uint32_t index, StepOutcome outcome) = 0;
@@ -187,6 +192,21 @@ class Context {
     std::uint32_t step = journal_.start_awakeable();
     return Awakeable<T>{awakeable_id(step), Future<T>(journal_, step)};
   }
+
+  // Virtual objects: the key this invocation runs under, and its durable state. Exclusive
+  // handlers run one at a time per key, so get-then-set is safe; shared handlers may only read.
+  const std::string& key() const { return journal_.object_key(); }
+  template <class T>
+  std::optional<T> get(std::string_view name) {
+    auto stored = journal_.get_state(name);
+    if (!stored) return std::nullopt;
+    return boost::json::value_to<T>(boost::json::parse(*stored));
+  }
+  template <class T>
+  void set(std::string_view name, const T& value) {
+    journal_.set_state(name, json::dump(boost::json::value_from(value)));
+  }
+  void clear(std::string_view name) { journal_.clear_state(name); }
 
   // A durable timer: after a crash it resumes with the time it has left.
   Future<void> sleep(std::chrono::milliseconds duration) {

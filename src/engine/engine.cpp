@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <deque>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
@@ -68,6 +70,11 @@ class Invocation final : public detail::Journal {
                            std::string input_json) override;
   std::uint32_t start_sleep(std::int64_t duration_ms) override;
   std::uint32_t start_awakeable() override;
+  const std::string& object_key() const override { return record.object_key; }
+  std::optional<std::string> get_state(std::string_view name) override;
+  void set_state(std::string_view name, std::string json) override;
+  void clear_state(std::string_view name) override;
+  void put_state(EntryKind kind, std::string_view name, std::string json);
   const detail::StepOutcome* enter_run(std::string_view name, std::uint32_t& index) override;
   void record_run(std::uint32_t index, detail::StepOutcome outcome) override;
   bool is_done(std::uint32_t step) const override { return steps.at(step).done; }
@@ -119,6 +126,14 @@ class Invocation final : public detail::Journal {
 
  private:
   std::string pending_run_name_;
+};
+
+// A virtual object in memory: its exclusive invocations in arrival order (the front one runs) and
+// its state, loaded on first use. Dropped when its queue empties: by then every write of the
+// last invocation is durable (it finished), so the store has the state.
+struct ObjectSlot {
+  std::deque<std::string> queue;
+  std::optional<std::map<std::string, std::string>> state;
 };
 
 // What the store's thread may still reach after the engine is gone: a batch can commit after
@@ -242,14 +257,8 @@ struct Engine::Impl {
            store::to_string(e.kind) + " " + e.name + "\n";
   }
 
-  static std::string idempotency_slot(std::string_view service, std::string_view handler,
-                                      std::string_view key) {
-    std::string slot(service);
-    slot.push_back('/');
-    slot.append(handler);
-    slot.push_back('\n');
-    slot.append(key);
-    return slot;
+  static std::string idempotency_slot(const store::InvocationRecord& r) {
+    return store::idempotency_target(r.service, r.object_key, r.handler) + "\n" + r.idempotency_key;
   }
 
   std::int64_t expires_at(const store::InvocationRecord& r) const {
@@ -275,7 +284,7 @@ struct Engine::Impl {
   Invocation* startable(const std::string& id) {
     Invocation* inv = find(id);
     if (!inv || inv->completing || inv->record.status != InvocationStatus::kRunning ||
-        inv->root.valid())
+        inv->root.valid() || !may_run(*inv))
       return nullptr;
     return inv;
   }
@@ -397,9 +406,9 @@ struct Engine::Impl {
     if (it == invocations.end()) return;
     std::unique_ptr<Invocation> inv = std::move(it->second);
     invocations.erase(it);
+    dequeue(*inv);
     if (!inv->record.idempotency_key.empty()) {
-      idempotent_running.erase(
-          idempotency_slot(inv->record.service, inv->record.handler, inv->record.idempotency_key));
+      idempotent_running.erase(idempotency_slot(inv->record));
       outcome.idempotency_expires_at_ms = expires_at(inv->record);
     }
     if (auditing()) {
@@ -468,8 +477,45 @@ struct Engine::Impl {
   // Idempotency slot ("Service/handler\nkey") -> the unfinished invocation started under it.
   std::unordered_map<std::string, std::string> idempotent_running;
   Scheduler::TimerId sweep_timer = 0;
+  std::unordered_map<std::string, ObjectSlot> objects;  // "Service\nkey"
 
   void sweep();
+
+  static std::string object_slot(const store::InvocationRecord& r) {
+    return r.service + "\n" + r.object_key;
+  }
+  bool exclusive(const Invocation& inv) const {
+    return inv.handler.kind == HandlerEntry::Kind::kExclusive;
+  }
+  std::map<std::string, std::string>& object_state(const store::InvocationRecord& r) {
+    auto& slot = objects[object_slot(r)];
+    if (!slot.state) slot.state = store.load_state(r.service, r.object_key);
+    return *slot.state;
+  }
+  // An exclusive invocation joins its object's queue; only the front one may run.
+  void enqueue(Invocation& inv) {
+    if (exclusive(inv)) objects[object_slot(inv.record)].queue.push_back(inv.record.id);
+  }
+  bool may_run(const Invocation& inv) {
+    if (!exclusive(inv)) return true;
+    auto it = objects.find(object_slot(inv.record));
+    return it != objects.end() && !it->second.queue.empty() &&
+           it->second.queue.front() == inv.record.id;
+  }
+  // The invocation left its object: the next one in line starts, or the object is dropped.
+  void dequeue(const Invocation& inv) {
+    if (!exclusive(inv)) return;
+    auto it = objects.find(object_slot(inv.record));
+    if (it == objects.end()) return;
+    auto& queue = it->second.queue;
+    const bool was_front = !queue.empty() && queue.front() == inv.record.id;
+    queue.erase(std::remove(queue.begin(), queue.end(), inv.record.id), queue.end());
+    if (queue.empty()) {
+      objects.erase(it);
+    } else if (was_front) {
+      if (Invocation* next = find(queue.front())) schedule_start(*next);
+    }
+  }
   WriteBatch batch;
   bool flush_posted = false;
 };
@@ -552,6 +598,61 @@ std::uint32_t Invocation::start_sleep(std::int64_t duration_ms) {
   engine_.write(std::move(w), engine_.audit_line(*this, journal.back()));
   engine_.arm_sleep(*this, index, wake_at, duration_ms);
   return index;
+}
+
+std::optional<std::string> Invocation::get_state(std::string_view name) {
+  if (record.object_key.empty())
+    throw TerminalError("state needs a virtual-object key", error_code::kBadRequest);
+  if (auto* e = replayed(EntryKind::kGetState, name)) {
+    if (e->failed) return std::nullopt;
+    return e->payload;
+  }
+  const auto& state = engine_.object_state(record);
+  auto it = state.find(std::string(name));
+  const bool absent = it == state.end();
+  append(EntryKind::kGetState, std::string(name), absent ? "" : it->second, absent);
+  steps.back().done = true;
+  Write w{Write::Op::kAppend, {}, journal.back()};
+  w.invocation.id = record.id;
+  engine_.write(std::move(w));
+  if (absent) return std::nullopt;
+  return journal.back().payload;
+}
+
+void Invocation::set_state(std::string_view name, std::string json) {
+  put_state(EntryKind::kSetState, name, std::move(json));
+}
+
+void Invocation::clear_state(std::string_view name) {
+  put_state(EntryKind::kClearState, name, "");
+}
+
+// The journal entry and the state change commit in one batch; the cache changes at once, which
+// is safe because only this invocation may change this object until it finishes.
+void Invocation::put_state(EntryKind kind, std::string_view name, std::string json) {
+  if (handler.kind != HandlerEntry::Kind::kExclusive) {
+    throw TerminalError("handler " + record.service + "/" + record.handler +
+                            " is not exclusive: it may read state, not change it",
+                        error_code::kBadRequest);
+  }
+  if (replayed(kind, name)) return;
+  append(kind, std::string(name), json);
+  steps.back().done = true;
+  Write entry{Write::Op::kAppend, {}, journal.back()};
+  entry.invocation.id = record.id;
+  Write change{Write::Op::kPutState, {}, {}};
+  change.invocation.service = record.service;
+  change.invocation.object_key = record.object_key;
+  change.entry.name = std::string(name);
+  change.entry.payload = json;
+  change.entry.failed = kind == EntryKind::kClearState;
+  auto& state = engine_.object_state(record);
+  if (kind == EntryKind::kClearState)
+    state.erase(std::string(name));
+  else
+    state[std::string(name)] = std::move(json);
+  engine_.write_together(std::move(entry), std::move(change),
+                         engine_.audit_line(*this, journal.back()));
 }
 
 std::uint32_t Invocation::start_awakeable() {
@@ -638,8 +739,9 @@ InvokeResult Engine::invoke(InvokeRequest request, OutcomeCallback on_done,
   const auto now = impl.scheduler.now_ms();
 
   if (!request.idempotency_key.empty()) {
-    if (auto existing =
-            find_idempotent(request.service, request.handler, request.idempotency_key)) {
+    if (auto existing = find_idempotent(
+            store::idempotency_target(request.service, request.object_key, request.handler),
+            request.idempotency_key)) {
       const Invocation* running = impl.find(*existing);
       std::optional<store::InvocationRecord> stored;
       if (!running) stored = impl.store.find_invocation(*existing);
@@ -672,6 +774,7 @@ InvokeResult Engine::invoke(InvokeRequest request, OutcomeCallback on_done,
   record.created_at_ms = now;
   record.execute_at_ms = request.delay_ms > 0 ? now + request.delay_ms : 0;
   record.idempotency_key = std::move(request.idempotency_key);
+  record.object_key = std::move(request.object_key);
   Write create{Write::Op::kCreate, record, {}};
   if (on_accepted) {
     auto accepted = [cb = std::move(on_accepted), id = record.id]() mutable { cb(id); };
@@ -682,11 +785,11 @@ InvokeResult Engine::invoke(InvokeRequest request, OutcomeCallback on_done,
   Invocation& inv = impl.add(std::move(record), *entry);
   if (on_done) inv.waiters.push_back(std::move(on_done));
   const auto& r = inv.record;
-  if (!r.idempotency_key.empty())
-    impl.idempotent_running[Impl::idempotency_slot(r.service, r.handler, r.idempotency_key)] = r.id;
+  if (!r.idempotency_key.empty()) impl.idempotent_running[Impl::idempotency_slot(r)] = r.id;
   InvokeResult result{InvokeDisposition::kStarted, r.id, r.execute_at_ms};
-  if (r.execute_at_ms > 0)
-    impl.schedule_start(inv);
+  impl.enqueue(inv);
+  if (r.execute_at_ms > 0 || !impl.may_run(inv))
+    impl.schedule_start(inv);  // later: at its time, or when the object's queue reaches it
   else
     impl.start_attempt(inv);  // at once: the handler's first steps overlap the create's commit
   return result;
@@ -699,14 +802,10 @@ std::string Engine::invoke(std::string_view service, std::string_view handler,
   return invoke(std::move(request), std::move(on_done), std::move(on_accepted)).invocation_id;
 }
 
-std::optional<std::string> Engine::find_idempotent(std::string_view service,
-                                                   std::string_view handler,
+std::optional<std::string> Engine::find_idempotent(const std::string& target,
                                                    const std::string& key) {
-  auto it = impl_->idempotent_running.find(Impl::idempotency_slot(service, handler, key));
+  auto it = impl_->idempotent_running.find(target + "\n" + key);
   if (it != impl_->idempotent_running.end()) return it->second;
-  std::string target(service);
-  target.push_back('/');
-  target.append(handler);
   return impl_->store.find_idempotent(target, key);
 }
 
@@ -915,6 +1014,12 @@ std::size_t Engine::recover() {
           break;
         case EntryKind::kAwakeable:
           break;  // done if a completion below says so
+        case EntryKind::kGetState:
+        case EntryKind::kSetState:
+        case EntryKind::kClearState:
+          step.done = true;
+          step.outcome = {e.failed, 0, e.payload};
+          break;
       }
       if (step.done) step.completed_seq = ++impl_->completion_seq;
     }
@@ -926,9 +1031,8 @@ std::size_t Engine::recover() {
       step.completed_seq = ++impl_->completion_seq;
     }
     const auto& r = inv.record;
-    if (!r.idempotency_key.empty())
-      impl_->idempotent_running[Impl::idempotency_slot(r.service, r.handler, r.idempotency_key)] =
-          r.id;
+    if (!r.idempotency_key.empty()) impl_->idempotent_running[Impl::idempotency_slot(r)] = r.id;
+    impl_->enqueue(inv);  // ids sort by creation time: queues keep arrival order
     if (inv.record.status == InvocationStatus::kRunning) impl_->schedule_start(inv);
     ++recovered;
   }

@@ -56,6 +56,7 @@ struct InvokeRequest {
   std::string input;            // JSON, already validated against the handler's request type
   std::string idempotency_key;  // empty: none
   std::int64_t delay_ms = 0;    // start this much later (sends only)
+  std::string object_key;       // the virtual-object key, for keyed handlers
 };
 
 enum class InvokeDisposition {
@@ -101,8 +102,8 @@ class Engine {
   std::string invoke(std::string_view service, std::string_view handler, std::string input_json,
                      OutcomeCallback on_done, AcceptedCallback on_accepted = {});
   // The invocation started under an idempotency key, if it is still known.
-  std::optional<std::string> find_idempotent(std::string_view service, std::string_view handler,
-                                             const std::string& key);
+  // `target` is "Service/handler", or "Service/objectKey/handler" (store::idempotency_target).
+  std::optional<std::string> find_idempotent(const std::string& target, const std::string& key);
 
   enum class Lookup { kUnknown, kRunning, kDone };
   // The outcome of a finished invocation, without waiting.

@@ -22,6 +22,11 @@ struct HandlerEntry {
   // Decodes and discards the input: lets the ingress refuse bad requests before anything is
   // written.
   std::function<void(const boost::json::value& input)> validate;
+  // Virtual-object handlers are called with a key (POST /{Service}/{key}/{handler}) and may keep
+  // durable state under it. Exclusive ones run one at a time per key, in arrival order; shared
+  // ones run alongside and may only read.
+  enum class Kind { kService, kExclusive, kShared } kind = Kind::kService;
+  bool keyed() const { return kind != Kind::kService; }
 };
 
 class Registry {
@@ -30,10 +35,12 @@ class Registry {
   // through Boost.JSON's tag_invoke customisation. Pass state to coroutines by value: a callable
   // that is itself a coroutine lambda must not capture.
   template <class Req, class Resp, class Fn>
-  void add(std::string service, std::string handler, Fn fn) {
+  void add(std::string service, std::string handler, Fn fn,
+           HandlerEntry::Kind kind = HandlerEntry::Kind::kService) {
     HandlerEntry entry;
     entry.service = service;
     entry.handler = handler;
+    entry.kind = kind;
     entry.invoke = [fn = std::move(fn)](Context& ctx, std::string input) {
       return run_typed<Req, Resp>(fn, ctx, std::move(input));
     };
@@ -43,9 +50,10 @@ class Registry {
     entries_[key(service, handler)] = std::move(entry);
   }
   template <class Req, class Resp>
-  void add(std::string service, std::string handler, Task<Resp> (*fn)(Context&, Req)) {
+  void add(std::string service, std::string handler, Task<Resp> (*fn)(Context&, Req),
+           HandlerEntry::Kind kind = HandlerEntry::Kind::kService) {
     add<Req, Resp>(std::move(service), std::move(handler),
-                   std::function<Task<Resp>(Context&, Req)>(fn));
+                   std::function<Task<Resp>(Context&, Req)>(fn), kind);
   }
 
   const HandlerEntry* find(std::string_view service, std::string_view handler) const;

@@ -49,6 +49,7 @@ boost::json::object summary(const InvocationRecord& r) {
   if (r.execute_at_ms > 0) o["executeAt"] = durations::format_rfc3339(r.execute_at_ms);
   if (!r.parent_id.empty()) o["parentId"] = r.parent_id;
   if (!r.idempotency_key.empty()) o["idempotencyKey"] = r.idempotency_key;
+  if (!r.object_key.empty()) o["key"] = r.object_key;
   if (r.status == InvocationStatus::kPaused) o["reason"] = r.output;
   return o;
 }
@@ -95,6 +96,12 @@ boost::json::object journal_entry(const store::JournalEntry& e, const Invocation
       break;
     case EntryKind::kAwakeable:
       o["awakeableId"] = ids::awakeable_id(d.record.id, e.index);
+      break;
+    case EntryKind::kGetState:
+    case EntryKind::kSetState:
+      if (!e.failed) o["value"] = stored_json(e.payload);
+      break;
+    case EntryKind::kClearState:
       break;
   }
   return o;

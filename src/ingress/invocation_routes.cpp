@@ -66,25 +66,29 @@ void InvocationRoutes::handle(Request request, Responder respond) {
     }
     if (result_route && s.size() == 6) {
       // /restate/invocation/{Service}/{handler}/{idempotencyKey}/attach|output
-      auto id = engine_.find_idempotent(s[2], s[3], percent_decode(s[4]));
+      auto id = engine_.find_idempotent(std::string(s[2]) + "/" + std::string(s[3]),
+                                        percent_decode(s[4]));
       if (!id) return respond(error_response(404, "invocation not found"));
       return lookup(*id, s[5], std::move(respond));
     }
     return respond(error_response(404, "not found: " + std::string(request.target)));
   }
-  if (s.size() == 2 || (s.size() == 3 && s[2] == "send")) {
+  // /{Service}/{handler}[/send], or /{Service}/{key}/{handler}[/send] for virtual objects. A
+  // three-segment path ending in "send" is a send when the first two name a plain handler.
+  const bool plain_send = s.size() == 3 && s[2] == "send" && registry_.find(s[0], s[1]) &&
+                          !registry_.find(s[0], s[1])->keyed();
+  if (s.size() == 2 || plain_send || s.size() == 3 || (s.size() == 4 && s[3] == "send")) {
     if (request.method != "POST") return respond(error_response(405, "invoke with POST"));
-    return invoke(request, s[0], s[1], s.size() == 3, std::move(respond));
-  }
-  if (s.size() == 3 || (s.size() == 4 && s[3] == "send")) {
-    return respond(error_response(
-        404, "no keyed service '" + std::string(s[0]) + "': keyed handlers are not registered"));
+    if (s.size() == 2 || plain_send)
+      return invoke(request, s[0], s[1], "", plain_send, std::move(respond));
+    return invoke(request, s[0], s[2], percent_decode(s[1]), s.size() == 4, std::move(respond));
   }
   respond(error_response(404, "not found: " + std::string(request.target)));
 }
 
 void InvocationRoutes::invoke(const Request& request, std::string_view service,
-                              std::string_view handler, bool send, Responder respond) {
+                              std::string_view handler, std::string object_key, bool send,
+                              Responder respond) {
   const HandlerEntry* entry = registry_.find(service, handler);
   if (!entry) {
     if (!registry_.has_service(service))
@@ -93,6 +97,16 @@ void InvocationRoutes::invoke(const Request& request, std::string_view service,
                                            "' not found on service '" + std::string(service) +
                                            "'"));
   }
+  if (entry->keyed() && object_key.empty()) {
+    return respond(error_response(400, "handler '" + std::string(handler) +
+                                           "' of virtual object '" + std::string(service) +
+                                           "' needs a key: POST /" + std::string(service) +
+                                           "/{key}/" + std::string(handler)));
+  }
+  if (!entry->keyed() && !object_key.empty()) {
+    return respond(error_response(
+        400, "service '" + std::string(service) + "' is not a virtual object: it takes no key"));
+  }
   if (engine_.in_flight() >= options_.max_in_flight) {
     Response busy = error_response(503, "overloaded: " + std::to_string(engine_.in_flight()) +
                                             " invocations in flight; retry later");
@@ -100,7 +114,8 @@ void InvocationRoutes::invoke(const Request& request, std::string_view service,
     return respond(std::move(busy));
   }
 
-  InvokeRequest invoke_request{std::string(service), std::string(handler), {}, {}, 0};
+  InvokeRequest invoke_request{std::string(service), std::string(handler), {}, {}, 0,
+                               std::move(object_key)};
   Target t = split_target(request.target);
   if (auto delay = query_param(t.query, "delay")) {
     if (!send) return respond(error_response(400, "the delay is supported only with sends"));

@@ -2,6 +2,7 @@
 // The ingress routes, following Restate's HTTP conventions so Restate clients work unchanged:
 //   POST /{Service}/{handler}              call and wait for the output
 //   POST /{Service}/{handler}/send         one-way: 202 once the invocation is durably accepted
+//   POST /{Service}/{key}/{handler}[/send] a virtual object's handler, under its key
 //   GET  /restate/invocation/{id}/attach   wait for an invocation's outcome
 //   GET  /restate/invocation/{id}/output   its outcome now, or 470 while it runs
 //   GET  /restate/invocation/{Service}/{handler}/{idempotencyKey}/attach|output
@@ -32,8 +33,8 @@ class InvocationRoutes final : public RequestHandler {
   void handle(Request request, Responder respond) override;
 
  private:
-  void invoke(const Request& request, std::string_view service, std::string_view handler, bool send,
-              Responder respond);
+  void invoke(const Request& request, std::string_view service, std::string_view handler,
+              std::string object_key, bool send, Responder respond);
   void lookup(const std::string& invocation_id, std::string_view what, Responder respond);
   void complete_awakeable(const Request& request, const std::string& id, bool reject,
                           Responder respond);

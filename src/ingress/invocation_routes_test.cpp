@@ -30,7 +30,7 @@ Task<Note> wait_for_webhook(Context& ctx, Note) {
   co_return note;
 }
 
-class AwakeableRoutesTest : public ::testing::Test {
+class RoutesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     h.registry.add("Webhook", "Wait", &wait_for_webhook);
@@ -56,7 +56,7 @@ class AwakeableRoutesTest : public ::testing::Test {
   std::optional<InvocationRoutes> routes;
 };
 
-TEST_F(AwakeableRoutesTest, ResolveDeliversTheJsonBody) {
+TEST_F(RoutesTest, ResolveDeliversTheJsonBody) {
   auto id = start_waiting();
   auto r = send("POST", "/restate/awakeables/" + handed_out + "/resolve", R"({"text":"paid"})");
   EXPECT_EQ(r.status, 202u) << r.body;
@@ -66,7 +66,7 @@ TEST_F(AwakeableRoutesTest, ResolveDeliversTheJsonBody) {
   EXPECT_EQ(send("POST", "/restate/awakeables/" + handed_out + "/resolve", "{}").status, 404u);
 }
 
-TEST_F(AwakeableRoutesTest, RejectFailsTheAwaitWithTheReason) {
+TEST_F(RoutesTest, RejectFailsTheAwaitWithTheReason) {
   auto id = start_waiting();
   auto r = send("POST", "/restate/awakeables/" + handed_out + "/reject",
                 R"({"message":"card declined","code":402})");
@@ -76,12 +76,38 @@ TEST_F(AwakeableRoutesTest, RejectFailsTheAwaitWithTheReason) {
   EXPECT_EQ(outcome.body, "card declined");
 }
 
-TEST_F(AwakeableRoutesTest, BadRequestsAreRefused) {
+TEST_F(RoutesTest, BadRequestsAreRefused) {
   start_waiting();
   EXPECT_EQ(send("POST", "/restate/awakeables/" + handed_out + "/resolve", "{nope").status, 400u);
   EXPECT_EQ(send("GET", "/restate/awakeables/" + handed_out + "/resolve", "").status, 405u);
   EXPECT_EQ(send("POST", "/restate/awakeables/awk_inv_unknown_1/resolve", "{}").status, 404u);
   EXPECT_EQ(send("POST", "/restate/awakeables/not-an-id/resolve", "{}").status, 404u);
+}
+
+Task<Note> append_note(Context& ctx, Note note) {
+  std::string all = ctx.get<std::string>("notes").value_or("") + note.text;
+  ctx.set("notes", all);
+  co_return Note{all};
+}
+
+Task<Note> read_notes(Context& ctx, Note) {
+  co_return Note{ctx.get<std::string>("notes").value_or("")};
+}
+
+TEST_F(RoutesTest, VirtualObjectsAreCalledUnderAKey) {
+  h.registry.add("Notebook", "Append", &append_note, HandlerEntry::Kind::kExclusive);
+  h.registry.add("Notebook", "Read", &read_notes, HandlerEntry::Kind::kShared);
+  EXPECT_EQ(send("POST", "/Notebook/alice/Append", R"({"text":"a"})").body, R"({"text":"a"})");
+  EXPECT_EQ(send("POST", "/Notebook/alice/Append", R"({"text":"b"})").body, R"({"text":"ab"})");
+  EXPECT_EQ(send("POST", "/Notebook/bob/Append", R"({"text":"z"})").body, R"({"text":"z"})");
+  EXPECT_EQ(send("POST", "/Notebook/alice/Read", R"({"text":""})").body, R"({"text":"ab"})");
+  auto sent = send("POST", "/Notebook/alice/Append/send", R"({"text":"c"})");
+  EXPECT_EQ(sent.status, 202u) << sent.body;
+
+  auto no_key = send("POST", "/Notebook/Append", R"({"text":"x"})");
+  EXPECT_EQ(no_key.status, 400u);
+  EXPECT_NE(no_key.body.find("needs a key"), std::string::npos) << no_key.body;
+  EXPECT_EQ(send("POST", "/Webhook/k/Wait", R"({"text":""})").status, 400u);  // not an object
 }
 
 }  // namespace

@@ -16,6 +16,12 @@ const char* to_string(EntryKind kind) noexcept {
       return "cancel";
     case EntryKind::kAwakeable:
       return "awakeable";
+    case EntryKind::kGetState:
+      return "get";
+    case EntryKind::kSetState:
+      return "set";
+    case EntryKind::kClearState:
+      return "clear";
   }
   return "unknown";
 }

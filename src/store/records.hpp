@@ -22,12 +22,15 @@ inline bool is_finished(InvocationStatus s) {
 const char* to_string(InvocationStatus status) noexcept;
 
 enum class EntryKind : std::uint8_t {
-  kCall = 1,       // name = "Service/handler", payload = child invocation id
-  kRun = 2,        // name = side effect name, payload = result JSON or error
-  kSleep = 3,      // payload = wake-up time, ms since the epoch
-  kWait = 4,       // payload = journal index of the future that completed next (fan-in order)
-  kCancel = 5,     // an operator's cancel: the handler's next step or await throws "cancelled"
-  kAwakeable = 6,  // a promise an outside system completes; its outcome is a Completion
+  kCall = 1,        // name = "Service/handler", payload = child invocation id
+  kRun = 2,         // name = side effect name, payload = result JSON or error
+  kSleep = 3,       // payload = wake-up time, ms since the epoch
+  kWait = 4,        // payload = journal index of the future that completed next (fan-in order)
+  kCancel = 5,      // an operator's cancel: the handler's next step or await throws "cancelled"
+  kAwakeable = 6,   // a promise an outside system completes; its outcome is a Completion
+  kGetState = 7,    // name = state key; payload = the value read; failed = it was absent
+  kSetState = 8,    // name = state key; payload = the value written
+  kClearState = 9,  // name = state key
 };
 
 const char* to_string(EntryKind kind) noexcept;
@@ -53,6 +56,7 @@ struct InvocationRecord {
   std::int64_t created_at_ms = 0;
   std::int64_t execute_at_ms = 0;  // a delayed send starts then; 0 = at once
   std::string idempotency_key;     // empty when the client sent none
+  std::string object_key;          // the virtual-object key; empty for plain services
   InvocationStatus status = InvocationStatus::kRunning;
   std::uint32_t attempts = 0;
   std::string output;  // JSON on success, the error message on failure
@@ -88,11 +92,18 @@ struct Write {
     kStatus,        // invocation: id, status (running or paused), output (why it paused)
     kPurge,         // invocation: id, service, handler, idempotency_key; finished invocations only
     kCompleteStep,  // invocation.id, completion; the first completion of a step wins
+    kPutState,      // invocation: service, object_key; entry: name, payload (failed = delete)
   } op;
   InvocationRecord invocation;
   JournalEntry entry;
   Completion completion;
 };
+
+// What an idempotency key is scoped to: "Service/handler", or "Service/objectKey/handler".
+inline std::string idempotency_target(const std::string& service, const std::string& object_key,
+                                      const std::string& handler) {
+  return object_key.empty() ? service + "/" + handler : service + "/" + object_key + "/" + handler;
+}
 
 // A page of invocations, newest first.
 struct ListQuery {

@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS invocations (
   created_at_ms   INTEGER NOT NULL,
   execute_at_ms   INTEGER NOT NULL DEFAULT 0,
   idempotency_key TEXT,
+  object_key      TEXT,
   status          INTEGER NOT NULL,
   attempts        INTEGER NOT NULL DEFAULT 0,
   output          BLOB,
@@ -53,6 +54,14 @@ CREATE TABLE IF NOT EXISTS completions (
   value         BLOB NOT NULL,
   PRIMARY KEY (invocation_id, idx)
 ) WITHOUT ROWID;
+-- Virtual objects' durable state, written in the same batch as the journal's set/clear entry.
+CREATE TABLE IF NOT EXISTS state (
+  service    TEXT NOT NULL,
+  object_key TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  value      BLOB NOT NULL,
+  PRIMARY KEY (service, object_key, name)
+) WITHOUT ROWID;
 -- (target, key) -> the invocation started under that idempotency key. Replaced when a key is
 -- reused after its retention ran out.
 CREATE TABLE IF NOT EXISTS idempotency (
@@ -64,7 +73,7 @@ CREATE TABLE IF NOT EXISTS idempotency (
 )sql";
 
 // Bumped whenever the schema changes; an older file is refused rather than misread.
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 [[noreturn]] void fail(sqlite3* db, const std::string& what) {
   throw std::runtime_error("sqlite: " + what + ": " + (db ? sqlite3_errmsg(db) : "no database"));
@@ -175,12 +184,14 @@ InvocationRecord read_invocation(const Statement& s) {
   r.completed_at_ms = s.column_int(11);
   r.execute_at_ms = s.column_int(12);
   r.idempotency_key = s.column_text(13);
+  r.object_key = s.column_text(14);
   return r;
 }
 
 constexpr const char* kSelectInvocation =
     "SELECT id, service, handler, input, parent_id, parent_index, created_at_ms, status, attempts, "
-    "output, error_code, completed_at_ms, execute_at_ms, idempotency_key FROM invocations";
+    "output, error_code, completed_at_ms, execute_at_ms, idempotency_key, object_key FROM "
+    "invocations";
 
 class SqliteStore final : public Store {
  public:
@@ -192,8 +203,13 @@ class SqliteStore final : public Store {
     insert_invocation_ = std::make_unique<Statement>(
         writer_db_,
         "INSERT INTO invocations (id, service, handler, input, parent_id, parent_index, "
-        "created_at_ms, execute_at_ms, idempotency_key, status, attempts) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, 0)");
+        "created_at_ms, execute_at_ms, idempotency_key, object_key, status, attempts) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, 0)");
+    put_state_ = std::make_unique<Statement>(
+        writer_db_,
+        "INSERT OR REPLACE INTO state (service, object_key, name, value) VALUES (?1, ?2, ?3, ?4)");
+    delete_state_ = std::make_unique<Statement>(
+        writer_db_, "DELETE FROM state WHERE service = ?1 AND object_key = ?2 AND name = ?3");
     remember_key_ = std::make_unique<Statement>(
         writer_db_,
         "INSERT OR REPLACE INTO idempotency (target, key, invocation_id) VALUES (?1, ?2, ?3)");
@@ -240,6 +256,8 @@ class SqliteStore final : public Store {
     purge_key_.reset();
     purge_invocation_.reset();
     insert_completion_.reset();
+    put_state_.reset();
+    delete_state_.reset();
     purge_completions_.reset();
     begin_.reset();
     commit_.reset();
@@ -304,6 +322,17 @@ class SqliteStore final : public Store {
   std::vector<JournalEntry> load_journal(const std::string& id) override {
     std::lock_guard lock(reader_mutex_);
     return read_journal(id);
+  }
+
+  std::map<std::string, std::string> load_state(const std::string& service,
+                                                const std::string& object_key) override {
+    std::lock_guard lock(reader_mutex_);
+    Statement read(reader_db_,
+                   "SELECT name, value FROM state WHERE service = ?1 AND object_key = ?2");
+    read.text(1, service).text(2, object_key);
+    std::map<std::string, std::string> state;
+    while (read.next()) state[read.column_text(0)] = read.column_text(1);
+    return state;
   }
 
   std::vector<InvocationRecord> finished_before(const std::string& below_id,
@@ -478,9 +507,13 @@ class SqliteStore final : public Store {
           insert_invocation_->null(9);
         else
           insert_invocation_->text(9, inv.idempotency_key);
+        if (inv.object_key.empty())
+          insert_invocation_->null(10);
+        else
+          insert_invocation_->text(10, inv.object_key);
         insert_invocation_->exec();
         if (!inv.idempotency_key.empty()) {
-          target_ = inv.service + "/" + inv.handler;
+          target_ = idempotency_target(inv.service, inv.object_key, inv.handler);
           remember_key_->text(1, target_).text(2, inv.idempotency_key).text(3, inv.id).exec();
         }
         break;
@@ -506,11 +539,20 @@ class SqliteStore final : public Store {
       case Write::Op::kPurge:
         purge_journal_->text(1, inv.id).exec();
         if (!inv.idempotency_key.empty()) {
-          target_ = inv.service + "/" + inv.handler;
+          target_ = idempotency_target(inv.service, inv.object_key, inv.handler);
           purge_key_->text(1, target_).text(2, inv.idempotency_key).text(3, inv.id).exec();
         }
         purge_completions_->text(1, inv.id).exec();
         purge_invocation_->text(1, inv.id).exec();
+        break;
+      case Write::Op::kPutState:
+        if (w.entry.failed) {
+          delete_state_->text(1, inv.service).text(2, inv.object_key).text(3, w.entry.name);
+          delete_state_->exec();
+        } else {
+          put_state_->text(1, inv.service).text(2, inv.object_key).text(3, w.entry.name);
+          put_state_->blob(4, w.entry.payload).exec();
+        }
         break;
       case Write::Op::kCompleteStep: {
         const auto& c = w.completion;
@@ -526,7 +568,7 @@ class SqliteStore final : public Store {
   sqlite3* reader_db_ = nullptr;
   std::unique_ptr<Statement> insert_invocation_, insert_entry_, complete_, attempt_, begin_,
       commit_, remember_key_, set_status_, purge_journal_, purge_key_, purge_invocation_,
-      insert_completion_, purge_completions_;
+      insert_completion_, purge_completions_, put_state_, delete_state_;
   std::string target_;  // bound by remember_key_ until the statement runs
   std::unique_ptr<Statement> find_, find_key_, journal_;
   std::mutex reader_mutex_;

@@ -5,6 +5,7 @@
 //  2. A journal entry (invocation_id, index) is written once and never changed.
 //  3. Reads see every batch whose on_durable has run.
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,9 @@ class Store {
 
   virtual std::vector<InvocationRecord> list_invocations(const ListQuery& query) = 0;
   virtual std::vector<JournalEntry> load_journal(const std::string& id) = 0;
+  // A virtual object's durable state: name -> JSON value.
+  virtual std::map<std::string, std::string> load_state(const std::string& service,
+                                                        const std::string& object_key) = 0;
   // Finished invocations whose id sorts below `below_id` (ids sort by creation time) and that
   // completed before `completed_before_ms`: candidates for the retention sweep. Children of
   // unfinished parents are left out: a parent's replay reads their outcomes.

@@ -41,6 +41,10 @@ class CrashingStore final : public store::Store {
                                                        std::size_t limit) override {
     return real_.finished_before(below, ms, limit);
   }
+  std::map<std::string, std::string> load_state(const std::string& service,
+                                                const std::string& key) override {
+    return real_.load_state(service, key);
+  }
   void close() override { real_.close(); }
 
   bool crashed() const { return dropped_; }

@@ -84,6 +84,10 @@ InvocationOutcome EngineHarness::await_outcome(const std::string& id) {
   return result.value_or(InvocationOutcome{});
 }
 
+std::string EngineHarness::query_text(const std::string& sql) {
+  return testing::query_text(dir_.path() / "orderd.db", sql);
+}
+
 std::int64_t EngineHarness::query_int(const std::string& sql) {
   return testing::query_int(dir_.path() / "orderd.db", sql);
 }

@@ -45,6 +45,7 @@ class EngineHarness {
 
   // Reads the store's file directly, as an outside observer would.
   std::int64_t query_int(const std::string& sql);
+  std::string query_text(const std::string& sql);
   std::size_t durable_entries(const std::string& id);
   bool await_durable_entries(const std::string& id, std::size_t count);
 
