@@ -62,6 +62,15 @@ TEST(Ids, SortByCreationTime) {
   EXPECT_LT(ids::id_time_prefix(ms - 8), now);
 }
 
+TEST(Ids, NewIdsAreStrictlyIncreasing) {
+  std::string previous = ids::new_invocation_id();
+  for (int i = 0; i < 10000; ++i) {  // many land in the same millisecond
+    std::string next = ids::new_invocation_id();
+    ASSERT_LT(previous, next);
+    previous = next;
+  }
+}
+
 TEST(Ids, DeterministicRandomRepeatsPerSeed) {
   ids::DeterministicRandom a(ids::seed_from("inv_x")), b(ids::seed_from("inv_x"));
   for (int i = 0; i < 5; ++i) EXPECT_EQ(a.next_uuid(), b.next_uuid());

@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 
 namespace orderd::ids {
@@ -35,14 +36,32 @@ std::string encode_id(const unsigned char* bytes, std::size_t count) {
 
 // Layout: "inv_" + 48 bits of millisecond time + 82 random bits, in 26 base32 characters. Ids sort
 // by creation time, so the store's B-trees grow at their right edge instead of at random pages.
+//
+// Monotonic within a process (as ULIDs are): in the same millisecond, or when the clock steps
+// back, the previous id's random part is incremented. So id order is arrival order, which the
+// per-key queues of virtual objects rely on after a restart.
 std::string new_invocation_id() {
+  static std::mutex mutex;
+  static std::array<unsigned char, 17> last{};
   std::array<unsigned char, 17> bytes{};
   auto now_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                std::chrono::system_clock::now().time_since_epoch())
                                                .count());
   for (int i = 0; i < 6; ++i) bytes[i] = static_cast<unsigned char>(now_ms >> (8 * (5 - i)));
-  if (RAND_bytes(bytes.data() + 6, 11) != 1)
+  std::lock_guard lock(mutex);
+  if (std::memcmp(bytes.data(), last.data(), 6) <= 0) {
+    // The id encodes 130 of the 136 bits: the lowest encoded bit is bit 6 of the last byte.
+    bytes = last;
+    unsigned carry = 0x40;
+    for (int i = 16; i >= 6 && carry; --i) {
+      unsigned sum = bytes[i] + carry;
+      bytes[i] = static_cast<unsigned char>(sum);
+      carry = sum >> 8;
+    }
+  } else if (RAND_bytes(bytes.data() + 6, 11) != 1) {
     throw std::runtime_error("no randomness for invocation id");
+  }
+  last = bytes;
   return encode_id(bytes.data(), bytes.size());
 }
 

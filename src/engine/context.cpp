@@ -10,6 +10,11 @@ std::string Context::awakeable_id(std::uint32_t step) const {
   return ids::awakeable_id(journal_.invocation_id(), step);
 }
 
+void detail::throw_undecodable(const std::exception& e) {
+  throw TerminalError(std::string("recorded value has an unexpected shape: ") + e.what(),
+                      error_code::kBadRequest);
+}
+
 void detail::throw_terminal(const StepOutcome& outcome) {
   throw TerminalError(outcome.value, outcome.error_code);
 }

@@ -107,13 +107,27 @@ struct AnyStepAwaiter {
 
 [[noreturn]] void throw_terminal(const StepOutcome& outcome);
 
+[[noreturn]] void throw_undecodable(const std::exception& e);
+
+// A recorded value of the wrong shape fails for good: it would fail the same way on every retry.
+template <class T>
+T decode_json(const std::string& text) {
+  try {
+    return boost::json::value_to<T>(boost::json::parse(text));
+  } catch (const TerminalError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw_undecodable(e);
+  }
+}
+
 template <class T>
 T decode_outcome(const StepOutcome& outcome) {
   if (outcome.failed) throw_terminal(outcome);
   if constexpr (std::is_void_v<T>) {
     return;
   } else {
-    return boost::json::value_to<T>(boost::json::parse(outcome.value));
+    return decode_json<T>(outcome.value);
   }
 }
 
@@ -200,7 +214,7 @@ class Context {
   std::optional<T> get(std::string_view name) {
     auto stored = journal_.get_state(name);
     if (!stored) return std::nullopt;
-    return boost::json::value_to<T>(boost::json::parse(*stored));
+    return detail::decode_json<T>(*stored);
   }
   template <class T>
   void set(std::string_view name, const T& value) {

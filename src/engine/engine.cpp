@@ -122,6 +122,7 @@ class Invocation final : public detail::Journal {
   std::vector<Engine::OutcomeCallback> waiters;
   Scheduler::TimerId start_timer = 0;  // the next attempt's: after a backoff, or a delayed start
   std::uint32_t attempts_before_resume = 0;  // a resume grants a fresh retry budget
+  bool queued = false;                       // in its virtual object's queue (exclusive handlers)
   bool completing = false;
 
  private:
@@ -265,10 +266,14 @@ struct Engine::Impl {
     return r.idempotency_key.empty() ? 0 : r.completed_at_ms + options.idempotency_retention_ms;
   }
 
-  // Starts the first attempt now, or at the record's execute_at_ms.
+  // Starts the first attempt now, or at the record's execute_at_ms. An exclusive invocation
+  // joins its object's queue only when due: a delayed send does not hold the key meanwhile.
   void schedule_start(Invocation& inv) {
+    if (inv.start_timer) scheduler.cancel(inv.start_timer);
+    inv.start_timer = 0;
     std::string id = inv.record.id;
     auto start = [this, id] {
+      if (Invocation* due = find(id); due && !due->queued) enqueue(*due);
       if (auto* i = startable(id)) start_attempt(*i);
     };
     // A cancelled invocation does not wait for its delay: it starts to meet the cancel.
@@ -487,6 +492,13 @@ struct Engine::Impl {
   bool exclusive(const Invocation& inv) const {
     return inv.handler.kind == HandlerEntry::Kind::kExclusive;
   }
+  // The object's state as its exclusive invocations left it. Only objects with a queue keep it
+  // in memory; a shared reader of an idle object reads the store (which then has everything).
+  std::map<std::string, std::string> read_state(const store::InvocationRecord& r) {
+    auto it = objects.find(object_slot(r));
+    if (it == objects.end()) return store.load_state(r.service, r.object_key);
+    return object_state(r);
+  }
   std::map<std::string, std::string>& object_state(const store::InvocationRecord& r) {
     auto& slot = objects[object_slot(r)];
     if (!slot.state) slot.state = store.load_state(r.service, r.object_key);
@@ -494,7 +506,9 @@ struct Engine::Impl {
   }
   // An exclusive invocation joins its object's queue; only the front one may run.
   void enqueue(Invocation& inv) {
-    if (exclusive(inv)) objects[object_slot(inv.record)].queue.push_back(inv.record.id);
+    if (!exclusive(inv) || inv.queued) return;
+    objects[object_slot(inv.record)].queue.push_back(inv.record.id);
+    inv.queued = true;
   }
   bool may_run(const Invocation& inv) {
     if (!exclusive(inv)) return true;
@@ -565,8 +579,13 @@ std::uint32_t Invocation::start_call(std::string_view service, std::string_view 
   name.push_back('/');
   name.append(handler_name);
   if (auto* e = replayed(EntryKind::kCall, name)) return e->index;
-  if (!engine_.registry.find(service, handler_name))
-    throw TerminalError("no handler " + name, error_code::kNotFound);
+  const HandlerEntry* target = engine_.registry.find(service, handler_name);
+  if (!target) throw TerminalError("no handler " + name, error_code::kNotFound);
+  if (target->keyed()) {
+    throw TerminalError(
+        name + " belongs to a virtual object: calls with a key are not supported yet",
+        error_code::kBadRequest);
+  }
 
   std::uint32_t index = static_cast<std::uint32_t>(journal.size());
   store::InvocationRecord child;
@@ -607,7 +626,7 @@ std::optional<std::string> Invocation::get_state(std::string_view name) {
     if (e->failed) return std::nullopt;
     return e->payload;
   }
-  const auto& state = engine_.object_state(record);
+  const auto state = engine_.read_state(record);
   auto it = state.find(std::string(name));
   const bool absent = it == state.end();
   append(EntryKind::kGetState, std::string(name), absent ? "" : it->second, absent);
@@ -630,6 +649,8 @@ void Invocation::clear_state(std::string_view name) {
 // The journal entry and the state change commit in one batch; the cache changes at once, which
 // is safe because only this invocation may change this object until it finishes.
 void Invocation::put_state(EntryKind kind, std::string_view name, std::string json) {
+  if (record.object_key.empty())
+    throw TerminalError("state needs a virtual-object key", error_code::kBadRequest);
   if (handler.kind != HandlerEntry::Kind::kExclusive) {
     throw TerminalError("handler " + record.service + "/" + record.handler +
                             " is not exclusive: it may read state, not change it",
@@ -787,7 +808,7 @@ InvokeResult Engine::invoke(InvokeRequest request, OutcomeCallback on_done,
   const auto& r = inv.record;
   if (!r.idempotency_key.empty()) impl.idempotent_running[Impl::idempotency_slot(r)] = r.id;
   InvokeResult result{InvokeDisposition::kStarted, r.id, r.execute_at_ms};
-  impl.enqueue(inv);
+  if (r.execute_at_ms == 0) impl.enqueue(inv);
   if (r.execute_at_ms > 0 || !impl.may_run(inv))
     impl.schedule_start(inv);  // later: at its time, or when the object's queue reaches it
   else
@@ -811,6 +832,10 @@ std::optional<std::string> Engine::find_idempotent(const std::string& target,
 
 void Engine::flush() {
   impl_->flush();
+}
+
+void Engine::after_durable(UniqueFunction<void()> then) {
+  impl_->after_durable(std::move(then));
 }
 
 // ---- Operator controls ----
@@ -1032,7 +1057,8 @@ std::size_t Engine::recover() {
     }
     const auto& r = inv.record;
     if (!r.idempotency_key.empty()) impl_->idempotent_running[Impl::idempotency_slot(r)] = r.id;
-    impl_->enqueue(inv);  // ids sort by creation time: queues keep arrival order
+    // Ids sort by arrival: queues rebuild in arrival order. Delayed ones join when due.
+    if (inv.record.execute_at_ms <= now) impl_->enqueue(inv);
     if (inv.record.status == InvocationStatus::kRunning) impl_->schedule_start(inv);
     ++recovered;
   }

@@ -114,6 +114,8 @@ class Engine {
   std::size_t in_flight() const;
   // Makes everything journaled so far durable: what waits on it is released as usual.
   void flush();
+  // Runs `then` once everything journaled so far is durable.
+  void after_durable(UniqueFunction<void()> then);
 
   // Operator controls. kill: fails it and its running call tree at once (409, no compensation).
   // cancel: its next step or await throws TerminalError(409, "cancelled"), so its compensation

@@ -543,16 +543,32 @@ TEST_F(EngineTest, ExclusiveHandlersRunOneAtATimePerKey) {
   EXPECT_EQ(sneaky->code, 400);  // shared handlers may only read
 }
 
+TEST_F(EngineTest, DelayedSendDoesNotHoldItsKey) {
+  EngineHarness h;
+  register_counter(h.registry);
+  h.start();
+  InvokeRequest later{"Counter", "Add", R"({"value":0})", {}, 3'600'000, "d"};
+  auto delayed = h.engine().invoke(std::move(later), {}).invocation_id;
+  std::optional<InvocationOutcome> now;
+  invoke_on(h, "Add", "d", 0, &now);
+  ASSERT_TRUE(h.run_until([&] { return now.has_value(); }, 2s));
+  EXPECT_EQ(now->body, R"({"value":1})");
+  EXPECT_EQ(h.engine().kill(delayed), Engine::Control::kDone);
+}
+
 TEST_F(EngineTest, ObjectStateAndQueueSurviveACrash) {
   EngineHarness h;
   register_counter(h.registry);
   h.start();
   std::vector<std::string> ids;
   for (int i = 0; i < 8; ++i) ids.push_back(invoke_on(h, "Add", "c", 40));
-  // Crash with some Adds done, one mid-nap, the rest queued.
+  // Crash with some Adds done, one mid-nap (its read journaled, its write not), the rest queued.
   ASSERT_TRUE(h.run_until([&] {
     return h.query_int("SELECT count(*) FROM invocations WHERE object_key = 'c' AND status = 2") >=
-           3;
+               3 &&
+           h.query_int(
+               "SELECT count(*) FROM journal j JOIN invocations i ON i.id = "
+               "j.invocation_id WHERE i.object_key = 'c' AND i.status = 1") >= 2;
   }));
   h.crash();
   h.start();

@@ -64,12 +64,13 @@ void InvocationRoutes::handle(Request request, Responder respond) {
       if (request.method != "POST") return respond(error_response(405, "use POST"));
       return complete_awakeable(request, std::string(s[2]), s[3] == "reject", std::move(respond));
     }
-    if (result_route && s.size() == 6) {
-      // /restate/invocation/{Service}/{handler}/{idempotencyKey}/attach|output
-      auto id = engine_.find_idempotent(std::string(s[2]) + "/" + std::string(s[3]),
-                                        percent_decode(s[4]));
+    if (result_route && (s.size() == 6 || s.size() == 7)) {
+      // /restate/invocation/{Service}[/{key}]/{handler}/{idempotencyKey}/attach|output
+      std::string target = std::string(s[2]) + "/" + percent_decode(s[3]);
+      if (s.size() == 7) target += "/" + std::string(s[4]);
+      auto id = engine_.find_idempotent(target, percent_decode(s[s.size() - 2]));
       if (!id) return respond(error_response(404, "invocation not found"));
-      return lookup(*id, s[5], std::move(respond));
+      return lookup(*id, s.back(), std::move(respond));
     }
     return respond(error_response(404, "not found: " + std::string(request.target)));
   }
@@ -209,8 +210,12 @@ void InvocationRoutes::complete_awakeable(const Request& request, const std::str
       return;
     case Engine::Control::kNotFound:
       return (*shared)(error_response(404, "awakeable not found"));
-    case Engine::Control::kWrongState:
-      return (*shared)(error_response(409, "awakeable already completed"));
+    case Engine::Control::kWrongState: {
+      // Answered once the first completion is durable: a crash before would lose it, and this
+      // caller, told it was done, would not retry.
+      auto conflict = [shared] { (*shared)(error_response(409, "awakeable already completed")); };
+      return engine_.after_durable(std::move(conflict));
+    }
   }
 }
 
