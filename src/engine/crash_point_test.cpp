@@ -13,6 +13,7 @@
 #include "engine/engine.hpp"
 #include "services/seed_services.hpp"
 #include "support/engine_harness.hpp"
+#include "support/text_value.hpp"
 
 namespace orderd {
 namespace {
@@ -20,15 +21,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::EngineHarness;
 
-struct Text {
-  std::string value;
-};
-Text tag_invoke(boost::json::value_to_tag<Text>, const boost::json::value& v) {
-  return {std::string(v.as_object().at("value").as_string())};
-}
-void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const Text& t) {
-  v = {{"value", t.value}};
-}
+using testing::Text;
 
 // Executions of each side effect, by invocation: what a payment provider would have seen.
 std::map<std::string, int> charges;

@@ -20,6 +20,7 @@
 #include "engine/scheduler.hpp"
 #include "store/sqlite_store.hpp"
 #include "support/engine_harness.hpp"
+#include "support/text_value.hpp"
 
 namespace orderd {
 namespace {
@@ -28,18 +29,8 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using testing::EngineHarness;
 
-struct Text {
-  std::string value;
-};
-Text tag_invoke(boost::json::value_to_tag<Text>, const boost::json::value& v) {
-  return {std::string(v.as_object().at("value").as_string())};
-}
-void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const Text& t) {
-  v = {{"value", t.value}};
-}
-std::string text_input(const std::string& value) {
-  return "{\"value\":\"" + value + "\"}";
-}
+using testing::Text;
+using testing::text_input;
 
 // Counts of side effects actually executed, keyed by name. Reset per test.
 std::map<std::string, int> executions;
