@@ -262,6 +262,14 @@ struct Engine::Impl {
     return store::idempotency_target(r.service, r.object_key, r.handler) + "\n" + r.idempotency_key;
   }
 
+  // The outcome a finished record holds, as callers receive it.
+  InvocationOutcome outcome_of(store::InvocationRecord record) const {
+    bool ok = record.status == InvocationStatus::kSucceeded;
+    auto expires = expires_at(record);
+    return {record.id, ok, ok ? std::uint16_t{200} : record.error_code, std::move(record.output),
+            expires};
+  }
+
   std::int64_t expires_at(const store::InvocationRecord& r) const {
     return r.idempotency_key.empty() ? 0 : r.completed_at_ms + options.idempotency_retention_ms;
   }
@@ -770,13 +778,16 @@ InvokeResult Engine::invoke(InvokeRequest request, OutcomeCallback on_done,
                                               : stored ? &*stored
                                                        : nullptr;
       // A finished invocation past its retention no longer holds the key: start anew.
-      bool expired = !running && record && record->status != InvocationStatus::kRunning &&
+      bool expired = !running && record && store::is_finished(record->status) &&
                      impl.expires_at(*record) <= now;
       if (record && !expired) {
         if (record->input != request.input)
           return {InvokeDisposition::kKeyReusedWithOtherInput, *existing, 0};
         InvokeResult result{InvokeDisposition::kExisting, *existing, record->execute_at_ms};
-        if (on_done) attach(*existing, std::move(on_done));
+        if (on_done && stored && store::is_finished(stored->status))
+          on_done(impl.outcome_of(*stored));  // already read: no second lookup
+        else if (on_done)
+          attach(*existing, std::move(on_done));
         if (on_accepted) {
           // The original's creation may still be in flight: answer once it is durable.
           auto accepted = [cb = std::move(on_accepted), id = *existing]() mutable { cb(id); };
@@ -1071,10 +1082,8 @@ Engine::Lookup Engine::output(const std::string& invocation_id, InvocationOutcom
   if (impl_->find(invocation_id)) return Lookup::kRunning;
   auto record = impl_->store.find_invocation(invocation_id);
   if (!record) return Lookup::kUnknown;
-  if (record->status == InvocationStatus::kRunning) return Lookup::kRunning;
-  bool ok = record->status == InvocationStatus::kSucceeded;
-  outcome = {record->id, ok, ok ? std::uint16_t{200} : record->error_code,
-             std::move(record->output), impl_->expires_at(*record)};
+  if (!store::is_finished(record->status)) return Lookup::kRunning;
+  outcome = impl_->outcome_of(std::move(*record));
   return Lookup::kDone;
 }
 
