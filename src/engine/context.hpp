@@ -55,6 +55,12 @@ class Journal {
   virtual std::optional<std::string> get_state(std::string_view name) = 0;
   virtual void set_state(std::string_view name, std::string json) = 0;
   virtual void clear_state(std::string_view name) = 0;
+  // A workflow's durable promises, shared by the handlers of one workflow key. start_promise is a
+  // step that completes with the promise; peek_promise yields nullopt while it is not completed;
+  // complete_promise returns false when it was completed before (the first completion wins).
+  virtual std::uint32_t start_promise(std::string_view name) = 0;
+  virtual std::optional<StepOutcome> peek_promise(std::string_view name) = 0;
+  virtual bool complete_promise(std::string_view name, StepOutcome outcome) = 0;
   // Returns the recorded outcome when replaying this run step, nullptr when it must execute.
   virtual const StepOutcome* enter_run(std::string_view name, std::uint32_t& index) = 0;
   virtual void record_run(std::uint32_t index, StepOutcome outcome) = 0;
@@ -170,6 +176,39 @@ struct Awakeable {
   Future<T> future;
 };
 
+// A workflow's durable promise, named and shared by every handler of one workflow key: the run
+// handler awaits a signal that a shared handler resolves, or a shared handler awaits a result the
+// run handler publishes. Its outcome is durable and never changes once set.
+template <class T>
+class DurablePromise {
+ public:
+  DurablePromise(detail::Journal& journal, std::string name)
+      : journal_(&journal), name_(std::move(name)) {}
+
+  // Awaiting the future yields the value once some handler resolves the promise (or throws its
+  // rejection).
+  Future<T> get() { return Future<T>(*journal_, journal_->start_promise(name_)); }
+  // The value if the promise is resolved (throws its rejection); nullopt while it is not.
+  std::optional<T> peek() {
+    auto outcome = journal_->peek_promise(name_);
+    if (!outcome) return std::nullopt;
+    return detail::decode_outcome<T>(*outcome);
+  }
+  // Both throw TerminalError(409) when the promise was completed before.
+  void resolve(const T& value) { complete({false, 0, json::dump(boost::json::value_from(value))}); }
+  void reject(std::string message, std::uint16_t code = error_code::kInternal) {
+    complete({true, code, std::move(message)});
+  }
+
+ private:
+  void complete(detail::StepOutcome outcome) {
+    if (!journal_->complete_promise(name_, std::move(outcome)))
+      throw TerminalError("promise '" + name_ + "' was already completed", error_code::kConflict);
+  }
+  detail::Journal* journal_;
+  std::string name_;
+};
+
 // Fan-in over a set of futures, in the order they complete. The order is journaled, so a replay
 // yields the same order even though every future is already done by then.
 class Waiter {
@@ -221,6 +260,12 @@ class Context {
     journal_.set_state(name, json::dump(boost::json::value_from(value)));
   }
   void clear(std::string_view name) { journal_.clear_state(name); }
+
+  // Workflows only: the promise `name` of this workflow key.
+  template <class T>
+  DurablePromise<T> promise(std::string name) {
+    return DurablePromise<T>(journal_, std::move(name));
+  }
 
   // A durable timer: after a crash it resumes with the time it has left.
   Future<void> sleep(std::chrono::milliseconds duration) {

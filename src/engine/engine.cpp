@@ -72,6 +72,10 @@ class Invocation final : public detail::Journal {
   std::uint32_t start_awakeable() override;
   const std::string& object_key() const override { return record.object_key; }
   std::optional<std::string> get_state(std::string_view name) override;
+  std::uint32_t start_promise(std::string_view name) override;
+  std::optional<detail::StepOutcome> peek_promise(std::string_view name) override;
+  bool complete_promise(std::string_view name, detail::StepOutcome outcome) override;
+  void require_workflow() const;
   void set_state(std::string_view name, std::string json) override;
   void clear_state(std::string_view name) override;
   void put_state(EntryKind kind, std::string_view name, std::string json);
@@ -129,12 +133,18 @@ class Invocation final : public detail::Journal {
   std::string pending_run_name_;
 };
 
-// A virtual object in memory: its exclusive invocations in arrival order (the front one runs) and
-// its state, loaded on first use. Dropped when its queue empties: by then every write of the
-// last invocation is durable (it finished), so the store has the state.
+// A virtual object or workflow key in memory: its exclusive invocations in arrival order (the
+// front one runs), its state and its promises, loaded on first use. Kept while any invocation under
+// the key is in memory (`live`), and dropped after the last one finished: each finish waited for
+// its completion to be durable, and batches commit in order, so by then the store has every write
+// made under the key.
 struct ObjectSlot {
   std::deque<std::string> queue;
   std::optional<std::map<std::string, std::string>> state;
+  std::optional<std::map<std::string, store::Completion>> promises;
+  // Promise name -> the (invocation, step) awaiting it.
+  std::multimap<std::string, std::pair<std::string, std::uint32_t>> promise_waiters;
+  std::size_t live = 0;
 };
 
 // What the store's thread may still reach after the engine is gone: a batch can commit after
@@ -311,6 +321,7 @@ struct Engine::Impl {
     auto inv = std::make_unique<Invocation>(*this, std::move(record), handler);
     auto& ref = *inv;
     invocations[ref.record.id] = std::move(inv);
+    if (handler.keyed()) ++objects[object_slot(ref.record)].live;
     return ref;
   }
 
@@ -420,6 +431,7 @@ struct Engine::Impl {
     std::unique_ptr<Invocation> inv = std::move(it->second);
     invocations.erase(it);
     dequeue(*inv);
+    release_slot(*inv);
     if (!inv->record.idempotency_key.empty()) {
       idempotent_running.erase(idempotency_slot(inv->record));
       outcome.idempotency_expires_at_ms = expires_at(inv->record);
@@ -497,20 +509,54 @@ struct Engine::Impl {
   static std::string object_slot(const store::InvocationRecord& r) {
     return r.service + "\n" + r.object_key;
   }
-  bool exclusive(const Invocation& inv) const {
-    return inv.handler.kind == HandlerEntry::Kind::kExclusive;
-  }
-  // The object's state as its exclusive invocations left it. Only objects with a queue keep it
-  // in memory; a shared reader of an idle object reads the store (which then has everything).
-  std::map<std::string, std::string> read_state(const store::InvocationRecord& r) {
-    auto it = objects.find(object_slot(r));
-    if (it == objects.end()) return store.load_state(r.service, r.object_key);
-    return object_state(r);
-  }
+  // Exclusive handlers and a workflow's run queue per key; only the front one runs.
+  bool exclusive(const Invocation& inv) const { return inv.handler.writes_state(); }
+  // The key's state as its writers left it: loaded when first needed, then kept current by them.
   std::map<std::string, std::string>& object_state(const store::InvocationRecord& r) {
     auto& slot = objects[object_slot(r)];
     if (!slot.state) slot.state = store.load_state(r.service, r.object_key);
     return *slot.state;
+  }
+  ObjectSlot& workflow_slot(const store::InvocationRecord& r) {
+    auto& slot = objects[object_slot(r)];
+    if (!slot.promises) slot.promises = store.load_promises(r.service, r.object_key);
+    return slot;
+  }
+  void release_slot(const Invocation& inv) {
+    if (!inv.handler.keyed()) return;
+    auto it = objects.find(object_slot(inv.record));
+    if (it != objects.end() && --it->second.live == 0) objects.erase(it);
+  }
+  // A promise was completed: every step awaiting it completes, each in a turn of its own (the
+  // completing handler is in the middle of its step).
+  void wake_promise_waiters(ObjectSlot& slot, const std::string& name, const store::Completion& c) {
+    auto [first, last] = slot.promise_waiters.equal_range(name);
+    for (auto it = first; it != last; ++it) {
+      auto [id, index] = it->second;
+      detail::StepOutcome outcome{c.failed, c.error_code, c.value};
+      post([this, id, index, outcome]() mutable { complete_step(id, index, std::move(outcome)); });
+    }
+    slot.promise_waiters.erase(first, last);
+  }
+  // A workflow run's key is forgotten with it: a run after its retention starts afresh.
+  void drop_workflow_key(const store::InvocationRecord& r) {
+    const HandlerEntry* h = registry.find(r.service, r.handler);
+    if (!h || h->kind != HandlerEntry::Kind::kWorkflowRun) return;
+    // Unless a newer run took the key over after this one's retention ran out.
+    if (auto it = idempotent_running.find(idempotency_slot(r));
+        it != idempotent_running.end() && it->second != r.id)
+      return;
+    auto target = store::idempotency_target(r.service, r.object_key, r.handler);
+    if (auto owner = store.find_idempotent(target, r.idempotency_key); owner && *owner != r.id)
+      return;
+    Write w{Write::Op::kDropKey, {}, {}};
+    w.invocation.service = r.service;
+    w.invocation.object_key = r.object_key;
+    write(std::move(w));
+    if (auto it = objects.find(object_slot(r)); it != objects.end()) {
+      it->second.state.emplace();  // known empty once the drop commits; the store lags behind
+      it->second.promises.emplace();
+    }
   }
   // An exclusive invocation joins its object's queue; only the front one may run.
   void enqueue(Invocation& inv) {
@@ -532,9 +578,7 @@ struct Engine::Impl {
     auto& queue = it->second.queue;
     const bool was_front = !queue.empty() && queue.front() == inv.record.id;
     queue.erase(std::remove(queue.begin(), queue.end(), inv.record.id), queue.end());
-    if (queue.empty()) {
-      objects.erase(it);
-    } else if (was_front) {
+    if (!queue.empty() && was_front) {
       if (Invocation* next = find(queue.front())) schedule_start(*next);
     }
   }
@@ -634,7 +678,7 @@ std::optional<std::string> Invocation::get_state(std::string_view name) {
     if (e->failed) return std::nullopt;
     return e->payload;
   }
-  const auto state = engine_.read_state(record);
+  const auto& state = engine_.object_state(record);
   auto it = state.find(std::string(name));
   const bool absent = it == state.end();
   append(EntryKind::kGetState, std::string(name), absent ? "" : it->second, absent);
@@ -659,9 +703,9 @@ void Invocation::clear_state(std::string_view name) {
 void Invocation::put_state(EntryKind kind, std::string_view name, std::string json) {
   if (record.object_key.empty())
     throw TerminalError("state needs a virtual-object key", error_code::kBadRequest);
-  if (handler.kind != HandlerEntry::Kind::kExclusive) {
+  if (!handler.writes_state()) {
     throw TerminalError("handler " + record.service + "/" + record.handler +
-                            " is not exclusive: it may read state, not change it",
+                            " is a shared handler: it may read state, not change it",
                         error_code::kBadRequest);
   }
   if (replayed(kind, name)) return;
@@ -691,6 +735,90 @@ std::uint32_t Invocation::start_awakeable() {
   w.invocation.id = record.id;
   engine_.write(std::move(w), engine_.audit_line(*this, journal.back()));
   return index;
+}
+
+void Invocation::require_workflow() const {
+  if (!handler.workflow()) {
+    throw TerminalError("durable promises belong to workflows; " + record.service + "/" +
+                            record.handler + " is not a workflow handler",
+                        error_code::kBadRequest);
+  }
+}
+
+// Done at once when the promise is already completed; otherwise the step waits in the workflow's
+// slot for the completion. Recovery re-derives both from the store's promises table, whose rows
+// never change once written.
+std::uint32_t Invocation::start_promise(std::string_view name) {
+  require_workflow();
+  if (auto* e = replayed(EntryKind::kGetPromise, name)) return e->index;
+  ObjectSlot& slot = engine_.workflow_slot(record);
+  std::uint32_t index = append(EntryKind::kGetPromise, std::string(name), "");
+  Write w{Write::Op::kAppend, {}, journal.back()};
+  w.invocation.id = record.id;
+  engine_.write(std::move(w), engine_.audit_line(*this, journal.back()));
+  if (auto it = slot.promises->find(std::string(name)); it != slot.promises->end()) {
+    Step& step = steps.back();
+    step.done = true;
+    step.outcome = {it->second.failed, it->second.error_code, it->second.value};
+    step.completed_seq = ++engine_.completion_seq;
+  } else {
+    slot.promise_waiters.emplace(std::string(name), std::make_pair(record.id, index));
+  }
+  return index;
+}
+
+std::optional<detail::StepOutcome> Invocation::peek_promise(std::string_view name) {
+  require_workflow();
+  if (auto* e = replayed(EntryKind::kPeekPromise, name)) {
+    if (e->failed && e->error_code == 0) return std::nullopt;
+    return detail::StepOutcome{e->failed, e->error_code, e->payload};
+  }
+  ObjectSlot& slot = engine_.workflow_slot(record);
+  auto it = slot.promises->find(std::string(name));
+  if (it == slot.promises->end()) {
+    append(EntryKind::kPeekPromise, std::string(name), "", true, 0);
+  } else {
+    append(EntryKind::kPeekPromise, std::string(name), it->second.value, it->second.failed,
+           it->second.error_code);
+  }
+  steps.back().done = true;
+  Write w{Write::Op::kAppend, {}, journal.back()};
+  w.invocation.id = record.id;
+  engine_.write(std::move(w));
+  if (it == slot.promises->end()) return std::nullopt;
+  return detail::StepOutcome{it->second.failed, it->second.error_code, it->second.value};
+}
+
+// The journal entry and the promise's row commit in one batch. Waiters see the value at once:
+// whatever they make visible commits after this batch.
+bool Invocation::complete_promise(std::string_view name, detail::StepOutcome outcome) {
+  require_workflow();
+  if (auto* e = replayed(EntryKind::kCompletePromise, name)) return !e->failed;
+  ObjectSlot& slot = engine_.workflow_slot(record);
+  const bool lost = slot.promises->count(std::string(name)) > 0;
+  // A rejection always carries a code: error_code 0 in the journal means "resolved".
+  if (!outcome.failed)
+    outcome.error_code = 0;
+  else if (outcome.error_code == 0)
+    outcome.error_code = error_code::kInternal;
+  append(EntryKind::kCompletePromise, std::string(name), outcome.value, lost, outcome.error_code);
+  steps.back().done = true;
+  Write entry{Write::Op::kAppend, {}, journal.back()};
+  entry.invocation.id = record.id;
+  if (lost) {
+    engine_.write(std::move(entry), engine_.audit_line(*this, journal.back()));
+    return false;
+  }
+  store::Completion value{0, outcome.failed, outcome.error_code, std::move(outcome.value)};
+  Write put{Write::Op::kPutPromise, {}, {}, value};
+  put.invocation.service = record.service;
+  put.invocation.object_key = record.object_key;
+  put.entry.name = std::string(name);
+  engine_.write_together(std::move(entry), std::move(put),
+                         engine_.audit_line(*this, journal.back()));
+  auto& stored = (*slot.promises)[std::string(name)] = std::move(value);
+  engine_.wake_promise_waiters(slot, std::string(name), stored);
+  return true;
 }
 
 const detail::StepOutcome* Invocation::enter_run(std::string_view name, std::uint32_t& index) {
@@ -766,6 +894,13 @@ InvokeResult Engine::invoke(InvokeRequest request, OutcomeCallback on_done,
   const HandlerEntry* entry = impl.registry.find(request.service, request.handler);
   if (!entry) throw std::invalid_argument("no handler " + request.service + "/" + request.handler);
   const auto now = impl.scheduler.now_ms();
+  // A workflow runs once per key: the key is its run's idempotency key, with the same retention.
+  const bool workflow_run = entry->kind == HandlerEntry::Kind::kWorkflowRun;
+  if (workflow_run) {
+    if (!request.idempotency_key.empty())
+      throw std::invalid_argument("a workflow's run takes no idempotency key");
+    request.idempotency_key = request.object_key;
+  }
 
   if (!request.idempotency_key.empty()) {
     if (auto existing = find_idempotent(
@@ -781,7 +916,8 @@ InvokeResult Engine::invoke(InvokeRequest request, OutcomeCallback on_done,
       bool expired = !running && record && store::is_finished(record->status) &&
                      impl.expires_at(*record) <= now;
       if (record && !expired) {
-        if (record->input != request.input)
+        if (workflow_run && on_done) return {InvokeDisposition::kAlreadyInvoked, *existing, 0};
+        if (!workflow_run && record->input != request.input)
           return {InvokeDisposition::kKeyReusedWithOtherInput, *existing, 0};
         InvokeResult result{InvokeDisposition::kExisting, *existing, record->execute_at_ms};
         if (on_done && stored && store::is_finished(stored->status))
@@ -948,6 +1084,7 @@ Engine::Control Engine::purge(const std::string& id) {
   if (!store::is_finished(record->status)) return Control::kWrongState;
   // A child's outcome is part of its unfinished parent's journal.
   if (!record->parent_id.empty() && impl_->find(record->parent_id)) return Control::kWrongState;
+  impl_->drop_workflow_key(*record);
   impl_->write(Write{Write::Op::kPurge, std::move(*record), {}});
   return Control::kDone;
 }
@@ -996,7 +1133,10 @@ void Engine::Impl::sweep() {
   const auto retention = std::max(options.journal_retention_ms, options.idempotency_retention_ms);
   const auto cutoff = now - retention;
   auto old = store.finished_before(ids::id_time_prefix(cutoff), cutoff, options.sweep_batch);
-  for (auto& record : old) write(Write{Write::Op::kPurge, std::move(record), {}});
+  for (auto& record : old) {
+    drop_workflow_key(record);
+    write(Write{Write::Op::kPurge, std::move(record), {}});
+  }
   if (!old.empty()) spdlog::debug("retention sweep purged {} invocations", old.size());
   auto next = old.size() == options.sweep_batch ? 0 : options.sweep_interval_ms;
   sweep_timer = scheduler.schedule_after(next, [this] { sweep(); });
@@ -1053,9 +1193,21 @@ std::size_t Engine::recover() {
         case EntryKind::kGetState:
         case EntryKind::kSetState:
         case EntryKind::kClearState:
+        case EntryKind::kPeekPromise:
+        case EntryKind::kCompletePromise:
           step.done = true;
           step.outcome = {e.failed, 0, e.payload};
           break;
+        case EntryKind::kGetPromise: {
+          ObjectSlot& slot = impl_->workflow_slot(inv.record);
+          if (auto it = slot.promises->find(e.name); it != slot.promises->end()) {
+            step.done = true;
+            step.outcome = {it->second.failed, it->second.error_code, it->second.value};
+          } else {
+            slot.promise_waiters.emplace(e.name, std::make_pair(inv.record.id, i));
+          }
+          break;
+        }
       }
       if (step.done) step.completed_seq = ++impl_->completion_seq;
     }

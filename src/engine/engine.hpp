@@ -56,13 +56,14 @@ struct InvokeRequest {
   std::string input;            // JSON, already validated against the handler's request type
   std::string idempotency_key;  // empty: none
   std::int64_t delay_ms = 0;    // start this much later (sends only)
-  std::string object_key;       // the virtual-object key, for keyed handlers
+  std::string object_key;       // the virtual-object key or workflow id, for keyed handlers
 };
 
 enum class InvokeDisposition {
   kStarted,   // a new invocation
   kExisting,  // the idempotency key named an invocation already started with this input
   kKeyReusedWithOtherInput,  // the key names an invocation started with a different input
+  kAlreadyInvoked,           // a call to a workflow's run for a key that already ran (or runs)
 };
 
 struct InvokeResult {
@@ -96,7 +97,8 @@ class Engine {
   // Starts an invocation of a registered handler. on_done runs once its outcome is durable;
   // on_accepted (optional) once its input is durable. With an idempotency key naming an
   // invocation started with the same input, both attach to that one instead (kExisting); with a
-  // different input neither runs (kKeyReusedWithOtherInput).
+  // different input neither runs (kKeyReusedWithOtherInput). A workflow's run executes once per
+  // key: again with on_done it is kAlreadyInvoked (neither runs), without it kExisting.
   InvokeResult invoke(InvokeRequest request, OutcomeCallback on_done,
                       AcceptedCallback on_accepted = {});
   std::string invoke(std::string_view service, std::string_view handler, std::string input_json,

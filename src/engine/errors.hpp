@@ -22,7 +22,8 @@ class TerminalError : public std::runtime_error {
 namespace error_code {
 inline constexpr std::uint16_t kBadRequest = 400;
 inline constexpr std::uint16_t kNotFound = 404;
-inline constexpr std::uint16_t kAborted = 409;  // killed or cancelled
+inline constexpr std::uint16_t kAborted = 409;   // killed or cancelled
+inline constexpr std::uint16_t kConflict = 409;  // e.g. a promise completed twice
 inline constexpr std::uint16_t kInternal = 500;
 inline constexpr std::uint16_t kJournalMismatch = 570;
 }  // namespace error_code

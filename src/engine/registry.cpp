@@ -13,4 +13,10 @@ bool Registry::has_service(std::string_view service) const {
   return false;
 }
 
+const HandlerEntry* Registry::workflow_run(std::string_view service) const {
+  for (const auto& [k, entry] : entries_)
+    if (entry.service == service && entry.kind == HandlerEntry::Kind::kWorkflowRun) return &entry;
+  return nullptr;
+}
+
 }  // namespace orderd

@@ -22,11 +22,18 @@ struct HandlerEntry {
   // Decodes and discards the input: lets the ingress refuse bad requests before anything is
   // written.
   std::function<void(const boost::json::value& input)> validate;
-  // Virtual-object handlers are called with a key (POST /{Service}/{key}/{handler}) and may keep
-  // durable state under it. Exclusive ones run one at a time per key, in arrival order; shared
-  // ones run alongside and may only read.
-  enum class Kind { kService, kExclusive, kShared } kind = Kind::kService;
+  // Keyed handlers are called with a key (POST /{Service}/{key}/{handler}) and may keep durable
+  // state under it.
+  //  - Virtual objects: exclusive handlers run one at a time per key, in arrival order; shared
+  //    ones run alongside and may only read.
+  //  - Workflows (key = workflow id): the run handler executes once per key and may write state;
+  //    the workflow's shared handlers run alongside it, read its state and, like run, use its
+  //    durable promises to signal it and to answer queries.
+  enum class Kind { kService, kExclusive, kShared, kWorkflowRun, kWorkflowShared };
+  Kind kind = Kind::kService;
   bool keyed() const { return kind != Kind::kService; }
+  bool writes_state() const { return kind == Kind::kExclusive || kind == Kind::kWorkflowRun; }
+  bool workflow() const { return kind == Kind::kWorkflowRun || kind == Kind::kWorkflowShared; }
 };
 
 class Registry {
@@ -58,6 +65,8 @@ class Registry {
 
   const HandlerEntry* find(std::string_view service, std::string_view handler) const;
   bool has_service(std::string_view service) const;
+  // A workflow's run handler; nullptr when `service` is not a workflow.
+  const HandlerEntry* workflow_run(std::string_view service) const;
 
  private:
   template <class Req, class Resp, class Fn>

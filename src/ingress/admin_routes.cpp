@@ -102,6 +102,14 @@ boost::json::object journal_entry(const store::JournalEntry& e, const Invocation
       if (!e.failed) o["value"] = stored_json(e.payload);
       break;
     case EntryKind::kClearState:
+    case EntryKind::kGetPromise:  // its outcome lives with the workflow's promise
+      break;
+    case EntryKind::kPeekPromise:
+      if (!e.failed || e.error_code != 0) put_outcome(o, e.failed, e.error_code, e.payload);
+      break;
+    case EntryKind::kCompletePromise:
+      put_outcome(o, e.error_code != 0, e.error_code, e.payload);
+      o["alreadyCompleted"] = e.failed;
       break;
   }
   return o;

@@ -64,6 +64,10 @@ void InvocationRoutes::handle(Request request, Responder respond) {
       if (request.method != "POST") return respond(error_response(405, "use POST"));
       return complete_awakeable(request, std::string(s[2]), s[3] == "reject", std::move(respond));
     }
+    if (s.size() == 5 && s[1] == "workflow" && (s[4] == "attach" || s[4] == "output")) {
+      if (!get) return respond(error_response(405, "use GET"));
+      return workflow_lookup(s[2], percent_decode(s[3]), s[4], std::move(respond));
+    }
     if (result_route && (s.size() == 6 || s.size() == 7)) {
       // /restate/invocation/{Service}[/{key}]/{handler}/{idempotencyKey}/attach|output
       std::string target = std::string(s[2]) + "/" + percent_decode(s[3]);
@@ -115,8 +119,7 @@ void InvocationRoutes::invoke(const Request& request, std::string_view service,
     return respond(std::move(busy));
   }
 
-  InvokeRequest invoke_request{std::string(service), std::string(handler), {}, {}, 0,
-                               std::move(object_key)};
+  InvokeRequest invoke_request{std::string(service), std::string(handler), {}, {}, 0, object_key};
   Target t = split_target(request.target);
   if (auto delay = query_param(t.query, "delay")) {
     if (!send) return respond(error_response(400, "the delay is supported only with sends"));
@@ -128,6 +131,11 @@ void InvocationRoutes::invoke(const Request& request, std::string_view service,
     invoke_request.delay_ms = *ms;
   }
   if (const std::string* key = request.header("idempotency-key")) {
+    if (entry->kind == HandlerEntry::Kind::kWorkflowRun) {
+      return respond(error_response(400, "idempotency-key is not supported on workflow '" +
+                                             std::string(service) + "''s " + entry->handler +
+                                             " handler: the workflow id already deduplicates"));
+    }
     if (key->empty() || key->size() > kMaxIdempotencyKey) {
       return respond(error_response(400, "idempotency-key must have 1 to " +
                                              std::to_string(kMaxIdempotencyKey) + " characters"));
@@ -166,6 +174,13 @@ void InvocationRoutes::invoke(const Request& request, std::string_view service,
   } else {
     auto done = [shared](InvocationOutcome outcome) { (*shared)(outcome_response(outcome)); };
     result = engine_.invoke(std::move(invoke_request), std::move(done));
+  }
+  if (result.disposition == InvokeDisposition::kAlreadyInvoked) {
+    Response conflict =
+        error_response(409, "the workflow method was already invoked: " + std::string(service) +
+                                "/" + std::string(handler) + " for key '" + object_key + "'");
+    conflict.headers.emplace_back("x-restate-id", result.invocation_id);
+    (*shared)(std::move(conflict));
   }
   if (result.disposition == InvokeDisposition::kKeyReusedWithOtherInput) {
     Response conflict = error_response(
@@ -217,6 +232,18 @@ void InvocationRoutes::complete_awakeable(const Request& request, const std::str
       return engine_.after_durable(std::move(conflict));
     }
   }
+}
+
+// The outcome of a workflow's run, by workflow id.
+void InvocationRoutes::workflow_lookup(std::string_view workflow, const std::string& key,
+                                       std::string_view what, Responder respond) {
+  const HandlerEntry* run = registry_.workflow_run(workflow);
+  if (!run)
+    return respond(error_response(404, "workflow '" + std::string(workflow) + "' not found"));
+  auto id =
+      engine_.find_idempotent(store::idempotency_target(run->service, key, run->handler), key);
+  if (!id) return respond(error_response(404, "invocation not found"));
+  lookup(*id, what, std::move(respond));
 }
 
 void InvocationRoutes::lookup(const std::string& id, std::string_view what, Responder respond) {

@@ -2,7 +2,8 @@
 // The ingress routes, following Restate's HTTP conventions so Restate clients work unchanged:
 //   POST /{Service}/{handler}              call and wait for the output
 //   POST /{Service}/{handler}/send         one-way: 202 once the invocation is durably accepted
-//   POST /{Service}/{key}/{handler}[/send] a virtual object's handler, under its key
+//   POST /{Service}/{key}/{handler}[/send] a virtual object's or workflow's handler, under its key
+//   GET  /restate/workflow/{Name}/{key}/attach|output   a workflow run's outcome, by workflow id
 //   GET  /restate/invocation/{id}/attach   wait for an invocation's outcome
 //   GET  /restate/invocation/{id}/output   its outcome now, or 470 while it runs
 //   GET  /restate/invocation/{Service}/{handler}/{idempotencyKey}/attach|output
@@ -36,6 +37,8 @@ class InvocationRoutes final : public RequestHandler {
   void invoke(const Request& request, std::string_view service, std::string_view handler,
               std::string object_key, bool send, Responder respond);
   void lookup(const std::string& invocation_id, std::string_view what, Responder respond);
+  void workflow_lookup(std::string_view workflow, const std::string& key, std::string_view what,
+                       Responder respond);
   void complete_awakeable(const Request& request, const std::string& id, bool reject,
                           Responder respond);
 

@@ -3,6 +3,7 @@
 #include "engine/registry.hpp"
 #include "services/fraud_service.hpp"
 #include "services/inventory_service.hpp"
+#include "services/order_review.hpp"
 #include "services/order_service.hpp"
 #include "services/payment_service.hpp"
 #include "services/shipping_service.hpp"
@@ -28,6 +29,7 @@ void register_seed_services(Registry& registry, Simulation sim) {
       });
   registry.add("OrderService", "ProcessOrder", &process_order);
   registry.add("OrderServiceSlow", "ProcessOrder", &process_order_sequentially);
+  register_order_review(registry);
 }
 
 }  // namespace orderd::services

@@ -22,6 +22,12 @@ const char* to_string(EntryKind kind) noexcept {
       return "set";
     case EntryKind::kClearState:
       return "clear";
+    case EntryKind::kGetPromise:
+      return "promise";
+    case EntryKind::kPeekPromise:
+      return "peek";
+    case EntryKind::kCompletePromise:
+      return "complete-promise";
   }
   return "unknown";
 }

@@ -31,6 +31,11 @@ enum class EntryKind : std::uint8_t {
   kGetState = 7,    // name = state key; payload = the value read; failed = it was absent
   kSetState = 8,    // name = state key; payload = the value written
   kClearState = 9,  // name = state key
+  // Workflows' durable promises (see Completion). name = the promise's name throughout.
+  kGetPromise = 10,       // the step completes when the promise does: its value or its rejection
+  kPeekPromise = 11,      // payload = value or rejection; failed with error_code 0 = not completed
+  kCompletePromise = 12,  // payload = value, or the rejection's message when error_code != 0;
+                          // failed = it lost: the promise was completed before
 };
 
 const char* to_string(EntryKind kind) noexcept;
@@ -64,10 +69,9 @@ struct InvocationRecord {
   std::int64_t completed_at_ms = 0;
 };
 
-// A running invocation as recovery needs it: its record, its journal, and for each call step the
-// child's outcome if the child has finished.
-// The outcome of a journal step completed from outside (an awakeable resolved or rejected).
-// Kept apart from the journal, which only the handler appends to.
+// The outcome of a journal step completed from outside (an awakeable resolved or rejected), or of
+// a workflow's durable promise (index unused). Kept apart from the journal, which only the handler
+// appends to.
 struct Completion {
   std::uint32_t index = 0;
   bool failed = false;
@@ -75,6 +79,8 @@ struct Completion {
   std::string value;  // JSON, or the error message when failed
 };
 
+// A running invocation as recovery needs it: its record, its journal, and the outcomes of its
+// steps that were completed from outside.
 struct UnfinishedInvocation {
   InvocationRecord record;
   std::vector<JournalEntry> journal;
@@ -93,6 +99,8 @@ struct Write {
     kPurge,         // invocation: id, service, handler, idempotency_key; finished invocations only
     kCompleteStep,  // invocation.id, completion; the first completion of a step wins
     kPutState,      // invocation: service, object_key; entry: name, payload (failed = delete)
+    kPutPromise,    // invocation: service, object_key; entry.name; completion; first one wins
+    kDropKey,       // invocation: service, object_key: forget the key's state and promises
   } op;
   InvocationRecord invocation;
   JournalEntry entry;

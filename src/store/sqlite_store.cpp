@@ -62,6 +62,16 @@ CREATE TABLE IF NOT EXISTS state (
   value      BLOB NOT NULL,
   PRIMARY KEY (service, object_key, name)
 ) WITHOUT ROWID;
+-- Workflows' durable promises, by workflow key and name. The first completion wins.
+CREATE TABLE IF NOT EXISTS promises (
+  service      TEXT NOT NULL,
+  workflow_key TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  failed       INTEGER NOT NULL,
+  error_code   INTEGER NOT NULL,
+  value        BLOB NOT NULL,
+  PRIMARY KEY (service, workflow_key, name)
+) WITHOUT ROWID;
 -- (target, key) -> the invocation started under that idempotency key. Replaced when a key is
 -- reused after its retention ran out.
 CREATE TABLE IF NOT EXISTS idempotency (
@@ -72,8 +82,10 @@ CREATE TABLE IF NOT EXISTS idempotency (
 ) WITHOUT ROWID;
 )sql";
 
-// Bumped whenever the schema changes; an older file is refused rather than misread.
-constexpr int kSchemaVersion = 3;
+// Bumped whenever the schema changes; an older file is upgraded when the change only adds tables
+// (kSchema creates them), and refused otherwise rather than misread.
+constexpr int kSchemaVersion = 4;
+constexpr int kOldestUpgradable = 3;  // version 4 added the promises table
 
 [[noreturn]] void fail(sqlite3* db, const std::string& what) {
   throw std::runtime_error("sqlite: " + what + ": " + (db ? sqlite3_errmsg(db) : "no database"));
@@ -235,6 +247,14 @@ class SqliteStore final : public Store {
         writer_db_,
         "INSERT OR IGNORE INTO completions (invocation_id, idx, failed, error_code, value) "
         "VALUES (?1, ?2, ?3, ?4, ?5)");
+    put_promise_ = std::make_unique<Statement>(
+        writer_db_,
+        "INSERT OR IGNORE INTO promises (service, workflow_key, name, failed, error_code, value) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    drop_state_ = std::make_unique<Statement>(
+        writer_db_, "DELETE FROM state WHERE service = ?1 AND object_key = ?2");
+    drop_promises_ = std::make_unique<Statement>(
+        writer_db_, "DELETE FROM promises WHERE service = ?1 AND workflow_key = ?2");
     purge_completions_ =
         std::make_unique<Statement>(writer_db_, "DELETE FROM completions WHERE invocation_id = ?1");
     purge_invocation_ = std::make_unique<Statement>(
@@ -259,6 +279,9 @@ class SqliteStore final : public Store {
     put_state_.reset();
     delete_state_.reset();
     purge_completions_.reset();
+    put_promise_.reset();
+    drop_state_.reset();
+    drop_promises_.reset();
     begin_.reset();
     commit_.reset();
     sqlite3_close(writer_db_);
@@ -333,6 +356,22 @@ class SqliteStore final : public Store {
     std::map<std::string, std::string> state;
     while (read.next()) state[read.column_text(0)] = read.column_text(1);
     return state;
+  }
+
+  std::map<std::string, Completion> load_promises(const std::string& service,
+                                                  const std::string& workflow_key) override {
+    std::lock_guard lock(reader_mutex_);
+    Statement read(reader_db_,
+                   "SELECT name, failed, error_code, value FROM promises WHERE service = ?1 AND "
+                   "workflow_key = ?2");
+    read.text(1, service).text(2, workflow_key);
+    std::map<std::string, Completion> promises;
+    while (read.next()) {
+      promises[read.column_text(0)] =
+          Completion{0, read.column_int(1) != 0, static_cast<std::uint16_t>(read.column_int(2)),
+                     read.column_text(3)};
+    }
+    return promises;
   }
 
   std::vector<InvocationRecord> finished_before(const std::string& below_id,
@@ -451,7 +490,7 @@ class SqliteStore final : public Store {
     Statement tables(writer_db_, "SELECT count(*) FROM sqlite_master WHERE name = 'invocations'");
     bool fresh = tables.next() && tables.column_int(0) == 0;
     tables.reset();
-    if (!fresh && found != kSchemaVersion) {
+    if (!fresh && (found < kOldestUpgradable || found > kSchemaVersion)) {
       throw std::runtime_error("store " + options_.path + " has schema version " +
                                std::to_string(found) + ", this orderd needs " +
                                std::to_string(kSchemaVersion));
@@ -554,6 +593,17 @@ class SqliteStore final : public Store {
           put_state_->blob(4, w.entry.payload).exec();
         }
         break;
+      case Write::Op::kPutPromise: {
+        const auto& c = w.completion;
+        put_promise_->text(1, inv.service).text(2, inv.object_key).text(3, w.entry.name);
+        put_promise_->integer(4, c.failed ? 1 : 0).integer(5, c.error_code).blob(6, c.value);
+        put_promise_->exec();
+        break;
+      }
+      case Write::Op::kDropKey:
+        drop_state_->text(1, inv.service).text(2, inv.object_key).exec();
+        drop_promises_->text(1, inv.service).text(2, inv.object_key).exec();
+        break;
       case Write::Op::kCompleteStep: {
         const auto& c = w.completion;
         insert_completion_->text(1, inv.id).integer(2, c.index).integer(3, c.failed ? 1 : 0);
@@ -568,7 +618,8 @@ class SqliteStore final : public Store {
   sqlite3* reader_db_ = nullptr;
   std::unique_ptr<Statement> insert_invocation_, insert_entry_, complete_, attempt_, begin_,
       commit_, remember_key_, set_status_, purge_journal_, purge_key_, purge_invocation_,
-      insert_completion_, purge_completions_, put_state_, delete_state_;
+      insert_completion_, purge_completions_, put_state_, delete_state_, put_promise_, drop_state_,
+      drop_promises_;
   std::string target_;  // bound by remember_key_ until the statement runs
   std::unique_ptr<Statement> find_, find_key_, journal_;
   std::mutex reader_mutex_;

@@ -35,6 +35,9 @@ class Store {
   // A virtual object's durable state: name -> JSON value.
   virtual std::map<std::string, std::string> load_state(const std::string& service,
                                                         const std::string& object_key) = 0;
+  // A workflow's durable promises: name -> outcome (Completion::index unused).
+  virtual std::map<std::string, Completion> load_promises(const std::string& service,
+                                                          const std::string& workflow_key) = 0;
   // Finished invocations whose id sorts below `below_id` (ids sort by creation time) and that
   // completed before `completed_before_ms`: candidates for the retention sweep. Children of
   // unfinished parents are left out: a parent's replay reads their outcomes.

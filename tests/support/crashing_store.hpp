@@ -45,6 +45,10 @@ class CrashingStore final : public store::Store {
                                                 const std::string& key) override {
     return real_.load_state(service, key);
   }
+  std::map<std::string, store::Completion> load_promises(const std::string& service,
+                                                         const std::string& key) override {
+    return real_.load_promises(service, key);
+  }
   void close() override { real_.close(); }
 
   bool crashed() const { return dropped_; }
