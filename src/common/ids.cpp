@@ -65,6 +65,17 @@ std::string new_invocation_id() {
   return encode_id(bytes.data(), bytes.size());
 }
 
+std::string invocation_id_from(std::int64_t ms_since_epoch, std::uint64_t seed,
+                               std::uint32_t sequence) {
+  std::array<unsigned char, 17> bytes{};
+  auto t = static_cast<std::uint64_t>(ms_since_epoch);
+  for (int i = 0; i < 6; ++i) bytes[i] = static_cast<unsigned char>(t >> (8 * (5 - i)));
+  // Sequence first, so ids of one millisecond sort in creation order; then the seed.
+  for (int i = 0; i < 4; ++i) bytes[6 + i] = static_cast<unsigned char>(sequence >> (8 * (3 - i)));
+  for (int i = 0; i < 7; ++i) bytes[10 + i] = static_cast<unsigned char>(seed >> (8 * i));
+  return encode_id(bytes.data(), bytes.size());
+}
+
 // A child keeps its parent's first 14 characters (time and some randomness), so a parent and its
 // children sit side by side in the store, and adds 12 characters (60 bits) of a hash of
 // (parent, index).

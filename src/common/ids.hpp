@@ -8,6 +8,10 @@ namespace orderd::ids {
 
 // A fresh id for an invocation a client starts: "inv_" + 26 base32 characters (130 random bits).
 std::string new_invocation_id();
+// An id with the same layout from given parts: for simulations that replay from a seed. Ids from
+// one source stay monotonic when `sequence` grows with every id.
+std::string invocation_id_from(std::int64_t ms_since_epoch, std::uint64_t seed,
+                               std::uint32_t sequence);
 
 // The id of the child started by journal step `index` of `parent`. Deterministic, so a replayed
 // call step names the same child and can never start a second one.

@@ -935,7 +935,7 @@ InvokeResult Engine::invoke(InvokeRequest request, OutcomeCallback on_done,
   }
 
   store::InvocationRecord record;
-  record.id = ids::new_invocation_id();
+  record.id = impl.options.id_source ? impl.options.id_source(now) : ids::new_invocation_id();
   record.service = std::move(request.service);
   record.handler = std::move(request.handler);
   record.input = std::move(request.input);

@@ -5,6 +5,7 @@
 //
 // Threading: every member function runs on the scheduler's thread.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,9 @@ struct EngineOptions {
   // Largest group commit, in writes; 0 = whatever one turn of the event loop produced. Tests set
   // 1 to make every step its own transaction, and so its own crash point.
   std::size_t max_writes_per_batch = 0;
+  // Where new invocation ids come from, given the scheduler's time; empty: ids::new_invocation_id.
+  // The deterministic simulation injects a seeded source.
+  std::function<std::string(std::int64_t now_ms)> id_source;
 };
 
 // An invocation as an operator inspects it: its record, its journal, and the children its call

@@ -2,6 +2,7 @@
 // How the seed's simulated services behave: their latency and their transient failures, each
 // scaled so tests and benchmarks can run fast (0 turns it off) or exactly as the seed (1).
 #include <chrono>
+#include <cstdint>
 
 namespace orderd::services {
 
@@ -17,5 +18,9 @@ struct Simulation {
   // succeed where the attempt before failed.
   bool transient_failure(double rate) const;
 };
+
+// Reseeds this thread's transient-failure generator: the deterministic simulation replays the
+// outside world's failures from its seed.
+void seed_transient_failures(std::uint64_t seed);
 
 }  // namespace orderd::services

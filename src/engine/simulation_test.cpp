@@ -1,0 +1,425 @@
+// Deterministic simulation. The engine runs on virtual time (SimulatedScheduler: events due at the
+// same time run in an order the seed picks), over an in-memory store whose batches commit after
+// seeded delays and which loses power after its K-th commit (MemoryStore), with seeded invocation
+// ids and seeded transient failures. One seed is one exact run, so a failure names the seed and
+// crash point that reproduce it.
+//
+// For each scenario and seed: a dry run counts the commits, then every K from 0 to that count
+// crashes the run after commit K, reboots on the committed tables, lets the client retry as a
+// real one would (idempotency keys, workflow ids), and checks the invariants:
+//  - an answer the client saw before the crash is the answer it gets after;
+//  - a side effect whose journal record was committed never runs again;
+//  - every call step has its child, and nothing is left unfinished;
+//  - the retried requests did not start anything twice (one order, one workflow run, one
+//    shipment);
+//  - a workflow's promises and state end as its run left them.
+//
+// Environment: ORDERD_SIM_SEED=<n> runs that seed only; ORDERD_SIM_CRASH=<k> that crash point
+// only; ORDERD_SIM_SEEDS=<count> sweeps more seeds than the default.
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "common/ids.hpp"
+#include "engine/engine.hpp"
+#include "engine/registry.hpp"
+#include "services/seed_services.hpp"
+#include "services/simulation.hpp"
+#include "support/memory_store.hpp"
+#include "support/simulated_scheduler.hpp"
+#include "support/text_value.hpp"
+
+namespace orderd {
+namespace {
+
+using testing::MemoryStore;
+using testing::SimulatedScheduler;
+using testing::Text;
+using testing::text_input;
+
+constexpr std::uint64_t kBaseSeed = 20261123;
+constexpr std::int64_t kHorizonMs = 3 * 24 * 3600 * 1000LL;  // virtual time one lifetime may use
+
+// The outside world's ledger: how often each side effect really ran, by "invocation/name".
+std::map<std::string, int> ledger;
+
+int record_effect(Context& ctx, const std::string& name) {
+  std::string key = ctx.invocation_id() + "/" + name;
+  auto effect = [&key] { return ++ledger[key]; };
+  return ctx.run(name, effect);
+}
+
+// A plain service with a side effect, called from the workflow.
+Task<Text> charge(Context& ctx, Text in) {
+  record_effect(ctx, "charge");
+  co_return Text{"charged:" + in.value};
+}
+
+// The keyed workflow: reserve, publish its stage, charge through a call, wait for the shipment
+// signal, nap, then publish the receipt that queries wait for.
+Task<Text> fulfil(Context& ctx, Text in) {
+  record_effect(ctx, "reserve");
+  ctx.set("stage", std::string("reserved"));
+  auto charged = ctx.call<Text>("Ledger", "Charge", in);
+  Text receipt = co_await charged;
+  auto shipped = ctx.promise<std::string>("shipped").get();
+  std::string label = co_await shipped;
+  auto nap = ctx.sleep(std::chrono::milliseconds(5));
+  co_await nap;
+  std::string summary = ctx.key() + "|" + receipt.value + "|" + label;
+  ctx.set("stage", std::string("done"));
+  ctx.promise<std::string>("receipt").resolve(summary);
+  co_return Text{summary};
+}
+
+Task<Text> ship(Context& ctx, Text in) {
+  record_effect(ctx, "label");
+  ctx.promise<std::string>("shipped").resolve("label-" + in.value);
+  co_return Text{"shipped"};
+}
+
+Task<Text> receipt(Context& ctx, Text) {
+  auto published = ctx.promise<std::string>("receipt").get();
+  std::string summary = co_await published;
+  co_return Text{summary};
+}
+
+void register_services(Registry& registry) {
+  services::register_seed_services(registry, services::Simulation{1.0, 1.0});
+  registry.add("Ledger", "Charge", &charge);
+  registry.add("Fulfilment", "run", &fulfil, HandlerEntry::Kind::kWorkflowRun);
+  registry.add("Fulfilment", "ship", &ship, HandlerEntry::Kind::kWorkflowShared);
+  registry.add("Fulfilment", "receipt", &receipt, HandlerEntry::Kind::kWorkflowShared);
+}
+
+// One simulated machine: the committed store outlives the process lifetimes booted on it.
+class World {
+ public:
+  explicit World(std::uint64_t seed) : seed_(seed) { register_services(registry); }
+  ~World() { crash(); }
+
+  // A process starts: recovery, then at most `commits_allowed` commits before power is lost.
+  void boot(std::size_t commits_allowed) {
+    scheduler_ = std::make_unique<SimulatedScheduler>(seed_ * 7919 + lifetimes_, clock_ms_);
+    store.attach(*scheduler_, commits_allowed);
+    services::seed_transient_failures(seed_ * 104729 + lifetimes_);
+    ++lifetimes_;
+    EngineOptions options;
+    options.max_writes_per_batch = 1;  // every write is its own commit, so its own crash point
+    options.journal_retention_ms = options.idempotency_retention_ms = 30LL * 24 * 3600 * 1000;
+    options.id_source = [this](std::int64_t now) {
+      return ids::invocation_id_from(now, seed_, ++id_sequence_);
+    };
+    engine_ = std::make_unique<Engine>(*scheduler_, store, registry, options);
+    engine_->recover();
+    lifetime_start_ms_ = clock_ms_;
+  }
+
+  void crash() {
+    if (!engine_) return;
+    clock_ms_ = scheduler_->now_ms() + 1;
+    engine_.reset();
+    store.detach();
+    scheduler_.reset();
+  }
+
+  // Runs events until `done` holds; false when the world went quiet or past its horizon first.
+  bool run_until(const std::function<bool()>& done) {
+    while (!done()) {
+      if (store.crashed()) return false;
+      if (scheduler_->now_ms() - lifetime_start_ms_ > kHorizonMs || !scheduler_->step())
+        return false;
+    }
+    return true;
+  }
+
+  Engine& engine() { return *engine_; }
+  std::size_t draw(std::size_t bound) { return scheduler_->draw(bound); }
+
+  Registry registry;
+  MemoryStore store;
+
+ private:
+  std::uint64_t seed_;
+  std::uint64_t lifetimes_ = 0;
+  std::uint32_t id_sequence_ = 0;
+  std::int64_t clock_ms_ = 1'900'000'000'000;
+  std::int64_t lifetime_start_ms_ = 0;
+  std::unique_ptr<SimulatedScheduler> scheduler_;
+  std::unique_ptr<Engine> engine_;
+};
+
+// What a client sent and saw, across the crash.
+struct Request {
+  InvokeRequest request;
+  bool wants_outcome = true;  // a call; otherwise a send, answered by its acceptance
+  std::optional<InvocationOutcome> outcome;
+  std::optional<std::string> accepted;  // the id a send's 202 named
+  InvokeResult result;
+};
+
+void issue(World& world, Request& r) {
+  r.outcome.reset();
+  r.accepted.reset();
+  InvokeRequest copy = r.request;
+  if (r.wants_outcome) {
+    r.result = world.engine().invoke(std::move(copy),
+                                     [&r](InvocationOutcome o) { r.outcome = std::move(o); });
+    // A workflow's run answers a repeated call with 409; the client then attaches by workflow id.
+    if (r.result.disposition == InvokeDisposition::kAlreadyInvoked) {
+      world.engine().attach(r.result.invocation_id,
+                            [&r](InvocationOutcome o) { r.outcome = std::move(o); });
+    }
+  } else {
+    r.result = world.engine().invoke(std::move(copy), {},
+                                     [&r](const std::string& id) { r.accepted = id; });
+  }
+}
+
+// A scenario: the requests a client makes, and what must hold once all are answered.
+struct Scenario {
+  const char* name;
+  std::function<std::vector<Request>()> requests;
+  std::function<void(World&, std::vector<Request>&)> check;
+};
+
+bool answered(const std::vector<Request>& requests) {
+  for (const auto& r : requests)
+    if (r.wants_outcome ? !r.outcome : !r.accepted) return false;
+  return true;
+}
+
+// Issues the requests one by one, each after a seeded number of events, as clients arriving over
+// time would; then runs until all are answered. False if the store lost power first.
+bool play(World& world, std::vector<Request>& requests) {
+  for (auto& r : requests) {
+    std::size_t events = world.draw(20);
+    std::size_t ran = 0;
+    if (!world.run_until([&] { return ran++ >= events; }) && world.store.crashed()) return false;
+    issue(world, r);
+  }
+  return world.run_until([&] { return answered(requests); });
+}
+
+// What a client keeps of a request: the outcome it was given (a send's acceptance says nothing
+// about the outcome).
+std::optional<std::string> seen_body(const Request& r) {
+  if (!r.outcome) return std::nullopt;
+  return std::to_string(r.outcome->code) + " " + r.outcome->body;
+}
+
+bool all_finished(World& world) {
+  for (const auto& [id, r] : world.store.tables().invocations)
+    if (!store::is_finished(r.status)) return false;
+  return true;
+}
+
+void check_common(World& world) {
+  const auto& t = world.store.tables();
+  for (const auto& [id, r] : t.invocations)
+    EXPECT_TRUE(store::is_finished(r.status)) << id << " " << r.service << "/" << r.handler;
+  for (const auto& [id, entries] : t.journal) {
+    for (const auto& [index, e] : entries) {
+      if (e.kind != store::EntryKind::kCall) continue;
+      auto child = t.invocations.find(e.payload);
+      ASSERT_NE(child, t.invocations.end()) << "call step " << id << "/" << index << " lost";
+      EXPECT_EQ(child->second.parent_id, id);
+      EXPECT_EQ(child->second.parent_index, index);
+    }
+  }
+}
+
+std::size_t count_invocations(World& world, const std::string& service,
+                              const std::string& handler) {
+  std::size_t n = 0;
+  for (const auto& [id, r] : world.store.tables().invocations)
+    if (r.service == service && r.handler == handler) ++n;
+  return n;
+}
+
+const std::string kOrder =
+    R"({"userId":"u1","productId":"p1","quantity":1,"amount":10,"weight":2,"destination":"Oslo"})";
+
+Scenario order_service() {
+  return {"OrderService",
+          [] {
+            std::vector<Request> rs(1);
+            rs[0].request = {"OrderService", "ProcessOrder", kOrder, "order-1", 0, ""};
+            return rs;
+          },
+          [](World& world, std::vector<Request>& rs) {
+            ASSERT_TRUE(rs[0].outcome);
+            EXPECT_TRUE(rs[0].outcome->ok) << rs[0].outcome->body;
+            EXPECT_EQ(count_invocations(world, "OrderService", "ProcessOrder"), 1u);
+            // One authorization per order, and at most one void of it: no double charge.
+            EXPECT_EQ(count_invocations(world, "PaymentService", "AuthorizePayment"), 1u);
+            EXPECT_LE(count_invocations(world, "PaymentService", "VoidPayment"), 1u);
+          }};
+}
+
+Scenario fulfilment() {
+  return {"Fulfilment",
+          [] {
+            std::vector<Request> rs(3);
+            rs[0].request = {"Fulfilment", "run", text_input("basket"), "", 0, "o-1"};
+            rs[0].wants_outcome = false;  // started with a send, its outcome fetched later
+            rs[1].request = {"Fulfilment", "ship", text_input("dhl"), "ship-1", 0, "o-1"};
+            rs[2].request = {"Fulfilment", "receipt", text_input(""), "query-1", 0, "o-1"};
+            return rs;
+          },
+          [](World& world, std::vector<Request>& rs) {
+            const std::string summary = R"({"value":"o-1|charged:basket|label-dhl"})";
+            ASSERT_TRUE(rs[1].outcome && rs[2].outcome);
+            EXPECT_EQ(rs[1].outcome->body, R"({"value":"shipped"})");
+            EXPECT_EQ(rs[2].outcome->body, summary);
+            std::optional<InvocationOutcome> run;
+            auto run_id = world.engine().find_idempotent("Fulfilment/o-1/run", "o-1");
+            ASSERT_TRUE(run_id);
+            world.engine().attach(*run_id, [&](InvocationOutcome o) { run = std::move(o); });
+            ASSERT_TRUE(world.run_until([&] { return run.has_value(); }));
+            EXPECT_EQ(run->body, summary);
+            EXPECT_EQ(count_invocations(world, "Fulfilment", "run"), 1u);
+            EXPECT_EQ(count_invocations(world, "Fulfilment", "ship"), 1u);
+            EXPECT_EQ(count_invocations(world, "Ledger", "Charge"), 1u);
+            const auto& t = world.store.tables();
+            auto state = t.state.find({"Fulfilment", "o-1"});
+            ASSERT_NE(state, t.state.end());
+            EXPECT_EQ(state->second.at("stage"), R"("done")");
+            auto promises = t.promises.find({"Fulfilment", "o-1"});
+            ASSERT_NE(promises, t.promises.end());
+            EXPECT_EQ(promises->second.at("shipped").value, R"("label-dhl")");
+          }};
+}
+
+// The shipped workflow: a risky order waits for a reviewer, racing a durable timeout.
+Scenario order_review() {
+  return {"OrderReview",
+          [] {
+            std::vector<Request> rs(2);
+            rs[0].request = {
+                "OrderReview",
+                "run",
+                R"({"customerId":"c","amount":900,"riskScore":80,"timeoutSeconds":60})",
+                "",
+                0,
+                "ord-9"};
+            rs[1].request = {"OrderReview", "decide", R"({"approved":true,"reviewer":"alice"})",
+                             "decide-1",    0,        "ord-9"};
+            return rs;
+          },
+          // The decision may arrive after the virtual minute ran out: then the order timed out,
+          // and the late decision is still recorded. Either way, every view agrees.
+          [](World& world, std::vector<Request>& rs) {
+            const std::string approved =
+                R"({"orderId":"ord-9","status":"approved","approved":true,"reviewer":"alice"})";
+            const std::string timed_out =
+                R"({"orderId":"ord-9","status":"timed-out","approved":false,"reviewer":""})";
+            ASSERT_TRUE(rs[0].outcome && rs[1].outcome);
+            EXPECT_EQ(rs[1].outcome->body, approved);
+            const bool in_time = rs[0].outcome->body == approved;
+            EXPECT_EQ(rs[0].outcome->body, in_time ? approved : timed_out);
+            EXPECT_EQ(count_invocations(world, "OrderReview", "run"), 1u);
+            EXPECT_EQ(count_invocations(world, "OrderReview", "decide"), 1u);
+            const auto& t = world.store.tables();
+            EXPECT_EQ(t.state.at({"OrderReview", "ord-9"}).at("status"),
+                      in_time ? R"("approved")" : R"("timed-out")");
+            EXPECT_EQ(t.promises.at({"OrderReview", "ord-9"}).count("decision"), 1u);
+          }};
+}
+
+std::optional<std::uint64_t> env_number(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return std::nullopt;
+  return std::strtoull(v, nullptr, 10);
+}
+
+// One run of `scenario` under `seed`, crashing after commit `crash_after` (SIZE_MAX: never).
+// Returns how many commits the first lifetime made.
+std::size_t simulate(const Scenario& scenario, std::uint64_t seed, std::size_t crash_after) {
+  ledger.clear();
+  World world(seed);
+  auto requests = scenario.requests();
+  world.boot(crash_after);
+  bool finished = play(world, requests);
+  const std::size_t commits = world.store.commits();
+  if (crash_after == SIZE_MAX) {
+    EXPECT_TRUE(finished) << "the run without a crash did not finish";
+    return commits;
+  }
+  std::map<std::string, std::optional<std::string>> seen;
+  for (const auto& r : requests) seen[r.request.handler + r.request.idempotency_key] = seen_body(r);
+  std::set<std::string> committed_effects;
+  for (const auto& [key, n] : ledger) {
+    auto id = key.substr(0, key.find('/'));
+    auto name = key.substr(key.find('/') + 1);
+    auto journal = world.store.tables().journal.find(id);
+    if (journal == world.store.tables().journal.end()) continue;
+    for (const auto& [index, e] : journal->second)
+      if (e.kind == store::EntryKind::kRun && e.name == name) committed_effects.insert(key);
+  }
+  world.crash();
+
+  ledger.clear();
+  world.boot(SIZE_MAX);
+  // The client retries whatever it sent: idempotency keys and the workflow id deduplicate.
+  EXPECT_TRUE(play(world, requests)) << "the recovered run did not finish";
+  // Answers can come before everything is done (a query answered from a promise the recovering
+  // run resolved before the crash): let the rest finish.
+  EXPECT_TRUE(world.run_until([&] { return all_finished(world); })) << "work left unfinished";
+  for (const auto& r : requests) {
+    const auto& before = seen[r.request.handler + r.request.idempotency_key];
+    if (before) EXPECT_EQ(seen_body(r), before) << "the answer changed after the crash";
+  }
+  for (const auto& [key, n] : ledger)
+    EXPECT_FALSE(committed_effects.count(key)) << "committed side effect " << key << " ran again";
+  check_common(world);
+  scenario.check(world, requests);
+  return commits;
+}
+
+class SimulationTest : public ::testing::TestWithParam<Scenario> {};
+
+TEST_P(SimulationTest, EveryCrashPointOfEverySeedRecovers) {
+  const Scenario& scenario = GetParam();
+  spdlog::set_level(spdlog::level::warn);  // thousands of runs: their info lines say nothing
+  std::vector<std::uint64_t> seeds;
+  if (auto only = env_number("ORDERD_SIM_SEED")) {
+    seeds.push_back(*only);
+  } else {
+    for (std::uint64_t i = 0; i < env_number("ORDERD_SIM_SEEDS").value_or(64); ++i)
+      seeds.push_back(kBaseSeed + i);
+  }
+  const auto only_crash = env_number("ORDERD_SIM_CRASH");
+  std::size_t runs = 0;
+  for (auto seed : seeds) {
+    std::size_t total = 0;
+    {
+      SCOPED_TRACE("reproduce: ORDERD_SIM_SEED=" + std::to_string(seed) + " (no crash)");
+      total = simulate(scenario, seed, SIZE_MAX);
+    }
+    ASSERT_GT(total, 5u);
+    for (std::size_t k = 0; k <= total; ++k) {
+      if (only_crash && *only_crash != k) continue;
+      SCOPED_TRACE("reproduce: ORDERD_SIM_SEED=" + std::to_string(seed) + " ORDERD_SIM_CRASH=" +
+                   std::to_string(k) + " (of " + std::to_string(total) + " commits)");
+      simulate(scenario, seed, k);
+      ++runs;
+      if (HasFatalFailure()) return;
+    }
+  }
+  std::cout << scenario.name << ": " << runs << " crash points over " << seeds.size() << " seeds\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, SimulationTest,
+                         ::testing::Values(order_service(), fulfilment(), order_review()),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace orderd
