@@ -3,11 +3,14 @@ BUILD_TYPE ?= Release
 RELEASE_DIR := build/release
 TEST_DIR    := build/test
 ASAN_DIR    := build/asan
+FUZZ_DIR    := build/fuzz
+FUZZ_SECONDS ?= 30
+TEST_FUZZ_SECONDS ?= 20  # per fuzz target, in `make test`
 LISTEN ?= 127.0.0.1:8080
 DATA   ?= ./data
 CMAKE_FLAGS := -G Ninja -Wno-dev
 
-.PHONY: deps run build test asan bench format clean
+.PHONY: deps run build test asan fuzz bench format clean
 
 deps:
 	@scripts/install-deps
@@ -20,16 +23,25 @@ run: build
 	$(RELEASE_DIR)/orderd serve --listen $(LISTEN) --data $(DATA)
 
 # Optimised with assertions and debug info: the suite includes crash and timing tests that
-# should see the code as it runs in production.
+# should see the code as it runs in production. Then each fuzzer runs briefly (see `fuzz`).
 test: deps
 	@cmake -S . -B $(TEST_DIR) $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 	@cmake --build $(TEST_DIR)
 	cd $(TEST_DIR) && ctest --output-on-failure --timeout 600
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 
 asan: deps
 	@cmake -S . -B $(ASAN_DIR) $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=Debug -DORDERD_SANITIZE=ON > /dev/null
 	@cmake --build $(ASAN_DIR)
 	cd $(ASAN_DIR) && ctest --output-on-failure --timeout 900
+
+# libFuzzer needs clang: the fuzz targets and every library they use, built with clang, ASan and
+# UBSan, then run for FUZZ_SECONDS each (scripts/run-fuzzers).
+fuzz: deps
+	@cmake -S . -B $(FUZZ_DIR) $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=clang++ -DORDERD_FUZZ=ON -DORDERD_TESTS=OFF -DORDERD_BENCH=OFF > /dev/null
+	@cmake --build $(FUZZ_DIR) --target http_request_fuzz journal_replay_fuzz
+	scripts/run-fuzzers $(FUZZ_DIR) $(FUZZ_SECONDS)
 
 bench: build
 	@cmake --build $(RELEASE_DIR) --target orderd-load

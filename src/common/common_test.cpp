@@ -23,6 +23,24 @@ TEST(JsonWriter, EscapesStrings) {
   EXPECT_EQ(boost::json::parse(json::dump(v)), v);
 }
 
+// Found by the HTTP fuzzer: a path with raw bytes made a 404's message invalid JSON.
+TEST(JsonWriter, ReplacesBytesThatAreNotUtf8) {
+  std::string out;
+  json::append_string(out, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa6");  // é € 📦: kept
+  EXPECT_EQ(out, "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa6\"");
+  out.clear();
+  // A lone continuation byte, an overlong '/', a surrogate, a truncated sequence at the end.
+  json::append_string(out,
+                      "a\x80"
+                      "b\xc0\xaf"
+                      "c\xed\xa0\x80"
+                      "d\xe2\x82");
+  EXPECT_EQ(out, R"("a\ufffdb\ufffd\ufffdc\ufffd\ufffd\ufffdd\ufffd\ufffd")");
+  boost::system::error_code ec;
+  boost::json::parse(out, ec);
+  EXPECT_FALSE(ec);
+}
+
 TEST(JsonFields, NameTheFieldThatIsWrong) {
   auto o = boost::json::parse(R"({"a":"x","n":1.5})").as_object();
   EXPECT_EQ(json::require_string(o, "a"), "x");

@@ -14,6 +14,7 @@
 
 #include "common/ids.hpp"
 #include "common/json_fields.hpp"
+#include "common/numbers.hpp"
 #include "engine/context.hpp"
 #include "engine/registry.hpp"
 #include "engine/scheduler.hpp"
@@ -532,7 +533,8 @@ struct Engine::Impl {
   void wake_promise_waiters(ObjectSlot& slot, const std::string& name, const store::Completion& c) {
     auto [first, last] = slot.promise_waiters.equal_range(name);
     for (auto it = first; it != last; ++it) {
-      auto [id, index] = it->second;
+      const std::string id = it->second.first;
+      const std::uint32_t index = it->second.second;
       detail::StepOutcome outcome{c.failed, c.error_code, c.value};
       post([this, id, index, outcome]() mutable { complete_step(id, index, std::move(outcome)); });
     }
@@ -851,8 +853,9 @@ std::optional<std::uint32_t> Invocation::choose_next(std::span<const std::uint32
   if (replaying()) {
     const JournalEntry& e = journal[cursor];
     if (e.kind == EntryKind::kWait) {
-      auto step = static_cast<std::uint32_t>(std::stoul(e.payload));
-      if (std::find(candidates.begin(), candidates.end(), step) == candidates.end()) {
+      auto recorded = parse_int64(e.payload);
+      auto step = static_cast<std::uint32_t>(recorded.value_or(-1));
+      if (!recorded || std::find(candidates.begin(), candidates.end(), step) == candidates.end()) {
         throw JournalMismatch("journal mismatch at step " + std::to_string(cursor) +
                               ": recorded wait yielding step " + e.payload +
                               ", which the handler is not waiting for");
@@ -1156,8 +1159,15 @@ std::size_t Engine::recover() {
     Invocation& inv = impl_->add(std::move(u.record), *entry);
     inv.journal = std::move(u.journal);
     inv.steps.resize(inv.journal.size());
-    for (std::uint32_t i = 0; i < inv.journal.size(); ++i) {
+    // A journal this code cannot read (from a bug, a damaged file, another version) pauses its
+    // invocation with the reason, for an operator to inspect and kill; it never stops recovery.
+    std::string corrupt;
+    for (std::uint32_t i = 0; i < inv.journal.size() && corrupt.empty(); ++i) {
       const JournalEntry& e = inv.journal[i];
+      if (e.index != i) {
+        corrupt = "journal entry " + std::to_string(i) + " is missing";
+        break;
+      }
       Step& step = inv.steps[i];
       step.kind = e.kind;
       switch (e.kind) {
@@ -1171,12 +1181,14 @@ std::size_t Engine::recover() {
           }
           break;
         case EntryKind::kSleep: {
-          std::int64_t wake_at = std::stoll(e.payload);
-          if (wake_at <= now) {
+          auto wake_at = parse_int64(e.payload);
+          if (!wake_at) {
+            corrupt = "journal entry " + std::to_string(i) + " (sleep) holds no wake-up time";
+          } else if (*wake_at <= now) {
             step.done = true;
             step.outcome.value = "null";
           } else {
-            impl_->arm_sleep(inv, i, wake_at);
+            impl_->arm_sleep(inv, i, *wake_at);
           }
           break;
         }
@@ -1217,6 +1229,10 @@ std::size_t Engine::recover() {
       step.done = true;
       step.outcome = {c.failed, c.error_code, c.value};
       step.completed_seq = ++impl_->completion_seq;
+    }
+    if (!corrupt.empty()) {
+      spdlog::error("invocation {} paused: {}", inv.record.id, corrupt);
+      impl_->set_status(inv, InvocationStatus::kPaused, "corrupt journal: " + corrupt);
     }
     const auto& r = inv.record;
     if (!r.idempotency_key.empty()) impl_->idempotent_running[Impl::idempotency_slot(r)] = r.id;

@@ -603,6 +603,28 @@ TEST_F(EngineTest, JournalMismatchNamesTheRecordedAndTheAttemptedStep) {
   EXPECT_NE(outcome.body.find("attempted run 'beta'"), std::string::npos) << outcome.body;
 }
 
+// Found by the journal fuzzer: an unreadable sleep entry threw out of recovery, so orderd could
+// not start at all. Now only that invocation stops, paused with the reason.
+TEST_F(EngineTest, UnreadableJournalPausesItsInvocationNotRecovery) {
+  EngineHarness h;
+  h.registry.add("Napper", "Run", &run_sleep_run);
+  h.start();
+  auto damaged = h.start_invocation("Napper", "Run", text_input("60000"));
+  auto healthy = h.start_invocation("Napper", "Run", text_input("50"));
+  ASSERT_TRUE(h.await_durable_entries(damaged, 2));
+  h.crash();
+  h.execute("UPDATE journal SET payload = 'soon' WHERE invocation_id = '" + damaged +
+            "' AND kind = 3");
+
+  h.start();
+  EXPECT_TRUE(h.await_outcome(healthy).ok);
+  EXPECT_EQ(h.query_int("SELECT status FROM invocations WHERE id = '" + damaged + "'"), 4);
+  EXPECT_NE(h.query_text("SELECT output FROM invocations WHERE id = '" + damaged + "'")
+                .find("corrupt journal: journal entry 1 (sleep) holds no wake-up time"),
+            std::string::npos);
+  EXPECT_EQ(h.engine().kill(damaged), Engine::Control::kDone);  // an operator can end it
+}
+
 Task<Text> uuids(Context& ctx, Text) {
   std::string live = ctx.uuid();
   std::string recorded = ctx.run("keep", [live] { return live; });

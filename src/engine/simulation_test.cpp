@@ -32,15 +32,15 @@
 #include "engine/registry.hpp"
 #include "services/seed_services.hpp"
 #include "services/simulation.hpp"
-#include "support/memory_store.hpp"
-#include "support/simulated_scheduler.hpp"
+#include "sim/memory_store.hpp"
+#include "sim/simulated_scheduler.hpp"
 #include "support/text_value.hpp"
 
 namespace orderd {
 namespace {
 
-using testing::MemoryStore;
-using testing::SimulatedScheduler;
+using sim::MemoryStore;
+using sim::SimulatedScheduler;
 using testing::Text;
 using testing::text_input;
 

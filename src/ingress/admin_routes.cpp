@@ -7,6 +7,7 @@
 #include "common/durations.hpp"
 #include "common/ids.hpp"
 #include "common/json_writer.hpp"
+#include "common/numbers.hpp"
 #include "engine/engine.hpp"
 #include "ingress/http_target.hpp"
 
@@ -87,10 +88,10 @@ boost::json::object journal_entry(const store::JournalEntry& e, const Invocation
       put_outcome(o, e.failed, e.error_code, e.payload);
       break;
     case EntryKind::kSleep:
-      o["endedAt"] = durations::format_rfc3339(std::stoll(e.payload));
+      if (auto wake_at = parse_int64(e.payload)) o["endedAt"] = durations::format_rfc3339(*wake_at);
       break;
     case EntryKind::kWait:
-      o["completedStep"] = std::stoll(e.payload);
+      if (auto step = parse_int64(e.payload)) o["completedStep"] = *step;
       break;
     case EntryKind::kCancel:
       break;

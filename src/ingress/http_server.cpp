@@ -13,7 +13,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include <cctype>
+#include "common/json_writer.hpp"
+#include "ingress/http_parsing.hpp"
 
 namespace orderd::http {
 
@@ -64,19 +65,6 @@ asio::awaitable<Response> respond_to(std::shared_ptr<Server::State> state, Reque
       initiation, asio::use_awaitable);
 }
 
-Request to_request(bhttp::request<bhttp::string_body>&& in) {
-  Request out;
-  out.method = std::string(in.method_string());
-  out.target = std::string(in.target());
-  out.body = std::move(in.body());
-  for (const auto& field : in) {
-    std::string name(field.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.headers.emplace_back(std::move(name), std::string(field.value()));
-  }
-  return out;
-}
-
 bhttp::response<bhttp::string_body> to_beast(Response&& in, unsigned version, bool keep_alive) {
   bhttp::response<bhttp::string_body> out;
   out.version(version);
@@ -89,17 +77,6 @@ bhttp::response<bhttp::string_body> to_beast(Response&& in, unsigned version, bo
   out.keep_alive(keep_alive);
   out.prepare_payload();
   return out;
-}
-
-// A request the parser refused: answered once, then the connection closes, since the stream
-// position can no longer be trusted.
-std::optional<Response> refusal(const beast::error_code& ec) {
-  if (ec == bhttp::error::body_limit) return error_response(413, "request body too large");
-  if (ec == bhttp::error::header_limit) return error_response(431, "request headers too large");
-  if (ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() ||
-      ec == bhttp::error::bad_target || ec == bhttp::error::bad_method)
-    return error_response(400, "malformed HTTP request: " + ec.message());
-  return std::nullopt;
 }
 
 // Frees the connection's slot however its session ends.
@@ -115,10 +92,8 @@ asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<Server::State>
   const auto& limits = state->limits;
   bool first = true;
   for (;;) {
-    // A fresh parser per request: a reused one keeps its state and returns at once.
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-    parser.body_limit(limits.max_body_bytes);
+    RequestParser parser;
+    apply_limits(parser, limits);
     stream.expires_after(first || buffer.size() > 0 ? limits.read_timeout : limits.idle_timeout);
     first = false;
     auto [ec, read] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
@@ -171,12 +146,9 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Server::State> state) {
 }  // namespace
 
 Response error_response(unsigned status, std::string_view message) {
-  std::string body = "{\"code\":" + std::to_string(status) + ",\"message\":\"";
-  for (char c : message) {
-    if (c == '"' || c == '\\') body.push_back('\\');
-    if (static_cast<unsigned char>(c) >= 0x20) body.push_back(c);
-  }
-  body += "\"}";
+  std::string body = "{\"code\":" + std::to_string(status) + ",\"message\":";
+  json::append_string(body, message);
+  body += "}";
   return Response{status, std::move(body), {}, "application/json"};
 }
 

@@ -88,6 +88,10 @@ std::string EngineHarness::query_text(const std::string& sql) {
   return testing::query_text(dir_.path() / "orderd.db", sql);
 }
 
+void EngineHarness::execute(const std::string& sql) {
+  testing::execute(dir_.path() / "orderd.db", sql);
+}
+
 std::int64_t EngineHarness::query_int(const std::string& sql) {
   return testing::query_int(dir_.path() / "orderd.db", sql);
 }

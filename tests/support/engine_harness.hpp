@@ -45,6 +45,7 @@ class EngineHarness {
 
   // Reads the store's file directly, as an outside observer would.
   std::int64_t query_int(const std::string& sql);
+  void execute(const std::string& sql);  // while crashed: nothing else has the file open
   std::string query_text(const std::string& sql);
   std::size_t durable_entries(const std::string& id);
   bool await_durable_entries(const std::string& id, std::size_t count);

@@ -19,5 +19,7 @@ inline boost::json::object parse_object(const std::string& body) {
 // The first column of the first row of `sql` on the store at `db_path`, as text ("" if none).
 std::string query_text(const std::filesystem::path& db_path, const std::string& sql);
 std::int64_t query_int(const std::filesystem::path& db_path, const std::string& sql);
+// Changes the store behind orderd's back, as damage or a bug would.
+void execute(const std::filesystem::path& db_path, const std::string& sql);
 
 }  // namespace orderd::testing

@@ -10,10 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include "sim/simulated_scheduler.hpp"
 #include "store/store.hpp"
-#include "support/simulated_scheduler.hpp"
 
-namespace orderd::testing {
+namespace orderd::sim {
 
 class MemoryStore final : public store::Store {
  public:
@@ -68,4 +68,4 @@ class MemoryStore final : public store::Store {
   bool crashed_ = false;
 };
 
-}  // namespace orderd::testing
+}  // namespace orderd::sim

@@ -1,8 +1,8 @@
-#include "support/memory_store.hpp"
+#include "sim/memory_store.hpp"
 
 #include <stdexcept>
 
-namespace orderd::testing {
+namespace orderd::sim {
 
 using store::InvocationStatus;
 using store::Write;
@@ -194,4 +194,4 @@ std::vector<store::InvocationRecord> MemoryStore::finished_before(const std::str
   return found;
 }
 
-}  // namespace orderd::testing
+}  // namespace orderd::sim

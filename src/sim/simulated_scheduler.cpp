@@ -1,8 +1,8 @@
-#include "support/simulated_scheduler.hpp"
+#include "sim/simulated_scheduler.hpp"
 
 #include <vector>
 
-namespace orderd::testing {
+namespace orderd::sim {
 
 // Events due at the same time run in an order the seed picks, not in the order they were posted:
 // the engine must not depend on an order Asio happens to keep.
@@ -21,4 +21,4 @@ bool SimulatedScheduler::step() {
   return true;
 }
 
-}  // namespace orderd::testing
+}  // namespace orderd::sim

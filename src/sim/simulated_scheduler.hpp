@@ -8,7 +8,7 @@
 #include "common/ids.hpp"
 #include "engine/scheduler.hpp"
 
-namespace orderd::testing {
+namespace orderd::sim {
 
 class SimulatedScheduler final : public Scheduler {
  public:
@@ -47,4 +47,4 @@ class SimulatedScheduler final : public Scheduler {
   TimerId next_id_ = 0;
 };
 
-}  // namespace orderd::testing
+}  // namespace orderd::sim
