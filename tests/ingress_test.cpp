@@ -160,6 +160,62 @@ TEST_F(IngressTest, SigtermStopsCleanlyAndARestartResumes) {
   }
 }
 
+// Graceful shutdown: a call in flight when SIGTERM arrives still gets its real answer. An idle
+// kept-alive connection is closed at once instead of holding the shutdown up for the grace.
+TEST_F(IngressTest, SigtermLetsAnInFlightCallFinish) {
+  OrderdProcess orderd(dir.path().string(), {"--latency-scale", "2", "--failure-scale", "0"});
+  HttpClient admin(orderd.admin_port());
+  HttpClient other(orderd.port());
+  ASSERT_EQ(other.get("/health").status, 200u);  // now idle
+  auto call = std::async(std::launch::async, [&] {
+    HttpClient client(orderd.port());
+    return client.post("/OrderService/ProcessOrder", kOrder);
+  });
+  // Wait until the order is running, then stop orderd under it.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (admin.get("/invocations?status=running").body.find("inv_") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+  }
+  auto stopped = std::async(std::launch::async, [&] { return orderd.terminate(); });
+  auto answer = call.get();
+  EXPECT_EQ(answer.status, 200u) << answer.body;
+  EXPECT_TRUE(parse_object(answer.body).contains("orderId")) << answer.body;
+  EXPECT_EQ(stopped.get(), 0);
+}
+
+// Past the grace period, a caller still waiting is answered 503 with the invocation's id, and
+// the invocation resumes after the restart.
+TEST_F(IngressTest, SigtermAnswersLongWaitsWith503AndTheyResume) {
+  const std::string risky = R"({"customerId":"c","amount":900,"riskScore":90})";
+  std::vector<std::string> grace{"--shutdown-grace", "300ms"};
+  std::string run_id;
+  {
+    OrderdProcess orderd(dir.path().string(), grace);
+    auto call = std::async(std::launch::async, [&] {
+      HttpClient client(orderd.port());
+      return client.post("/OrderReview/o-7/run", risky);
+    });
+    HttpClient client(orderd.port());
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (client.post("/OrderReview/o-7/status", "").body.find("pending") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+    }
+    EXPECT_EQ(orderd.terminate(), 0);
+    auto answer = call.get();
+    EXPECT_EQ(answer.status, 503u) << answer.body;
+    EXPECT_NE(answer.body.find("shutting down"), std::string::npos) << answer.body;
+    run_id = answer.restate_id;
+    EXPECT_FALSE(run_id.empty());
+  }
+  OrderdProcess orderd(dir.path().string(), grace);
+  HttpClient client(orderd.port());
+  ASSERT_EQ(client.post("/OrderReview/o-7/decide", R"({"approved":false,"reviewer":"bo"})").status,
+            200u);
+  auto result = client.get("/restate/invocation/" + run_id + "/attach");
+  ASSERT_EQ(result.status, 200u) << result.body;
+  EXPECT_EQ(parse_object(result.body)["status"], "rejected");
+}
+
 TEST_F(IngressTest, BadDelaysAndKeysAre400s) {
   OrderdProcess orderd(dir.path().string(), args);
   HttpClient client(orderd.port());

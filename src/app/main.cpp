@@ -4,10 +4,12 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 #include "app/server_options.hpp"
@@ -46,13 +48,56 @@ int serve(const orderd::app::ServerOptions& options) {
                              orderd::app::port_of(options.admin_listen), admin_routes,
                              options.limits);
 
+  // Graceful shutdown, on SIGTERM or SIGINT (a second one stops at once):
+  //  1. stop accepting, close idle connections, refuse new work with 503;
+  //  2. give callers waiting for an outcome the grace period, then answer them 503;
+  //  3. once those answers are durable and sent (or 2 s later), stop the loop; the engine's last
+  //     batch is flushed and the store closed below. Unfinished invocations resume at the start.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int signal) {
-    spdlog::info("signal {}: stopping; unfinished invocations resume at the next start", signal);
-    server.stop();
-    admin.stop();
-    io.stop();
-  });
+  boost::asio::steady_timer drain_timer(io);
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point grace_end, hard_end;
+  std::function<void()> drain_step = [&] {
+    const auto now = Clock::now();
+    if (engine->waiting_callers() > 0 && now < grace_end) {
+      drain_timer.expires_after(std::chrono::milliseconds(10));
+      drain_timer.async_wait([&](const boost::system::error_code& ec) {
+        if (!ec) drain_step();
+      });
+      return;
+    }
+    if (engine->waiting_callers() > 0) {
+      spdlog::info("shutdown: answering {} waiting callers 503", engine->waiting_callers());
+      engine->release_waiting_callers(
+          503, "orderd is shutting down; the invocation resumes after the restart: ");
+    }
+    if (server.open_connections() + admin.open_connections() == 0 || now >= hard_end) {
+      io.stop();
+      return;
+    }
+    drain_timer.expires_after(std::chrono::milliseconds(10));
+    drain_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) drain_step();
+    });
+  };
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        if (grace_end != Clock::time_point{}) {
+          spdlog::info("signal {} again: stopping now", signal);
+          io.stop();
+          return;
+        }
+        spdlog::info("signal {}: draining for up to {} ms", signal, options.shutdown_grace_ms);
+        grace_end = Clock::now() + std::chrono::milliseconds(options.shutdown_grace_ms);
+        hard_end = grace_end + std::chrono::seconds(2);
+        server.stop();
+        admin.stop();
+        routes.drain();
+        signals.async_wait(on_signal);
+        drain_step();
+      };
+  signals.async_wait(on_signal);
 
   spdlog::info("store {} ({} unfinished invocations resumed)", db_path, recovered);
   // Printed on stdout, flushed: scripts and tests wait for this line to know the port.

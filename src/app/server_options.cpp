@@ -125,6 +125,9 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
   duration("--journal-retention", "ORDERD_JOURNAL_RETENTION", o.engine.journal_retention_ms, "24h",
            "how long finished invocations and their journals are kept before the sweeper "
            "deletes them");
+  duration("--shutdown-grace", "ORDERD_SHUTDOWN_GRACE", o.shutdown_grace_ms, "10s",
+           "on SIGTERM, how long waiting callers get before a 503 (their invocations resume at "
+           "the next start)");
   cmd.add_option("--audit-log", o.engine.audit_log_path,
                  "append a line per executed step to this file (for audits and tests)")
       ->envname("ORDERD_AUDIT_LOG");

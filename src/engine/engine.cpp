@@ -1270,4 +1270,19 @@ std::size_t Engine::in_flight() const {
   return impl_->invocations.size();
 }
 
+std::size_t Engine::waiting_callers() const {
+  std::size_t n = 0;
+  for (const auto& [id, inv] : impl_->invocations) n += inv->waiters.size();
+  return n;
+}
+
+void Engine::release_waiting_callers(std::uint16_t code, const std::string& message) {
+  std::vector<std::pair<std::string, Engine::OutcomeCallback>> released;
+  for (auto& [id, inv] : impl_->invocations) {
+    for (auto& waiter : inv->waiters) released.emplace_back(id, std::move(waiter));
+    inv->waiters.clear();
+  }
+  for (auto& [id, waiter] : released) waiter({id, false, code, message + id});
+}
+
 }  // namespace orderd

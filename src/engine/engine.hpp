@@ -118,6 +118,11 @@ class Engine {
   bool attach(const std::string& invocation_id, OutcomeCallback on_done);
 
   std::size_t in_flight() const;
+  // Graceful shutdown: how many callers wait for an outcome (calls, attaches), and answering
+  // them all at once with `code` and `message` (+ the invocation id). The invocations go on, and
+  // resume at the next start if they have not finished by then.
+  std::size_t waiting_callers() const;
+  void release_waiting_callers(std::uint16_t code, const std::string& message);
   // Makes everything journaled so far durable: what waits on it is released as usual.
   void flush();
   // Runs `then` once everything journaled so far is durable.

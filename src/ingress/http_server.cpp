@@ -13,6 +13,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <unordered_set>
+#include <vector>
+
 #include "common/json_writer.hpp"
 #include "ingress/http_parsing.hpp"
 
@@ -34,6 +37,8 @@ struct Server::State {
   std::size_t connections = 0;
   std::uint16_t port = 0;
   bool stopped = false;
+  // Sessions waiting for their next request, which stop() closes at once.
+  std::unordered_set<beast::tcp_stream*> idle;
 };
 
 namespace {
@@ -82,12 +87,16 @@ bhttp::response<bhttp::string_body> to_beast(Response&& in, unsigned version, bo
 // Frees the connection's slot however its session ends.
 struct ConnectionSlot {
   std::shared_ptr<Server::State> state;
-  ~ConnectionSlot() { --state->connections; }
+  beast::tcp_stream* stream = nullptr;
+  ~ConnectionSlot() {
+    --state->connections;
+    state->idle.erase(stream);
+  }
 };
 
 asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<Server::State> state) {
-  ConnectionSlot slot{state};
   beast::tcp_stream stream(std::move(socket));
+  ConnectionSlot slot{state, &stream};
   beast::flat_buffer buffer;
   const auto& limits = state->limits;
   bool first = true;
@@ -96,7 +105,10 @@ asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<Server::State>
     apply_limits(parser, limits);
     stream.expires_after(first || buffer.size() > 0 ? limits.read_timeout : limits.idle_timeout);
     first = false;
+    if (state->stopped) break;
+    state->idle.insert(&stream);
     auto [ec, read] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+    state->idle.erase(&stream);
     if (ec == bhttp::error::end_of_stream) break;  // the client closed between requests
     if (ec) {
       if (auto answer = refusal(ec)) {
@@ -177,6 +189,13 @@ void Server::stop() {
   state_->stopped = true;
   beast::error_code ignored;
   state_->acceptor.close(ignored);
+  // Cancelling the read ends the session; it is erased from `idle` as it unwinds.
+  for (beast::tcp_stream* stream : std::vector(state_->idle.begin(), state_->idle.end()))
+    stream->socket().cancel(ignored);
+}
+
+std::size_t Server::open_connections() const {
+  return state_->connections;
 }
 
 }  // namespace orderd::http

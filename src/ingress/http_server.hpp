@@ -29,7 +29,10 @@ class Server {
          RequestHandler& handler, ServerLimits limits);
   ~Server();
   std::uint16_t port() const;
-  void stop();  // stops accepting; open connections finish their current request
+  // Stops accepting and closes idle connections; a connection with a request in progress closes
+  // once it has sent that request's answer.
+  void stop();
+  std::size_t open_connections() const;
 
   struct State;  // shared with the connection coroutines, defined in the .cpp
 

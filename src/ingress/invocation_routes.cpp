@@ -50,6 +50,12 @@ void InvocationRoutes::handle(Request request, Responder respond) {
   Target t = split_target(request.target);
   const auto& s = t.segments;
   const bool get = request.method == "GET";
+  const bool lookup_now = get && !s.empty() && s.back() == "output";
+  if (draining_ && !lookup_now && !(s.size() == 1 && s[0] == "health")) {
+    Response closing = error_response(503, "orderd is shutting down; retry against its restart");
+    closing.headers.emplace_back("retry-after", "1");
+    return respond(std::move(closing));
+  }
 
   if (s.size() == 1 && s[0] == "health") {
     if (!get) return respond(error_response(405, "use GET"));

@@ -32,6 +32,8 @@ class InvocationRoutes final : public RequestHandler {
   InvocationRoutes(Engine& engine, const Registry& registry, RouteOptions options = {})
       : engine_(engine), registry_(registry), options_(options) {}
   void handle(Request request, Responder respond) override;
+  // Shutting down: new invocations and attaches are refused with 503 (lookups still answer).
+  void drain() { draining_ = true; }
 
  private:
   void invoke(const Request& request, std::string_view service, std::string_view handler,
@@ -45,6 +47,7 @@ class InvocationRoutes final : public RequestHandler {
   Engine& engine_;
   const Registry& registry_;
   RouteOptions options_;
+  bool draining_ = false;
 };
 
 }  // namespace orderd::http
