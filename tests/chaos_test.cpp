@@ -1,8 +1,10 @@
-// Chaos: a mixed load of calls, sends with idempotency keys (some repeated across restarts) and
-// delayed sends, while orderd is killed with SIGKILL at random moments, twenty times, and
-// restarted on the same data. Afterwards every accepted invocation has finished exactly once,
-// answers the same result it gave before, no committed step ran twice, every idempotency key
-// names one invocation, and the store passes SQLite's integrity check.
+// Chaos: a mixed load of calls, sends with idempotency keys (some repeated across restarts),
+// delayed sends, virtual-object updates (the test-only Tally object) and OrderReview workflows
+// with their decisions, while orderd is killed with SIGKILL at random moments, twenty times, and
+// restarted on the same data. Afterwards every accepted invocation has finished exactly once and
+// answers the same result it gave before; no committed step ran twice; every idempotency key
+// names one invocation; each Tally count equals its distinct updates (none lost, none doubled);
+// each workflow ended with the decision sent to it; the store passes SQLite's integrity check.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -37,7 +39,18 @@ struct Ledger {
   std::map<std::string, std::string> key_to_id;  // idempotency key -> id of its first 202
   std::set<std::string> accepted;                // every id a 202 or a 200 named
   int key_conflicts = 0;                         // a repeated key answered with another id
+  // Requests a client sent, whether or not an answer came before the kill: retried at the end
+  // with the same idempotency key (or workflow id), as a real client would.
+  std::map<std::string, std::string> tally_adds;  // idempotency key -> Tally key
+  std::set<int> reviews;                          // OrderReview ids started
+  std::set<int> decided;                          // ... and decided (approved when even)
 };
+
+const std::string kRiskyReview = R"({"customerId":"c","amount":700,"riskScore":90})";
+std::string decision_for(int review) {
+  return std::string(R"({"approved":)") + (review % 2 == 0 ? "true" : "false") +
+         R"(,"reviewer":"chaos"})";
+}
 
 // One client: random requests until `stop`, against the orderd of this cycle.
 void client_loop(std::uint16_t port, std::uint64_t seed, std::atomic<bool>& stop, Ledger& ledger,
@@ -46,7 +59,7 @@ void client_loop(std::uint16_t port, std::uint64_t seed, std::atomic<bool>& stop
   try {
     HttpClient client(port);
     while (!stop) {
-      int kind = static_cast<int>(rng() % 4);
+      int kind = static_cast<int>(rng() % 7);
       if (kind == 0) {  // a plain call
         auto r = client.post("/OrderService/ProcessOrder", kOrder);
         if (r.status != 200) continue;
@@ -73,6 +86,36 @@ void client_loop(std::uint16_t port, std::uint64_t seed, std::atomic<bool>& stop
         auto [it, first] = ledger.key_to_id.emplace(key, r.restate_id);
         if (!first && it->second != r.restate_id) ++ledger.key_conflicts;
         ledger.accepted.insert(r.restate_id);
+      } else if (kind == 4) {  // a keyed-object update, one of three keys
+        std::string key = "tally-" + std::to_string(next_key++);
+        std::string object = "t" + std::to_string(rng() % 3);
+        {
+          std::lock_guard lock(ledger.mutex);
+          ledger.tally_adds[key] = object;
+        }
+        auto r = client.post("/Tally/" + object + "/add/send", R"({"value":1})",
+                             {{"idempotency-key", key}});
+        if (r.status != 202) continue;
+        std::lock_guard lock(ledger.mutex);
+        ledger.accepted.insert(r.restate_id);
+      } else if (kind == 5) {  // a workflow started
+        int review = next_key++;
+        {
+          std::lock_guard lock(ledger.mutex);
+          ledger.reviews.insert(review);
+        }
+        client.post("/OrderReview/r" + std::to_string(review) + "/run/send", kRiskyReview);
+      } else if (kind == 6) {  // ... and a decision for one that has none yet
+        int review = -1;
+        {
+          std::lock_guard lock(ledger.mutex);
+          for (int r : ledger.reviews)
+            if (!ledger.decided.count(r)) review = r;
+          if (review < 0) continue;
+          ledger.decided.insert(review);
+        }
+        client.post("/OrderReview/r" + std::to_string(review) + "/decide", decision_for(review),
+                    {{"idempotency-key", "decide-" + std::to_string(review)}});
       } else {  // a delayed send: a durable timer that must survive the kills
         auto r = client.post("/OrderService/ProcessOrder/send?delay=300ms", kOrder);
         if (r.status != 202) continue;
@@ -98,7 +141,7 @@ TEST(ChaosTest, TwentyKillsUnderMixedLoad) {
   std::atomic<int> next_key{0};
 
   for (int cycle = 0; cycle < 20; ++cycle) {
-    OrderdProcess orderd(dir.path().string(), args);
+    OrderdProcess orderd(dir.path().string(), args, ORDERD_CHAOS_BINARY);
     std::atomic<bool> stop{false};
     std::vector<std::thread> clients;
     for (int c = 0; c < 3; ++c) {
@@ -112,16 +155,41 @@ TEST(ChaosTest, TwentyKillsUnderMixedLoad) {
     for (auto& t : clients) t.join();
   }
 
-  OrderdProcess orderd(dir.path().string(), args);
+  OrderdProcess orderd(dir.path().string(), args, ORDERD_CHAOS_BINARY);
   HttpClient client(orderd.port());
   std::cout << "chaos: " << ledger.accepted.size() << " invocations accepted, "
-            << ledger.key_to_id.size() << " idempotency keys\n";
+            << ledger.key_to_id.size() << " idempotency keys, " << ledger.tally_adds.size()
+            << " object updates, " << ledger.reviews.size() << " workflows\n";
+
+  // Clients retry what they sent: each update and each workflow then counts exactly once.
+  std::map<std::string, std::int64_t> expected_counts;
+  for (const auto& [key, object] : ledger.tally_adds) {
+    auto r =
+        client.post("/Tally/" + object + "/add/send", R"({"value":1})", {{"idempotency-key", key}});
+    ASSERT_EQ(r.status, 202u) << r.body;
+    ledger.accepted.insert(r.restate_id);
+    ++expected_counts[object];
+  }
+  for (int review : ledger.reviews) {
+    const std::string path = "/OrderReview/r" + std::to_string(review);
+    ASSERT_EQ(client.post(path + "/run/send", kRiskyReview).status, 202u);
+    auto decided = client.post(path + "/decide", decision_for(review),
+                               {{"idempotency-key", "decide-" + std::to_string(review)}});
+    ASSERT_EQ(decided.status, 200u) << review << ": " << decided.body;
+    auto outcome =
+        client.get("/restate/workflow/OrderReview/r" + std::to_string(review) + "/attach");
+    ASSERT_EQ(outcome.status, 200u) << outcome.body;
+    EXPECT_EQ(boost::json::parse(outcome.body).at("status"),
+              review % 2 == 0 ? "approved" : "rejected")
+        << "workflow r" << review << " lost its decision: " << outcome.body;
+  }
   ASSERT_GT(ledger.accepted.size(), 20u);
   EXPECT_EQ(ledger.key_conflicts, 0);
   for (const auto& id : ledger.accepted) {
     auto r = client.get("/restate/invocation/" + id + "/attach");
     ASSERT_EQ(r.status, 200u) << id << ": " << r.body;
-    EXPECT_TRUE(boost::json::parse(r.body).as_object().contains("orderId")) << r.body;
+    auto body = boost::json::parse(r.body).as_object();
+    EXPECT_TRUE(body.contains("orderId") || body.contains("value")) << r.body;
     if (auto it = ledger.answered.find(id); it != ledger.answered.end()) {
       EXPECT_EQ(r.body, it->second) << "a finished invocation changed its answer: " << id;
     }
@@ -130,6 +198,11 @@ TEST(ChaosTest, TwentyKillsUnderMixedLoad) {
     auto r = client.get("/restate/invocation/OrderServiceSlow/ProcessOrder/" + key + "/output");
     EXPECT_EQ(r.status, 200u) << key;
     EXPECT_EQ(r.restate_id, id) << "idempotency key " << key << " moved to another invocation";
+  }
+  for (const auto& [object, expected] : expected_counts) {
+    auto r = client.post("/Tally/" + object + "/get", R"({"value":0})");
+    EXPECT_EQ(r.body, "{\"value\":" + std::to_string(expected) + "}")
+        << "object " << object << " lost or doubled an update";
   }
   ASSERT_EQ(orderd.terminate(), 0);
 

@@ -10,8 +10,9 @@
 
 namespace orderd::testing {
 
-OrderdProcess::OrderdProcess(const std::string& data_dir, std::vector<std::string> extra_args) {
-  std::vector<std::string> args{ORDERD_BINARY,    "serve",       "--listen", "127.0.0.1:0",
+OrderdProcess::OrderdProcess(const std::string& data_dir, std::vector<std::string> extra_args,
+                             std::string binary) {
+  std::vector<std::string> args{binary,           "serve",       "--listen", "127.0.0.1:0",
                                 "--admin-listen", "127.0.0.1:0", "--data",   data_dir,
                                 "--log-level",    "warn"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());

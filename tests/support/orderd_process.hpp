@@ -10,7 +10,8 @@ namespace orderd::testing {
 
 class OrderdProcess {
  public:
-  OrderdProcess(const std::string& data_dir, std::vector<std::string> extra_args = {});
+  OrderdProcess(const std::string& data_dir, std::vector<std::string> extra_args = {},
+                std::string binary = ORDERD_BINARY);
   ~OrderdProcess();  // SIGKILL if still running
   OrderdProcess(const OrderdProcess&) = delete;
   OrderdProcess& operator=(const OrderdProcess&) = delete;

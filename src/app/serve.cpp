@@ -1,0 +1,135 @@
+#include "app/serve.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <memory>
+
+#include "app/server_options.hpp"
+#include "engine/asio_scheduler.hpp"
+#include "engine/engine.hpp"
+#include "engine/registry.hpp"
+#include "ingress/admin_routes.hpp"
+#include "ingress/http_server.hpp"
+#include "ingress/invocation_routes.hpp"
+#include "services/seed_services.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace orderd::app {
+
+int serve(const ServerOptions& options, const ExtraServices& register_extra) {
+  // Logs go to stderr: stdout carries only the "listening" line scripts wait for.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("orderd"));
+  std::signal(SIGPIPE, SIG_IGN);
+  spdlog::set_level(spdlog::level::from_str(options.log_level));
+  std::filesystem::create_directories(options.data_dir);
+  const std::string db_path = (std::filesystem::path(options.data_dir) / "orderd.db").string();
+
+  boost::asio::io_context io(1);  // one thread runs the ingress and the engine: no locks needed
+  auto store = orderd::store::open_sqlite_store({db_path, options.sync == "full"});
+  auto scheduler = orderd::make_asio_scheduler(io);
+  orderd::Registry registry;
+  orderd::services::register_seed_services(registry, options.simulation);
+  if (register_extra) register_extra(registry);
+  auto engine = std::make_unique<orderd::Engine>(*scheduler, *store, registry, options.engine);
+  std::size_t recovered = engine->recover();
+
+  orderd::http::InvocationRoutes routes(*engine, registry, options.routes);
+  orderd::http::Server server(io, orderd::app::host_of(options.listen),
+                              orderd::app::port_of(options.listen), routes, options.limits);
+  orderd::http::AdminRoutes admin_routes(*engine);
+  orderd::http::Server admin(io, orderd::app::host_of(options.admin_listen),
+                             orderd::app::port_of(options.admin_listen), admin_routes,
+                             options.limits);
+
+  // Graceful shutdown, on SIGTERM or SIGINT (a second one stops at once):
+  //  1. stop accepting, close idle connections, refuse new work with 503;
+  //  2. give callers waiting for an outcome the grace period, then answer them 503;
+  //  3. once those answers are durable and sent (or 2 s later), stop the loop; the engine's last
+  //     batch is flushed and the store closed below. Unfinished invocations resume at the start.
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  boost::asio::steady_timer drain_timer(io);
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point grace_end, hard_end;
+  std::function<void()> drain_step = [&] {
+    const auto now = Clock::now();
+    if (engine->waiting_callers() > 0 && now < grace_end) {
+      drain_timer.expires_after(std::chrono::milliseconds(10));
+      drain_timer.async_wait([&](const boost::system::error_code& ec) {
+        if (!ec) drain_step();
+      });
+      return;
+    }
+    if (engine->waiting_callers() > 0) {
+      spdlog::info("shutdown: answering {} waiting callers 503", engine->waiting_callers());
+      engine->release_waiting_callers(
+          503, "orderd is shutting down; the invocation resumes after the restart: ");
+    }
+    if (server.open_connections() + admin.open_connections() == 0 || now >= hard_end) {
+      io.stop();
+      return;
+    }
+    drain_timer.expires_after(std::chrono::milliseconds(10));
+    drain_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) drain_step();
+    });
+  };
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        if (grace_end != Clock::time_point{}) {
+          spdlog::info("signal {} again: stopping now", signal);
+          io.stop();
+          return;
+        }
+        spdlog::info("signal {}: draining for up to {} ms", signal, options.shutdown_grace_ms);
+        grace_end = Clock::now() + std::chrono::milliseconds(options.shutdown_grace_ms);
+        hard_end = grace_end + std::chrono::seconds(2);
+        server.stop();
+        admin.stop();
+        routes.drain();
+        signals.async_wait(on_signal);
+        drain_step();
+      };
+  signals.async_wait(on_signal);
+
+  spdlog::info("store {} ({} unfinished invocations resumed)", db_path, recovered);
+  // Printed on stdout, flushed: scripts and tests wait for this line to know the port.
+  std::printf("orderd listening on http://%s:%u\n", orderd::app::host_of(options.listen).c_str(),
+              server.port());
+  std::printf("orderd admin listening on http://%s:%u\n",
+              orderd::app::host_of(options.admin_listen).c_str(), admin.port());
+  std::fflush(stdout);
+  io.run();
+  // In this order: the engine hands its last batch to the store, which makes everything queued
+  // durable before the process exits. Unfinished invocations resume at the next start.
+  engine.reset();
+  store->close();
+  return 0;
+}
+
+int run(int argc, char** argv, const ExtraServices& register_extra) {
+  CLI::App app{"orderd: a durable, concurrent order-processing engine with an HTTP ingress"};
+  app.require_subcommand(1);
+  ServerOptions options;
+  auto* serve_cmd = app.add_subcommand("serve", "run the engine and its HTTP ingress");
+  add_server_options(*serve_cmd, options);
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (serve_cmd->parsed()) return serve(options, register_extra);
+  } catch (const std::exception& e) {
+    spdlog::error("orderd: {}", e.what());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace orderd::app

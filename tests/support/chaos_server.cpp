@@ -1,0 +1,45 @@
+// orderd with one extra, test-only service: the Tally virtual object, whose exclusive `add`
+// reads, naps and writes its key's count, so a lost or doubled update under kill -9 shows up in
+// the final count. The chaos test runs this binary.
+#include <boost/json.hpp>
+#include <chrono>
+
+#include "app/serve.hpp"
+#include "engine/registry.hpp"
+#include "support/text_value.hpp"
+
+namespace {
+
+using orderd::Context;
+using orderd::Task;
+
+struct Amount {
+  std::int64_t value = 0;
+};
+Amount tag_invoke(boost::json::value_to_tag<Amount>, const boost::json::value& v) {
+  return {v.as_object().at("value").as_int64()};
+}
+void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const Amount& a) {
+  v = {{"value", a.value}};
+}
+
+Task<Amount> tally_add(Context& ctx, Amount by) {
+  std::int64_t count = ctx.get<std::int64_t>("count").value_or(0);
+  auto nap = ctx.sleep(std::chrono::milliseconds(5));  // widens the read-modify-write window
+  co_await nap;
+  ctx.set("count", count + by.value);
+  co_return Amount{count + by.value};
+}
+
+Task<Amount> tally_get(Context& ctx, Amount) {
+  co_return Amount{ctx.get<std::int64_t>("count").value_or(0)};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return orderd::app::run(argc, argv, [](orderd::Registry& registry) {
+    registry.add("Tally", "add", &tally_add, orderd::HandlerEntry::Kind::kExclusive);
+    registry.add("Tally", "get", &tally_get, orderd::HandlerEntry::Kind::kShared);
+  });
+}
