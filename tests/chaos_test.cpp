@@ -42,6 +42,7 @@ struct Ledger {
   // Requests a client sent, whether or not an answer came before the kill: retried at the end
   // with the same idempotency key (or workflow id), as a real client would.
   std::map<std::string, std::string> tally_adds;  // idempotency key -> Tally key
+  std::set<std::string> tally_ids;                // invocation ids their 202s named
   std::set<int> reviews;                          // OrderReview ids started
   std::set<int> decided;                          // ... and decided (approved when even)
 };
@@ -98,6 +99,7 @@ void client_loop(std::uint16_t port, std::uint64_t seed, std::atomic<bool>& stop
         if (r.status != 202) continue;
         std::lock_guard lock(ledger.mutex);
         ledger.accepted.insert(r.restate_id);
+        ledger.tally_ids.insert(r.restate_id);
       } else if (kind == 5) {  // a workflow started
         int review = next_key++;
         {
@@ -134,6 +136,8 @@ TEST(ChaosTest, TwentyKillsUnderMixedLoad) {
   std::mt19937_64 rng(seed);
   TempDir dir;
   const auto audit_path = dir.path() / "audit.log";
+  const auto effects_path = dir.path() / "effects.log";
+  ::setenv("ORDERD_CHAOS_EFFECTS", effects_path.c_str(), 1);  // inherited by each orderd
   const std::vector<std::string> args{
       "--latency-scale",    "0.3", "--failure-scale", "1",
       "--retry-initial-ms", "20",  "--audit-log",     audit_path.string()};
@@ -168,6 +172,7 @@ TEST(ChaosTest, TwentyKillsUnderMixedLoad) {
         client.post("/Tally/" + object + "/add/send", R"({"value":1})", {{"idempotency-key", key}});
     ASSERT_EQ(r.status, 202u) << r.body;
     ledger.accepted.insert(r.restate_id);
+    ledger.tally_ids.insert(r.restate_id);
     ++expected_counts[object];
   }
   for (int review : ledger.reviews) {
@@ -205,6 +210,22 @@ TEST(ChaosTest, TwentyKillsUnderMixedLoad) {
         << "object " << object << " lost or doubled an update";
   }
   ASSERT_EQ(orderd.terminate(), 0);
+
+  // The outside system's own ledger: every update's effect happened, and only under the id of an
+  // invocation that exists (none under an invocation a crash lost, whose retry would then have
+  // charged twice). An id may repeat when a kill fell between the effect and its journal commit:
+  // that is the at-least-once the durability rule allows, deduplicated by the stable id.
+  std::map<std::string, int> effects;
+  std::ifstream effect_lines(effects_path);
+  for (std::string id; std::getline(effect_lines, id);) ++effects[id];
+  int repeats = 0;
+  for (const auto& [id, n] : effects) {
+    EXPECT_TRUE(ledger.tally_ids.count(id)) << "an effect under an unknown invocation: " << id;
+    repeats += n - 1;
+  }
+  for (const auto& id : ledger.tally_ids) EXPECT_TRUE(effects.count(id)) << "no effect: " << id;
+  std::cout << "chaos: " << effects.size() << " effect keys, " << repeats
+            << " re-executions of effects whose record a kill lost\n";
 
   // The audit log: a committed step executed again, or a second completion, shows up twice.
   std::map<std::string, int> steps, done;

@@ -31,6 +31,11 @@
 //      recorded one, and returns the recorded outcome without doing the work again.
 //  I4. Handlers never wait for fsync between steps: records that are not yet durable can only be
 //      lost together with everything that depends on them (see I1), and are then redone.
+//  I5. A client's invocation runs its first step only once its creation is durable, so every side
+//      effect is made by an invocation that survives a crash, under an id that will not change:
+//      an effect keyed by the invocation id (or a child's id, derived from it) is idempotent
+//      across crashes and client retries. A child needs no wait: its id is derived, so a replay
+//      recreates the same one.
 
 namespace orderd {
 namespace {
@@ -129,6 +134,8 @@ class Invocation final : public detail::Journal {
   std::uint32_t attempts_before_resume = 0;  // a resume grants a fresh retry budget
   bool queued = false;                       // in its virtual object's queue (exclusive handlers)
   bool completing = false;
+  bool created_durably = true;  // false from a client's invoke until its creation commits (I5)
+  bool start_when_durable = false;
 
  private:
   std::string pending_run_name_;
@@ -328,6 +335,10 @@ struct Engine::Impl {
 
   void start_attempt(Invocation& inv) {
     inv.start_timer = 0;
+    if (!inv.created_durably) {
+      inv.start_when_durable = true;
+      return;
+    }
     inv.cursor = 0;
     inv.rng = ids::DeterministicRandom(ids::seed_from(inv.record.id));
     inv.context = std::make_unique<Context>(inv);
@@ -947,13 +958,17 @@ InvokeResult Engine::invoke(InvokeRequest request, OutcomeCallback on_done,
   record.idempotency_key = std::move(request.idempotency_key);
   record.object_key = std::move(request.object_key);
   Write create{Write::Op::kCreate, record, {}};
-  if (on_accepted) {
-    auto accepted = [cb = std::move(on_accepted), id = record.id]() mutable { cb(id); };
-    impl.write_then(std::move(create), std::move(accepted));
-  } else {
-    impl.write(std::move(create));
-  }
+  auto created = [&impl, id = record.id, cb = std::move(on_accepted)]() mutable {
+    if (Invocation* inv = impl.find(id)) {
+      inv->created_durably = true;
+      if (std::exchange(inv->start_when_durable, false))
+        if (Invocation* ready = impl.startable(id)) impl.start_attempt(*ready);
+    }
+    if (cb) cb(id);
+  };
+  impl.write_then(std::move(create), std::move(created));
   Invocation& inv = impl.add(std::move(record), *entry);
+  inv.created_durably = false;
   if (on_done) inv.waiters.push_back(std::move(on_done));
   const auto& r = inv.record;
   if (!r.idempotency_key.empty()) impl.idempotent_running[Impl::idempotency_slot(r)] = r.id;
@@ -962,7 +977,7 @@ InvokeResult Engine::invoke(InvokeRequest request, OutcomeCallback on_done,
   if (r.execute_at_ms > 0 || !impl.may_run(inv))
     impl.schedule_start(inv);  // later: at its time, or when the object's queue reaches it
   else
-    impl.start_attempt(inv);  // at once: the handler's first steps overlap the create's commit
+    impl.start_attempt(inv);  // as soon as its creation is durable (I5)
   return result;
 }
 

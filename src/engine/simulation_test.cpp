@@ -8,7 +8,8 @@
 // crashes the run after commit K, reboots on the committed tables, lets the client retry as a
 // real one would (idempotency keys, workflow ids), and checks the invariants:
 //  - an answer the client saw before the crash is the answer it gets after;
-//  - a side effect whose journal record was committed never runs again;
+//  - a side effect whose journal record was committed never runs again, and none was made by an
+//    invocation the crash then lost;
 //  - every call step has its child, and nothing is left unfinished;
 //  - the retried requests did not start anything twice (one order, one workflow run, one
 //    shipment);
@@ -355,8 +356,9 @@ std::size_t simulate(const Scenario& scenario, std::uint64_t seed, std::size_t c
   }
   std::map<std::string, std::optional<std::string>> seen;
   for (const auto& r : requests) seen[r.request.handler + r.request.idempotency_key] = seen_body(r);
-  std::set<std::string> committed_effects;
+  std::set<std::string> committed_effects, effect_owners;
   for (const auto& [key, n] : ledger) {
+    effect_owners.insert(key.substr(0, key.find('/')));
     auto id = key.substr(0, key.find('/'));
     auto name = key.substr(key.find('/') + 1);
     auto journal = world.store.tables().journal.find(id);
@@ -379,6 +381,11 @@ std::size_t simulate(const Scenario& scenario, std::uint64_t seed, std::size_t c
   }
   for (const auto& [key, n] : ledger)
     EXPECT_FALSE(committed_effects.count(key)) << "committed side effect " << key << " ran again";
+  // Effects are made only by invocations that survive the crash (engine invariant I5): otherwise
+  // a client's retry would repeat them under another id, which no outside system could dedupe.
+  for (const auto& owner : effect_owners)
+    EXPECT_TRUE(world.store.tables().invocations.count(owner))
+        << "invocation " << owner << " made a side effect, then was lost in the crash";
   check_common(world);
   scenario.check(world, requests);
   return commits;

@@ -1,8 +1,15 @@
 // orderd with one extra, test-only service: the Tally virtual object, whose exclusive `add`
 // reads, naps and writes its key's count, so a lost or doubled update under kill -9 shows up in
-// the final count. The chaos test runs this binary.
+// the final count. Each add also makes an outside side effect: it appends its invocation id to
+// the file named by ORDERD_CHAOS_EFFECTS, the "payment provider" whose own records the chaos test
+// audits. The chaos test runs this binary.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstdlib>
+#include <string>
 
 #include "app/serve.hpp"
 #include "engine/registry.hpp"
@@ -23,7 +30,23 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const Amount
   v = {{"value", a.value}};
 }
 
+// One line per execution, appended whole (O_APPEND): the outside system's own ledger.
+void record_effect(const std::string& key) {
+  static const char* path = std::getenv("ORDERD_CHAOS_EFFECTS");
+  if (!path) return;
+  int fd = ::open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  std::string line = key + "\n";
+  [[maybe_unused]] auto n = ::write(fd, line.data(), line.size());
+  ::close(fd);
+}
+
 Task<Amount> tally_add(Context& ctx, Amount by) {
+  auto effect = [&ctx] {
+    record_effect(ctx.invocation_id());
+    return true;
+  };
+  ctx.run("effect", effect);
   std::int64_t count = ctx.get<std::int64_t>("count").value_or(0);
   auto nap = ctx.sleep(std::chrono::milliseconds(5));  // widens the read-modify-write window
   co_await nap;
