@@ -66,12 +66,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   record.object_key = target.key;
   record.input = (in.byte() & 7) == 0 ? in.text(64) : target.input;
   record.created_at_ms = 1'900'000'000'000 - 1000;
-  record.status =
-      (in.byte() & 3) == 0 ? store::InvocationStatus::kPaused : store::InvocationStatus::kRunning;
+  const bool paused = (in.byte() & 3) == 0;
   if (record.handler == "run") record.idempotency_key = record.object_key;
 
   std::vector<store::Write> writes;
   writes.push_back({store::Write::Op::kCreate, record, {}});
+  if (paused) {
+    store::Write pause{store::Write::Op::kStatus, {}, {}};
+    pause.invocation.id = record.id;
+    pause.invocation.status = store::InvocationStatus::kPaused;
+    pause.invocation.output = "paused by the fuzzer";
+    writes.push_back(std::move(pause));
+  }
   for (std::uint32_t index = 0; index < 24 && !in.done(); ++index) {
     std::uint8_t op = in.byte();
     if (op % 8 == 7) {  // an outside completion of some step, instead of an entry
@@ -100,7 +106,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   {
     fuzz::SimEngine sim(store);
     store.submit(std::move(writes), {});
-    sim.run(10);  // commits the crafted journal before the engine looks
+    sim.run(10);                             // commits the crafted journal before the engine looks
+    if (store.commits() != 1) std::abort();  // the input was not what the target claims to test
     sim.engine().recover();
     sim.engine().resume(record.id);
     sim.run(5000);

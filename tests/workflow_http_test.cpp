@@ -105,6 +105,11 @@ TEST(WorkflowHttpTest, LowRiskIsApprovedAtOnceAndATimeoutRejects) {
                           R"({"customerId":"c","amount":900,"riskScore":90,"timeoutSeconds":1})");
   ASSERT_EQ(slow.status, 200u) << slow.body;
   EXPECT_EQ(parse_object(slow.body)["status"], "timed-out");
+  auto late = client.post("/OrderReview/o-3/decide", R"({"approved":true,"reviewer":"late"})");
+  EXPECT_EQ(late.status, 409u) << late.body;
+  auto status = client.post("/OrderReview/o-3/status", "");
+  EXPECT_EQ(parse_object(status.body)["status"], "timed-out") << status.body;
+  EXPECT_EQ(parse_object(status.body)["approved"], false) << status.body;
 
   auto bad =
       client.post("/OrderReview/o-4/run", R"({"customerId":"c","amount":1,"riskScore":101})");

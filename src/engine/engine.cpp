@@ -551,22 +551,30 @@ struct Engine::Impl {
     }
     slot.promise_waiters.erase(first, last);
   }
-  // A workflow run's key is forgotten with it: a run after its retention starts afresh.
-  void drop_workflow_key(const store::InvocationRecord& r) {
+  // A workflow run's key is forgotten with it, so a run after its retention starts afresh.
+  // Returns false, dropping nothing, while invocations under the key are in memory (after a
+  // restart, every unfinished one is): their replays read its promises. Purging the run must
+  // then wait too, or the key's rows would outlive it.
+  bool drop_workflow_key(const store::InvocationRecord& r) {
     const HandlerEntry* h = registry.find(r.service, r.handler);
-    if (!h || h->kind != HandlerEntry::Kind::kWorkflowRun) return;
-    // Unless a newer run took the key over after this one's retention ran out.
+    if (!h || h->kind != HandlerEntry::Kind::kWorkflowRun) return true;
+    // Not when a newer run took the key over after this one's retention ran out.
     if (auto it = idempotent_running.find(idempotency_slot(r));
         it != idempotent_running.end() && it->second != r.id)
-      return;
+      return true;
     auto target = store::idempotency_target(r.service, r.object_key, r.handler);
     if (auto owner = store.find_idempotent(target, r.idempotency_key); owner && *owner != r.id)
-      return;
+      return true;
+    if (objects.count(object_slot(r))) return false;
+    forget_key(r.service, r.object_key);
+    return true;
+  }
+  void forget_key(const std::string& service, const std::string& key) {
     Write w{Write::Op::kDropKey, {}, {}};
-    w.invocation.service = r.service;
-    w.invocation.object_key = r.object_key;
+    w.invocation.service = service;
+    w.invocation.object_key = key;
     write(std::move(w));
-    if (auto it = objects.find(object_slot(r)); it != objects.end()) {
+    if (auto it = objects.find(service + "\n" + key); it != objects.end()) {
       it->second.state.emplace();  // known empty once the drop commits; the store lags behind
       it->second.promises.emplace();
     }
@@ -929,6 +937,9 @@ InvokeResult Engine::invoke(InvokeRequest request, OutcomeCallback on_done,
       // A finished invocation past its retention no longer holds the key: start anew.
       bool expired = !running && record && store::is_finished(record->status) &&
                      impl.expires_at(*record) <= now;
+      // A new run on an expired workflow key starts without the old run's state and promises
+      // (the drop commits before the new run's creation, in order).
+      if (expired && workflow_run) impl.forget_key(request.service, request.object_key);
       if (record && !expired) {
         if (workflow_run && on_done) return {InvokeDisposition::kAlreadyInvoked, *existing, 0};
         if (!workflow_run && record->input != request.input)
@@ -1102,7 +1113,7 @@ Engine::Control Engine::purge(const std::string& id) {
   if (!store::is_finished(record->status)) return Control::kWrongState;
   // A child's outcome is part of its unfinished parent's journal.
   if (!record->parent_id.empty() && impl_->find(record->parent_id)) return Control::kWrongState;
-  impl_->drop_workflow_key(*record);
+  if (!impl_->drop_workflow_key(*record)) return Control::kWrongState;  // its key is in use
   impl_->write(Write{Write::Op::kPurge, std::move(*record), {}});
   return Control::kDone;
 }
@@ -1151,12 +1162,15 @@ void Engine::Impl::sweep() {
   const auto retention = std::max(options.journal_retention_ms, options.idempotency_retention_ms);
   const auto cutoff = now - retention;
   auto old = store.finished_before(ids::id_time_prefix(cutoff), cutoff, options.sweep_batch);
+  std::size_t purged = 0;
   for (auto& record : old) {
-    drop_workflow_key(record);
+    if (!drop_workflow_key(record)) continue;  // the next sweep tries again
     write(Write{Write::Op::kPurge, std::move(record), {}});
+    ++purged;
   }
-  if (!old.empty()) spdlog::debug("retention sweep purged {} invocations", old.size());
-  auto next = old.size() == options.sweep_batch ? 0 : options.sweep_interval_ms;
+  if (purged > 0) spdlog::debug("retention sweep purged {} invocations", purged);
+  // A full batch sweeps again at once, unless nothing in it could go (no busy loop).
+  auto next = old.size() == options.sweep_batch && purged > 0 ? 0 : options.sweep_interval_ms;
   sweep_timer = scheduler.schedule_after(next, [this] { sweep(); });
 }
 

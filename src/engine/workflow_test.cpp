@@ -55,6 +55,12 @@ Task<Text> approval_result(Context& ctx, Text) {
   co_return Text{value};
 }
 
+Task<Text> approval_peek_later(Context& ctx, Text) {
+  auto never = ctx.promise<std::string>("never").get();
+  std::string value = co_await never;
+  co_return Text{value};
+}
+
 Task<Text> not_a_workflow(Context& ctx, Text) {
   ctx.promise<std::string>("go").resolve("x");
   co_return Text{""};
@@ -68,6 +74,8 @@ class WorkflowTest : public ::testing::Test {
     h.registry.add("Approval", "signal", &approval_signal, HandlerEntry::Kind::kWorkflowShared);
     h.registry.add("Approval", "peek", &approval_peek, HandlerEntry::Kind::kWorkflowShared);
     h.registry.add("Approval", "result", &approval_result, HandlerEntry::Kind::kWorkflowShared);
+    h.registry.add("Approval", "peek_later", &approval_peek_later,
+                   HandlerEntry::Kind::kWorkflowShared);
     h.registry.add("Counter", "promise", &not_a_workflow, HandlerEntry::Kind::kExclusive);
   }
 
@@ -188,6 +196,58 @@ TEST_F(WorkflowTest, PurgingTheRunForgetsTheKeyItsStateAndItsPromises) {
   std::optional<InvocationOutcome> rerun;
   EXPECT_EQ(invoke("run", "w6", "order-12b", &rerun).disposition, InvokeDisposition::kStarted);
   EXPECT_EQ(call("peek", "w6", "").body, R"({"value":"none/order-12b"})");
+}
+
+// Found in review: a run started after the previous one's retention ran out, but before the
+// sweeper came, inherited the old run's promises (an old decision answered the new run).
+TEST(WorkflowRetentionTest, ARunAfterTheRetentionStartsAfresh) {
+  EngineOptions options;
+  options.idempotency_retention_ms = 0;  // a finished run gives its key up at once
+  EngineHarness h(options);
+  h.registry.add("Approval", "run", &approval_run, HandlerEntry::Kind::kWorkflowRun);
+  h.registry.add("Approval", "signal", &approval_signal, HandlerEntry::Kind::kWorkflowShared);
+  h.registry.add("Approval", "peek", &approval_peek, HandlerEntry::Kind::kWorkflowShared);
+  h.start();
+  auto call = [&h](const std::string& handler, const std::string& value) {
+    std::optional<InvocationOutcome> out;
+    InvokeRequest request{"Approval", handler, text_input(value), {}, 0, "again"};
+    auto result =
+        h.engine().invoke(std::move(request), [&](InvocationOutcome o) { out = std::move(o); });
+    EXPECT_TRUE(h.run_until([&] { return out.has_value(); }));
+    return std::make_pair(result, out.value_or(InvocationOutcome{}));
+  };
+  std::optional<InvocationOutcome> first;
+  InvokeRequest run{"Approval", "run", text_input("order-1"), {}, 0, "again"};
+  h.engine().invoke(std::move(run), [&](InvocationOutcome o) { first = std::move(o); });
+  call("signal", "old-decision");
+  ASSERT_TRUE(h.run_until([&] { return first.has_value(); }));
+
+  InvokeRequest rerun{"Approval", "run", text_input("order-2"), {}, 0, "again"};
+  std::optional<InvocationOutcome> second;
+  auto started =
+      h.engine().invoke(std::move(rerun), [&](InvocationOutcome o) { second = std::move(o); });
+  EXPECT_EQ(started.disposition, InvokeDisposition::kStarted);
+  EXPECT_EQ(call("peek", "").second.body, R"({"value":"none/order-2"})");
+  EXPECT_FALSE(second.has_value());  // waits for a decision of its own
+  call("signal", "new-decision");
+  ASSERT_TRUE(h.run_until([&] { return second.has_value(); }));
+  EXPECT_EQ(second->body, R"({"value":"new-decision"})");
+}
+
+TEST_F(WorkflowTest, PurgeWaitsWhileAHandlerStillUsesTheKey) {
+  h.start();
+  std::optional<InvocationOutcome> run;
+  auto run_id = invoke("run", "w8", "order-13", &run).invocation_id;
+  call("signal", "w8", "go");
+  ASSERT_TRUE(h.run_until([&] { return run.has_value(); }));
+  // A query that waits on a promise nobody resolves keeps the key in use.
+  std::optional<InvocationOutcome> query;
+  auto waiting = invoke("peek_later", "w8", "", &query).invocation_id;
+  ASSERT_TRUE(h.run_until([&] { return h.durable_entries(waiting) >= 1; }));
+  EXPECT_EQ(h.engine().purge(run_id), Engine::Control::kWrongState);
+  ASSERT_EQ(h.engine().kill(waiting), Engine::Control::kDone);
+  ASSERT_TRUE(h.run_until([&] { return query.has_value(); }));  // it has left the key
+  EXPECT_EQ(h.engine().purge(run_id), Engine::Control::kDone);
 }
 
 TEST_F(WorkflowTest, PromisesOutsideWorkflowsAreRefused) {

@@ -181,19 +181,24 @@ void InvocationRoutes::invoke(const Request& request, std::string_view service,
     auto done = [shared](InvocationOutcome outcome) { (*shared)(outcome_response(outcome)); };
     result = engine_.invoke(std::move(invoke_request), std::move(done));
   }
+  std::optional<Response> conflict;
   if (result.disposition == InvokeDisposition::kAlreadyInvoked) {
-    Response conflict =
+    conflict =
         error_response(409, "the workflow method was already invoked: " + std::string(service) +
                                 "/" + std::string(handler) + " for key '" + object_key + "'");
-    conflict.headers.emplace_back("x-restate-id", result.invocation_id);
-    (*shared)(std::move(conflict));
-  }
-  if (result.disposition == InvokeDisposition::kKeyReusedWithOtherInput) {
-    Response conflict = error_response(
+  } else if (result.disposition == InvokeDisposition::kKeyReusedWithOtherInput) {
+    conflict = error_response(
         422, "idempotency key was already used with a different request body (invocation " +
                  result.invocation_id + ")");
-    conflict.headers.emplace_back("x-restate-id", result.invocation_id);
-    (*shared)(std::move(conflict));
+  }
+  if (conflict) {
+    conflict->headers.emplace_back("x-restate-id", result.invocation_id);
+    // Once the invocation named is durable: a crash before would make the answer a lie, and a
+    // client told "already done" would not retry.
+    auto answer = [shared, response = std::move(*conflict)]() mutable {
+      (*shared)(std::move(response));
+    };
+    engine_.after_durable(std::move(answer));
   }
 }
 

@@ -10,6 +10,7 @@ namespace orderd::services {
 namespace {
 
 constexpr const char* kDecision = "decision";
+constexpr std::uint16_t kTimedOut = 408;
 
 Task<ReviewResult> review(Context& ctx, ReviewRequest request) {
   ReviewResult result{ctx.key(), "pending", false, ""};
@@ -24,11 +25,18 @@ Task<ReviewResult> review(Context& ctx, ReviewRequest request) {
   auto deadline = ctx.sleep(std::chrono::seconds(request.timeoutSeconds));
   auto first = ctx.any(decision, deadline);
   if (co_await std::move(first) == 1) {
-    result.status = "timed-out";
-    ctx.set("status", result.status);
-    co_return result;
+    // The deadline came first: close the decision, so a late reviewer gets a 409 instead of an
+    // answer that changes nothing. If a decision got in first after all, it stands.
+    try {
+      ctx.promise<ReviewDecision>(kDecision).reject("the review timed out", kTimedOut);
+      result.status = "timed-out";
+      ctx.set("status", result.status);
+      co_return result;
+    } catch (const TerminalError& e) {
+      if (e.code() != error_code::kConflict) throw;
+    }
   }
-  ReviewDecision d = decision.result();
+  ReviewDecision d = co_await decision;
   result = {ctx.key(), d.approved ? "approved" : "rejected", d.approved, d.reviewer};
   ctx.set("status", result.status);
   co_return result;
@@ -41,23 +49,30 @@ Task<ReviewResult> decide(Context& ctx, ReviewDecision decision) {
     ctx.promise<ReviewDecision>(kDecision).resolve(decision);
   } catch (const TerminalError& e) {
     if (e.code() != error_code::kConflict) throw;
-    throw TerminalError("order " + ctx.key() + " was already decided", error_code::kConflict);
+    throw TerminalError("order " + ctx.key() + " was already decided, or its review timed out",
+                        error_code::kConflict);
   }
   co_return ReviewResult{ctx.key(), decision.approved ? "approved" : "rejected", decision.approved,
                          decision.reviewer};
 }
 
 // Where the review stands. The state says "pending" until run has seen the decision; a decision
-// already made but not yet seen by run is reported from the promise.
+// already made but not yet seen by run is reported from the promise (rejected: timed out).
 Task<ReviewResult> status(Context& ctx, NoInput) {
   ReviewResult result{ctx.key(), ctx.get<std::string>("status").value_or("unknown"), false, ""};
-  if (auto d = ctx.promise<ReviewDecision>(kDecision).peek()) {
+  std::optional<ReviewDecision> d;
+  try {
+    d = ctx.promise<ReviewDecision>(kDecision).peek();
+  } catch (const TerminalError&) {
+    if (result.status == "pending") result.status = "timed-out";
+  }
+  if (d) {
     result.approved = d->approved;
     result.reviewer = d->reviewer;
     if (result.status == "pending") result.status = d->approved ? "approved" : "rejected";
-  } else {
-    result.approved = result.status == "approved";
-    if (result.approved) result.reviewer = "auto";
+  } else if (result.status == "approved") {
+    result.approved = true;
+    result.reviewer = "auto";
   }
   co_return result;
 }

@@ -8,8 +8,9 @@ using store::InvocationStatus;
 using store::Write;
 
 namespace {
+// As SQLite's `status IN (1, 4)`.
 bool unfinished(const store::InvocationRecord& r) {
-  return !store::is_finished(r.status);
+  return r.status == InvocationStatus::kRunning || r.status == InvocationStatus::kPaused;
 }
 }  // namespace
 
@@ -29,7 +30,7 @@ void MemoryStore::detach() {
 // Each batch gets its own commit event after a seeded delay of 0-2 ms; an event commits the
 // oldest pending batch, so batches commit in submission order whatever order the events run in.
 void MemoryStore::submit(std::vector<Write> writes, Callback on_durable) {
-  if (!scheduler_) return;  // submitted while the process dies: lost
+  if (!scheduler_) throw std::logic_error("store is closed");
   pending_.push_back({std::move(writes), std::move(on_durable)});
   auto delay = static_cast<std::int64_t>(scheduler_->draw(3));
   scheduler_->schedule_after(delay, [this] { commit_next(); });
@@ -43,7 +44,14 @@ void MemoryStore::commit_next() {
     crashed_ = true;  // power is gone: this batch and every later one never reach the disk
     return;
   }
-  for (const auto& w : batch.writes) apply(w);
+  // All or nothing, as a transaction: a write that fails leaves the tables as they were.
+  Tables before = tables_;
+  try {
+    for (const auto& w : batch.writes) apply(w);
+  } catch (...) {
+    tables_ = std::move(before);
+    throw;
+  }
   ++commits_;
   if (batch.on_durable) batch.on_durable();
 }
@@ -55,14 +63,22 @@ void MemoryStore::apply(const Write& w) {
     if (it != tables_.invocations.end() && unfinished(it->second)) change(it->second);
   };
   switch (w.op) {
-    case Write::Op::kCreate:
-      if (!tables_.invocations.emplace(inv.id, inv).second)
+    case Write::Op::kCreate: {
+      // As SQLite's INSERT: a new invocation is running, with no attempts and no outcome.
+      store::InvocationRecord created = inv;
+      created.status = InvocationStatus::kRunning;
+      created.attempts = 0;
+      created.output.clear();
+      created.error_code = 0;
+      created.completed_at_ms = 0;
+      if (!tables_.invocations.emplace(inv.id, std::move(created)).second)
         throw std::logic_error("duplicate invocation " + inv.id);
       if (!inv.idempotency_key.empty()) {
         tables_.idempotency[{store::idempotency_target(inv.service, inv.object_key, inv.handler),
                              inv.idempotency_key}] = inv.id;
       }
       break;
+    }
     case Write::Op::kAppend:
       if (!tables_.journal[inv.id].emplace(w.entry.index, w.entry).second) {
         throw std::logic_error("journal entry " + inv.id + "/" + std::to_string(w.entry.index) +

@@ -1,6 +1,7 @@
 #pragma once
 // An in-memory Store for the deterministic simulation, with SQLite's semantics (a duplicate key
-// is an error, updates touch unfinished invocations only, the first completion wins) and power
+// is an error, updates touch unfinished invocations only, the first completion wins; a batch
+// that fails is applied not at all, and the error is thrown) and power
 // loss on demand: batches commit one per scheduler event, in order, after a seeded delay, and
 // once the commit budget is spent the rest are dropped as a crash would drop them. The committed
 // tables outlive any number of simulated process lifetimes.

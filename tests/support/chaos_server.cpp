@@ -1,8 +1,8 @@
 // orderd with one extra, test-only service: the Tally virtual object, whose exclusive `add`
 // reads, naps and writes its key's count, so a lost or doubled update under kill -9 shows up in
 // the final count. Each add also makes an outside side effect: it appends its invocation id to
-// the file named by ORDERD_CHAOS_EFFECTS, the "payment provider" whose own records the chaos test
-// audits. The chaos test runs this binary.
+// the file named by ORDERD_CHAOS_EFFECTS (as "effect <id>"), the "payment provider" whose own
+// records the chaos test audits. The chaos test runs this binary.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -36,7 +36,7 @@ void record_effect(const std::string& key) {
   if (!path) return;
   int fd = ::open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return;
-  std::string line = key + "\n";
+  std::string line = "effect " + key + "\n";
   [[maybe_unused]] auto n = ::write(fd, line.data(), line.size());
   ::close(fd);
 }

@@ -57,12 +57,16 @@ OrderdProcess::~OrderdProcess() {
   kill_hard();
 }
 
-void OrderdProcess::kill_hard() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
+bool OrderdProcess::kill_hard() {
+  if (pid_ <= 0) return false;
   int status = 0;
-  ::waitpid(pid_, &status, 0);
+  const bool alive = ::waitpid(pid_, &status, WNOHANG) == 0;
+  if (alive) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status, 0);
+  }
   pid_ = -1;
+  return alive;
 }
 
 int OrderdProcess::terminate() {

@@ -18,8 +18,10 @@ class OrderdProcess {
 
   std::uint16_t port() const { return port_; }
   std::uint16_t admin_port() const { return admin_port_; }
-  void kill_hard();  // SIGKILL, as a crash would
-  int terminate();   // SIGTERM, then the exit status
+  // SIGKILL, as a crash would. False when the process had already died on its own (an abort,
+  // a fail-stop on a store error): a crash the test did not cause.
+  bool kill_hard();
+  int terminate();  // SIGTERM, then the exit status
 
  private:
   pid_t pid_ = -1;
