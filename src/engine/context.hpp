@@ -46,8 +46,9 @@ struct StepOutcome {
 class Journal {
  public:
   virtual ~Journal() = default;
-  virtual std::uint32_t start_call(std::string_view service, std::string_view handler,
-                                   std::string input_json) = 0;
+  // `object_key` is empty for a plain service, the key for an object's or workflow's handler.
+  virtual std::uint32_t start_call(std::string_view service, std::string_view object_key,
+                                   std::string_view handler, std::string input_json) = 0;
   virtual std::uint32_t start_sleep(std::int64_t duration_ms) = 0;
   virtual std::uint32_t start_awakeable() = 0;
   // Virtual-object state, journaled: a replay reads what the live run read.
@@ -236,7 +237,16 @@ class Context {
   template <class Resp, class Req>
   Future<Resp> call(std::string_view service, std::string_view handler, const Req& request) {
     std::string input = json::dump(boost::json::value_from(request));
-    return Future<Resp>(journal_, journal_.start_call(service, handler, std::move(input)));
+    return Future<Resp>(journal_, journal_.start_call(service, "", handler, std::move(input)));
+  }
+
+  // The same for a virtual object's or a workflow's shared handler, under `key`. An exclusive
+  // handler queues behind the key's other exclusive invocations, as a client's call would.
+  template <class Resp, class Req>
+  Future<Resp> call(std::string_view service, std::string_view key, std::string_view handler,
+                    const Req& request) {
+    std::string input = json::dump(boost::json::value_from(request));
+    return Future<Resp>(journal_, journal_.start_call(service, key, handler, std::move(input)));
   }
 
   // Hand `id` to the outside system (through a run step, a call...), then await `future`.

@@ -72,8 +72,8 @@ class Invocation final : public detail::Journal {
       : engine_(engine), record(std::move(rec)), handler(handler) {}
   ~Invocation() override;
 
-  std::uint32_t start_call(std::string_view service, std::string_view handler_name,
-                           std::string input_json) override;
+  std::uint32_t start_call(std::string_view service, std::string_view object_key,
+                           std::string_view handler_name, std::string input_json) override;
   std::uint32_t start_sleep(std::int64_t duration_ms) override;
   std::uint32_t start_awakeable() override;
   const std::string& object_key() const override { return record.object_key; }
@@ -485,6 +485,7 @@ struct Engine::Impl {
   void start_child(store::InvocationRecord child) {
     const HandlerEntry* handler = registry.find(child.service, child.handler);
     Invocation& inv = add(std::move(child), *handler);
+    enqueue(inv);  // an object's exclusive handler waits for its turn (startable checks)
     std::string id = inv.record.id;
     // Posted, not run inline: the parent is in the middle of its own step.
     post([this, id] {
@@ -646,18 +647,22 @@ std::uint32_t Invocation::append(EntryKind kind, std::string name, std::string p
   return journal.back().index;
 }
 
-std::uint32_t Invocation::start_call(std::string_view service, std::string_view handler_name,
-                                     std::string input_json) {
-  std::string name(service);
-  name.push_back('/');
-  name.append(handler_name);
+std::uint32_t Invocation::start_call(std::string_view service, std::string_view object_key,
+                                     std::string_view handler_name, std::string input_json) {
+  // The key is part of the step's name: a replay that computes another key is a mismatch.
+  std::string name = store::idempotency_target(std::string(service), std::string(object_key),
+                                               std::string(handler_name));
   if (auto* e = replayed(EntryKind::kCall, name)) return e->index;
   const HandlerEntry* target = engine_.registry.find(service, handler_name);
   if (!target) throw TerminalError("no handler " + name, error_code::kNotFound);
-  if (target->keyed()) {
-    throw TerminalError(
-        name + " belongs to a virtual object: calls with a key are not supported yet",
-        error_code::kBadRequest);
+  if (target->keyed() && object_key.empty())
+    throw TerminalError(name + " needs a key", error_code::kBadRequest);
+  if (!target->keyed() && !object_key.empty())
+    throw TerminalError(name + " is not keyed: call it without a key", error_code::kBadRequest);
+  if (target->kind == HandlerEntry::Kind::kWorkflowRun) {
+    // A run executes once per workflow id, which a call step cannot promise to respect.
+    throw TerminalError(name + " starts a workflow: start it from the ingress",
+                        error_code::kBadRequest);
   }
 
   std::uint32_t index = static_cast<std::uint32_t>(journal.size());
@@ -666,6 +671,7 @@ std::uint32_t Invocation::start_call(std::string_view service, std::string_view 
   child.service = std::string(service);
   child.handler = std::string(handler_name);
   child.input = std::move(input_json);
+  child.object_key = std::string(object_key);
   child.parent_id = record.id;
   child.parent_index = index;
   child.created_at_ms = now_ms();
@@ -1269,6 +1275,19 @@ std::size_t Engine::recover() {
     if (inv.record.execute_at_ms <= now) impl_->enqueue(inv);
     if (inv.record.status == InvocationStatus::kRunning) impl_->schedule_start(inv);
     ++recovered;
+  }
+  // Id order is arrival order for clients' invocations, not for children (a child's id starts
+  // with its parent's). At most one exclusive invocation per key had started before the crash:
+  // it goes first again, or another would run over the state it has already read.
+  for (auto& [slot, object] : impl_->objects) {
+    auto& queue = object.queue;
+    auto started = std::find_if(queue.begin(), queue.end(), [this](const std::string& id) {
+      const Invocation* inv = impl_->find(id);
+      return inv && std::any_of(inv->journal.begin(), inv->journal.end(),
+                                [](const JournalEntry& e) { return e.kind != EntryKind::kCancel; });
+    });
+    if (started != queue.end() && started != queue.begin())
+      std::rotate(queue.begin(), started, started + 1);
   }
   impl_->sweep_timer = impl_->scheduler.schedule_after(impl_->options.sweep_interval_ms,
                                                        [impl = impl_.get()] { impl->sweep(); });

@@ -92,12 +92,31 @@ Task<Text> receipt(Context& ctx, Text) {
   co_return Text{summary};
 }
 
+// A virtual object per product: reserve reads, naps, takes one unit and writes. Buyers reach it
+// through a call step, clients directly: both queue on the same key.
+Task<Text> reserve(Context& ctx, Text) {
+  long taken = ctx.get<long>("taken").value_or(0);
+  auto nap = ctx.sleep(std::chrono::milliseconds(1));
+  co_await nap;
+  record_effect(ctx, "pick");
+  ctx.set("taken", taken + 1);
+  co_return Text{std::to_string(taken + 1)};
+}
+
+Task<Text> buy(Context& ctx, Text in) {
+  auto reserved = ctx.call<Text>("Stock", in.value, "reserve", Text{""});
+  Text unit = co_await reserved;
+  co_return unit;
+}
+
 void register_services(Registry& registry) {
   services::register_seed_services(registry, services::Simulation{1.0, 1.0});
   registry.add("Ledger", "Charge", &charge);
   registry.add("Fulfilment", "run", &fulfil, HandlerEntry::Kind::kWorkflowRun);
   registry.add("Fulfilment", "ship", &ship, HandlerEntry::Kind::kWorkflowShared);
   registry.add("Fulfilment", "receipt", &receipt, HandlerEntry::Kind::kWorkflowShared);
+  registry.add("Stock", "reserve", &reserve, HandlerEntry::Kind::kExclusive);
+  registry.add("Buyer", "buy", &buy);
 }
 
 // One simulated machine: the committed store outlives the process lifetimes booted on it.
@@ -339,6 +358,35 @@ Scenario order_review() {
           }};
 }
 
+// Clients and buyers' call steps race for one product's units: every reservation gets its own
+// unit, none lost or taken twice, across the crash.
+Scenario stock() {
+  return {"ObjectCalls",
+          [] {
+            std::vector<Request> rs;
+            for (int i = 0; i < 3; ++i) {
+              Request direct, via_call;
+              direct.request = {"Stock", "reserve", text_input(""), "direct-" + std::to_string(i),
+                                0,       "sku-1"};
+              via_call.request = {"Buyer", "buy", text_input("sku-1"), "buy-" + std::to_string(i),
+                                  0,       ""};
+              rs.push_back(std::move(direct));
+              rs.push_back(std::move(via_call));
+            }
+            return rs;
+          },
+          [](World& world, std::vector<Request>& rs) {
+            std::set<std::string> units;
+            for (const auto& r : rs) {
+              ASSERT_TRUE(r.outcome && r.outcome->ok);
+              units.insert(r.outcome->body);
+            }
+            EXPECT_EQ(units.size(), rs.size()) << "two reservations got the same unit";
+            EXPECT_EQ(world.store.tables().state.at({"Stock", "sku-1"}).at("taken"),
+                      std::to_string(rs.size()));
+          }};
+}
+
 std::optional<std::uint64_t> env_number(const char* name) {
   const char* v = std::getenv(name);
   if (!v || !*v) return std::nullopt;
@@ -441,7 +489,7 @@ TEST_P(SimulationTest, EveryCrashPointOfEverySeedRecovers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, SimulationTest,
-                         ::testing::Values(order_service(), fulfilment(), order_review()),
+                         ::testing::Values(order_service(), fulfilment(), order_review(), stock()),
                          [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
