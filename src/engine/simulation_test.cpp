@@ -15,8 +15,11 @@
 //    shipment);
 //  - a workflow's promises and state end as its run left them.
 //
+// Each crash point is also run with a second crash early in the recovering lifetime.
+//
 // Environment: ORDERD_SIM_SEED=<n> runs that seed only; ORDERD_SIM_CRASH=<k> that crash point
-// only; ORDERD_SIM_SEEDS=<count> sweeps more seeds than the default.
+// only (ORDERD_SIM_CRASH2=<k2> fixes the second crash); ORDERD_SIM_SEEDS=<count> sweeps more
+// seeds than the default.
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
@@ -395,60 +398,65 @@ std::optional<std::uint64_t> env_number(const char* name) {
 
 // One run of `scenario` under `seed`, crashing after commit `crash_after` (SIZE_MAX: never).
 // Returns how many commits the first lifetime made.
-std::size_t simulate(const Scenario& scenario, std::uint64_t seed, std::size_t crash_after) {
-  ledger.clear();
+// One run of `scenario` under `seed`: one process lifetime per budget (commits allowed before
+// power is lost), the last one without a crash. Returns how many commits the first lifetime made.
+std::size_t simulate(const Scenario& scenario, std::uint64_t seed,
+                     const std::vector<std::size_t>& budgets) {
   World world(seed);
   auto requests = scenario.requests();
-  world.boot(crash_after);
-  bool finished = play(world, requests);
-  const std::size_t commits = world.store.commits();
-  if (crash_after == SIZE_MAX) {
-    EXPECT_TRUE(finished) << "the run without a crash did not finish";
-    return commits;
-  }
+  // What the client was told, first time each: later lifetimes must tell it the same.
   std::map<std::string, std::optional<std::string>> seen, accepted;
-  for (const auto& r : requests) {
-    seen[r.request.handler + r.request.idempotency_key] = seen_body(r);
-    accepted[r.request.handler + r.request.idempotency_key] = r.accepted;
-  }
   std::set<std::string> committed_effects, effect_owners;
-  for (const auto& [key, n] : ledger) {
-    effect_owners.insert(key.substr(0, key.find('/')));
-    auto id = key.substr(0, key.find('/'));
-    auto name = key.substr(key.find('/') + 1);
-    auto journal = world.store.tables().journal.find(id);
-    if (journal == world.store.tables().journal.end()) continue;
-    for (const auto& [index, e] : journal->second)
-      if (e.kind == store::EntryKind::kRun && e.name == name) committed_effects.insert(key);
+  std::size_t first_commits = 0;
+  for (std::size_t life = 0; life < budgets.size(); ++life) {
+    ledger.clear();
+    world.boot(budgets[life]);
+    // The client (re)sends everything: idempotency keys and the workflow id deduplicate.
+    const bool finished = play(world, requests);
+    if (life == 0) first_commits = world.store.commits();
+    for (const auto& r : requests) {
+      const std::string key = r.request.handler + r.request.idempotency_key;
+      auto& before = seen[key];
+      if (before && seen_body(r)) EXPECT_EQ(seen_body(r), before) << "the answer changed";
+      if (!before) before = seen_body(r);
+      // A send acknowledged before a crash is the same invocation after it, not a new one.
+      auto& acked = accepted[key];
+      if (acked && r.accepted) EXPECT_EQ(r.accepted, acked) << "an acknowledged send was redone";
+      if (!acked) acked = r.accepted;
+    }
+    for (const auto& [key, n] : ledger) {
+      EXPECT_FALSE(committed_effects.count(key)) << "committed side effect " << key << " ran again";
+      effect_owners.insert(key.substr(0, key.find('/')));
+    }
+    if (budgets[life] == SIZE_MAX) {
+      EXPECT_TRUE(finished) << "the run without a crash did not finish";
+      // Answers can come before everything is done (a query answered from a promise the
+      // recovering run resolved before the crash): let the rest finish.
+      EXPECT_TRUE(world.run_until([&] { return all_finished(world); })) << "work left unfinished";
+      for (const auto& [key, n] : ledger)
+        EXPECT_EQ(n, 1) << "side effect " << key << " ran " << n << " times without a crash";
+      break;
+    }
+    for (const auto& [key, n] : ledger) {
+      auto id = key.substr(0, key.find('/'));
+      auto name = key.substr(key.find('/') + 1);
+      auto journal = world.store.tables().journal.find(id);
+      if (journal == world.store.tables().journal.end()) continue;
+      for (const auto& [index, e] : journal->second)
+        if (e.kind == store::EntryKind::kRun && e.name == name) committed_effects.insert(key);
+    }
+    world.crash();
   }
-  world.crash();
-
-  ledger.clear();
-  world.boot(SIZE_MAX);
-  // The client retries whatever it sent: idempotency keys and the workflow id deduplicate.
-  EXPECT_TRUE(play(world, requests)) << "the recovered run did not finish";
-  // Answers can come before everything is done (a query answered from a promise the recovering
-  // run resolved before the crash): let the rest finish.
-  EXPECT_TRUE(world.run_until([&] { return all_finished(world); })) << "work left unfinished";
-  for (const auto& r : requests) {
-    const auto& before = seen[r.request.handler + r.request.idempotency_key];
-    if (before) EXPECT_EQ(seen_body(r), before) << "the answer changed after the crash";
-    // A send acknowledged before the crash is the same invocation after it, not a new one.
-    const auto& acked = accepted[r.request.handler + r.request.idempotency_key];
-    if (acked) EXPECT_EQ(r.accepted, acked) << "an acknowledged send was lost and redone";
+  if (budgets.size() > 1) {
+    // Effects are made only by invocations that survive a crash (engine invariant I5): otherwise
+    // a client's retry would repeat them under another id, which no outside system could dedupe.
+    for (const auto& owner : effect_owners)
+      EXPECT_TRUE(world.store.tables().invocations.count(owner))
+          << "invocation " << owner << " made a side effect, then was lost in a crash";
+    check_common(world);
+    scenario.check(world, requests);
   }
-  for (const auto& [key, n] : ledger) {
-    EXPECT_FALSE(committed_effects.count(key)) << "committed side effect " << key << " ran again";
-    EXPECT_EQ(n, 1) << "side effect " << key << " ran " << n << " times in a run without crashes";
-  }
-  // Effects are made only by invocations that survive the crash (engine invariant I5): otherwise
-  // a client's retry would repeat them under another id, which no outside system could dedupe.
-  for (const auto& owner : effect_owners)
-    EXPECT_TRUE(world.store.tables().invocations.count(owner))
-        << "invocation " << owner << " made a side effect, then was lost in the crash";
-  check_common(world);
-  scenario.check(world, requests);
-  return commits;
+  return first_commits;
 }
 
 class SimulationTest : public ::testing::TestWithParam<Scenario> {};
@@ -469,20 +477,29 @@ TEST_P(SimulationTest, EveryCrashPointOfEverySeedRecovers) {
     std::size_t total = 0;
     {
       SCOPED_TRACE("reproduce: ORDERD_SIM_SEED=" + std::to_string(seed) + " (no crash)");
-      total = simulate(scenario, seed, SIZE_MAX);
+      total = simulate(scenario, seed, {SIZE_MAX});
     }
     ASSERT_GT(total, 5u);
     for (std::size_t k = 0; k <= total; ++k) {
       if (only_crash && *only_crash != k) continue;
-      SCOPED_TRACE("reproduce: ORDERD_SIM_SEED=" + std::to_string(seed) + " ORDERD_SIM_CRASH=" +
-                   std::to_string(k) + " (of " + std::to_string(total) + " commits)");
-      try {
-        simulate(scenario, seed, k);
-      } catch (const std::exception& e) {  // a store error: still name the run that caused it
-        ADD_FAILURE() << "seed " << seed << " crash " << k << ": " << e.what();
+      // Each crash point twice: recovering cleanly, and crashing again early in the recovery
+      // (where recovery's own writes happen) before recovering for good.
+      const std::size_t k2 = env_number("ORDERD_SIM_CRASH2").value_or((seed * 31 + k) % 12);
+      for (const auto& budgets :
+           {std::vector<std::size_t>{k, SIZE_MAX}, std::vector<std::size_t>{k, k2, SIZE_MAX}}) {
+        std::string reproduce = "reproduce: ORDERD_SIM_SEED=" + std::to_string(seed) +
+                                " ORDERD_SIM_CRASH=" + std::to_string(k) + " (of " +
+                                std::to_string(total) + " commits)";
+        if (budgets.size() == 3) reproduce += " ORDERD_SIM_CRASH2=" + std::to_string(k2);
+        SCOPED_TRACE(reproduce);
+        try {
+          simulate(scenario, seed, budgets);
+        } catch (const std::exception& e) {  // a store error: still name the run that caused it
+          ADD_FAILURE() << reproduce << ": " << e.what();
+        }
+        ++runs;
+        if (HasFatalFailure()) return;
       }
-      ++runs;
-      if (HasFatalFailure()) return;
     }
   }
   std::cout << scenario.name << ": " << runs << " crash points over " << seeds.size() << " seeds\n";
