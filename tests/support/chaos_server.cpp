@@ -54,6 +54,13 @@ Task<Amount> tally_add(Context& ctx, Amount by) {
   co_return Amount{count + by.value};
 }
 
+// Read-modify-write with nothing in between: how many updates one hot key takes per second.
+Task<Amount> tally_bump(Context& ctx, Amount by) {
+  std::int64_t count = ctx.get<std::int64_t>("count").value_or(0) + by.value;
+  ctx.set("count", count);
+  co_return Amount{count};
+}
+
 Task<Amount> tally_get(Context& ctx, Amount) {
   co_return Amount{ctx.get<std::int64_t>("count").value_or(0)};
 }
@@ -63,6 +70,7 @@ Task<Amount> tally_get(Context& ctx, Amount) {
 int main(int argc, char** argv) {
   return orderd::app::run(argc, argv, [](orderd::Registry& registry) {
     registry.add("Tally", "add", &tally_add, orderd::HandlerEntry::Kind::kExclusive);
+    registry.add("Tally", "bump", &tally_bump, orderd::HandlerEntry::Kind::kExclusive);
     registry.add("Tally", "get", &tally_get, orderd::HandlerEntry::Kind::kShared);
   });
 }
