@@ -64,7 +64,8 @@ class Journal {
   virtual bool complete_promise(std::string_view name, StepOutcome outcome) = 0;
   // Returns the recorded outcome when replaying this run step, nullptr when it must execute.
   virtual const StepOutcome* enter_run(std::string_view name, std::uint32_t& index) = 0;
-  virtual void record_run(std::uint32_t index, StepOutcome outcome) = 0;
+  // `until_durable`: the step counts as done only once its record is durable.
+  virtual void record_run(std::uint32_t index, StepOutcome outcome, bool until_durable) = 0;
   virtual bool is_done(std::uint32_t step) const = 0;
   virtual const StepOutcome& outcome(std::uint32_t step) const = 0;
   // Resumes `waiter` once any of `steps` is done.
@@ -294,19 +295,22 @@ class Context {
     std::uint32_t index = 0;
     if (const auto* recorded = journal_.enter_run(name, index))
       return detail::decode_outcome<R>(*recorded);
-    detail::StepOutcome outcome;
-    try {
-      if constexpr (std::is_void_v<R>) {
-        fn();
-        outcome.value = "null";
-      } else {
-        outcome.value = json::dump(boost::json::value_from(fn()));
-      }
-    } catch (const TerminalError& e) {
-      outcome = {true, e.code(), e.what()};
-    }
-    journal_.record_run(index, outcome);
+    detail::StepOutcome outcome = execute(fn);
+    journal_.record_run(index, outcome, false);
     return detail::decode_outcome<R>(outcome);
+  }
+
+  // A side effect whose result later effects depend on: the future completes once the result's
+  // record is durable, so nothing built from it can outlive a crash that forgets it (a replay
+  // could otherwise get another answer from the outside system than the one already acted on).
+  // Costs the wait for one group commit. Await it: `auto f = ctx.run_durable(...); co_await f;`.
+  template <class Fn>
+  Future<std::invoke_result_t<Fn&>> run_durable(std::string_view name, Fn&& fn) {
+    using R = std::invoke_result_t<Fn&>;
+    std::uint32_t index = 0;
+    if (journal_.enter_run(name, index)) return Future<R>(journal_, index);
+    journal_.record_run(index, execute(fn), true);
+    return Future<R>(journal_, index);
   }
 
   template <class... Fs>
@@ -333,6 +337,24 @@ class Context {
     auto next = waiter.next();
     std::optional<std::size_t> first = co_await std::move(next);
     co_return *first;
+  }
+
+  // Runs a side effect and captures its result, or its terminal error, as a step outcome.
+  template <class Fn>
+  static detail::StepOutcome execute(Fn& fn) {
+    using R = std::invoke_result_t<Fn&>;
+    detail::StepOutcome outcome;
+    try {
+      if constexpr (std::is_void_v<R>) {
+        fn();
+        outcome.value = "null";
+      } else {
+        outcome.value = json::dump(boost::json::value_from(fn()));
+      }
+    } catch (const TerminalError& e) {
+      outcome = {true, e.code(), e.what()};
+    }
+    return outcome;
   }
 
   // Deterministic per invocation: a replay draws the same values in the same order.

@@ -79,7 +79,7 @@ class Invocation final : public detail::Journal {
   void clear_state(std::string_view name) override;
   void put_state(EntryKind kind, std::string_view name, std::string json);
   const detail::StepOutcome* enter_run(std::string_view name, std::uint32_t& index) override;
-  void record_run(std::uint32_t index, detail::StepOutcome outcome) override;
+  void record_run(std::uint32_t index, detail::StepOutcome outcome, bool until_durable) override;
   bool is_done(std::uint32_t step) const override { return steps.at(step).done; }
   const detail::StepOutcome& outcome(std::uint32_t step) const override {
     return steps.at(step).outcome;

@@ -669,6 +669,39 @@ TEST_F(EngineTest, UnreadableJournalPausesItsInvocationNotRecovery) {
   EXPECT_EQ(h.engine().kill(damaged), Engine::Control::kDone);  // an operator can end it
 }
 
+// run_durable: the charge, built from the quote, never happens unless the quote's record is
+// durable, at every crash point. (With a plain run, a crash could forget a quote the charge was
+// already made from, and the replay could quote differently.)
+Task<Text> quote_then_charge(Context& ctx, Text) {
+  auto quote = ctx.run_durable("quote", [] { return ++executions["quote"]; });
+  int quoted = co_await quote;
+  ctx.run("charge", [] { return ++executions["charge"]; });
+  co_return Text{std::to_string(quoted)};
+}
+
+TEST_F(EngineTest, RunDurableHoldsLaterStepsUntilItsRecordIsDurable) {
+  EngineOptions options;
+  options.max_writes_per_batch = 1;  // every write its own commit, so its own crash point
+  for (std::size_t k = 0; k < 8; ++k) {
+    SCOPED_TRACE("crash after batch " + std::to_string(k));
+    executions.clear();
+    EngineHarness h(options);
+    h.registry.add("Shop", "Quote", &quote_then_charge);
+    h.start_crashing_after(k);
+    auto id = h.start_invocation("Shop", "Quote", text_input(""));
+    h.run_until([&] { return h.store_crashed() || executions["charge"] > 0; }, 2s);
+    h.crash();
+    const bool quote_committed =
+        h.query_int("SELECT count(*) FROM journal WHERE name = 'quote' AND invocation_id = '" + id +
+                    "'") == 1;
+    if (executions["charge"] > 0) EXPECT_TRUE(quote_committed);
+    if (h.query_int("SELECT count(*) FROM invocations WHERE id = '" + id + "'") == 0) continue;
+    h.start();
+    auto outcome = h.await_outcome(id);
+    ASSERT_TRUE(outcome.ok) << outcome.body;
+  }
+}
+
 Task<Text> uuids(Context& ctx, Text) {
   std::string live = ctx.uuid();
   std::string recorded = ctx.run("keep", [live] { return live; });

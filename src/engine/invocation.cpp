@@ -271,17 +271,25 @@ const detail::StepOutcome* Invocation::enter_run(std::string_view name, std::uin
   return nullptr;
 }
 
-void Invocation::record_run(std::uint32_t index, detail::StepOutcome outcome) {
+void Invocation::record_run(std::uint32_t index, detail::StepOutcome outcome, bool until_durable) {
   if (index != journal.size()) throw std::logic_error("run step recorded out of order");
   append(EntryKind::kRun, std::move(pending_run_name_), outcome.value, outcome.failed,
          outcome.error_code);
+  Write w{Write::Op::kAppend, {}, journal.back()};
+  w.invocation.id = record.id;
+  engine_.write(std::move(w), engine_.audit_line(*this, journal.back()));
+  if (until_durable) {
+    // Done once the record is durable: whoever awaits it resumes then (complete_step).
+    auto durable = [engine = &engine_, id = record.id, index, outcome]() mutable {
+      engine->complete_step(id, index, std::move(outcome));
+    };
+    engine_.after_durable(std::move(durable));
+    return;
+  }
   Step& step = steps.back();
   step.done = true;
   step.outcome = std::move(outcome);
   step.completed_seq = ++engine_.completion_seq;
-  Write w{Write::Op::kAppend, {}, journal.back()};
-  w.invocation.id = record.id;
-  engine_.write(std::move(w), engine_.audit_line(*this, journal.back()));
 }
 
 std::optional<std::uint32_t> Invocation::choose_next(std::span<const std::uint32_t> candidates) {
