@@ -53,27 +53,23 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   // Graceful shutdown, on SIGTERM or SIGINT (a second one stops at once):
   //  1. stop accepting, close idle connections, refuse new work with 503;
   //  2. give callers waiting for an outcome the grace period, then answer them 503;
-  //  3. once those answers are durable and sent (or 2 s later), stop the loop; the engine's last
-  //     batch is flushed and the store closed below. Unfinished invocations resume at the start.
+  //  3. once every connection has sent its last answer and closed (or 2 s after the grace), stop
+  //     the loop; the engine's last batch is flushed and the store closed below. Unfinished
+  //     invocations resume at the next start.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   boost::asio::steady_timer drain_timer(io);
   using Clock = std::chrono::steady_clock;
   Clock::time_point grace_end, hard_end;
   std::function<void()> drain_step = [&] {
     const auto now = Clock::now();
-    if (engine->waiting_callers() > 0 && now < grace_end) {
-      drain_timer.expires_after(std::chrono::milliseconds(10));
-      drain_timer.async_wait([&](const boost::system::error_code& ec) {
-        if (!ec) drain_step();
-      });
-      return;
-    }
-    if (engine->waiting_callers() > 0) {
+    const bool callers_waiting = engine->waiting_callers() > 0;
+    if (callers_waiting && now >= grace_end) {
       spdlog::info("shutdown: answering {} waiting callers 503", engine->waiting_callers());
       engine->release_waiting_callers(
           503, "orderd is shutting down; the invocation resumes after the restart: ");
     }
-    if (server.open_connections() + admin.open_connections() == 0 || now >= hard_end) {
+    const bool drained = server.open_connections() + admin.open_connections() == 0;
+    if ((!callers_waiting || now >= grace_end) && (drained || now >= hard_end)) {
       io.stop();
       return;
     }
