@@ -50,6 +50,11 @@ using store::InvocationStatus;
 using store::JournalEntry;
 using store::Write;
 
+// An outside completion (awakeable, promise) as the step outcome a handler awaits.
+inline detail::StepOutcome step_outcome(const store::Completion& c) {
+  return {c.failed, c.error_code, c.value};
+}
+
 struct Step {
   EntryKind kind = EntryKind::kRun;
   bool done = false;
@@ -540,7 +545,7 @@ struct Engine::Impl {
     for (auto it = first; it != last; ++it) {
       const std::string id = it->second.first;
       const std::uint32_t index = it->second.second;
-      detail::StepOutcome outcome{c.failed, c.error_code, c.value};
+      detail::StepOutcome outcome = step_outcome(c);
       post([this, id, index, outcome]() mutable { complete_step(id, index, std::move(outcome)); });
     }
     slot.promise_waiters.erase(first, last);

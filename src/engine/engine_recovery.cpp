@@ -91,7 +91,7 @@ std::size_t Engine::recover() {
           ObjectSlot& slot = impl_->workflow_slot(inv.record);
           if (auto it = slot.promises->find(e.name); it != slot.promises->end()) {
             step.done = true;
-            step.outcome = {it->second.failed, it->second.error_code, it->second.value};
+            step.outcome = step_outcome(it->second);
           } else {
             slot.promise_waiters.emplace(e.name, std::make_pair(inv.record.id, i));
           }
@@ -104,7 +104,7 @@ std::size_t Engine::recover() {
       if (c.index >= inv.steps.size() || inv.steps[c.index].kind != EntryKind::kAwakeable) continue;
       Step& step = inv.steps[c.index];
       step.done = true;
-      step.outcome = {c.failed, c.error_code, c.value};
+      step.outcome = step_outcome(c);
       step.completed_seq = ++impl_->completion_seq;
     }
     if (!corrupt.empty()) {

@@ -197,7 +197,7 @@ std::uint32_t Invocation::start_promise(std::string_view name) {
   if (auto it = slot.promises->find(std::string(name)); it != slot.promises->end()) {
     Step& step = steps.back();
     step.done = true;
-    step.outcome = {it->second.failed, it->second.error_code, it->second.value};
+    step.outcome = step_outcome(it->second);
     step.completed_seq = ++engine_.completion_seq;
   } else {
     slot.promise_waiters.emplace(std::string(name), std::make_pair(record.id, index));
@@ -224,7 +224,7 @@ std::optional<detail::StepOutcome> Invocation::peek_promise(std::string_view nam
   w.invocation.id = record.id;
   engine_.write(std::move(w));
   if (it == slot.promises->end()) return std::nullopt;
-  return detail::StepOutcome{it->second.failed, it->second.error_code, it->second.value};
+  return step_outcome(it->second);
 }
 
 // The journal entry and the promise's row commit in one batch. Waiters see the value at once:
