@@ -12,11 +12,13 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <thread>
 
 #include "app/server_options.hpp"
 #include "engine/asio_scheduler.hpp"
 #include "engine/engine.hpp"
 #include "engine/registry.hpp"
+#include "engine/worker_pool.hpp"
 #include "ingress/admin_routes.hpp"
 #include "ingress/http_server.hpp"
 #include "ingress/invocation_routes.hpp"
@@ -39,7 +41,13 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   orderd::Registry registry;
   orderd::services::register_seed_services(registry, options.simulation);
   if (register_extra) register_extra(registry);
-  auto engine = std::make_unique<orderd::Engine>(*scheduler, *store, registry, options.engine);
+  // Declared before the engine, so it outlives it: a worker may still be finishing an effect.
+  const std::size_t worker_count =
+      options.workers > 0 ? options.workers : std::max(1u, std::thread::hardware_concurrency());
+  auto workers = orderd::make_thread_pool(worker_count);
+  orderd::EngineOptions engine_options = options.engine;
+  engine_options.workers = workers.get();
+  auto engine = std::make_unique<orderd::Engine>(*scheduler, *store, registry, engine_options);
   std::size_t recovered = engine->recover();
 
   orderd::http::InvocationRoutes routes(*engine, registry, options.routes);

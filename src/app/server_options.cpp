@@ -128,6 +128,12 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
   duration("--shutdown-grace", "ORDERD_SHUTDOWN_GRACE", o.shutdown_grace_ms, "10s",
            "on SIGTERM, how long waiting callers get before a 503 (their invocations resume at "
            "the next start)");
+  cmd.add_option("--workers", o.workers,
+                 "threads for blocking side effects (payment gateways, other databases); 0: one "
+                 "per core")
+      ->envname("ORDERD_WORKERS")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
   cmd.add_option("--audit-log", o.engine.audit_log_path,
                  "append a line per executed step to this file (for audits and tests)")
       ->envname("ORDERD_AUDIT_LOG");

@@ -22,6 +22,8 @@ struct ServerOptions {
   // On SIGTERM/SIGINT, how long callers still waiting for an outcome get before they are answered
   // 503 (their invocations resume at the next start).
   std::int64_t shutdown_grace_ms = 10'000;
+  // Threads for blocking side effects (Context::run_on_worker); 0: one per core.
+  std::size_t workers = 0;
   services::Simulation simulation;
   http::ServerLimits limits;
   http::RouteOptions routes;

@@ -15,6 +15,8 @@
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -26,7 +28,9 @@
 #include "common/json_writer.hpp"
 #include "engine/errors.hpp"
 #include "engine/replay_aware_logger.hpp"
+#include "engine/run_policy.hpp"
 #include "engine/task.hpp"
+#include "engine/write_set.hpp"
 
 namespace orderd {
 
@@ -39,6 +43,20 @@ struct StepOutcome {
   bool failed = false;
   std::uint16_t error_code = 0;
   std::string value;  // JSON text, or the error message when failed
+};
+
+// One attempt's end: done (a value or a terminal error), or a transient failure to retry.
+struct EffectResult {
+  bool retry = false;
+  StepOutcome outcome;  // when !retry
+  std::string reason;   // when retry: why the attempt failed
+};
+
+// A side effect run off the engine thread: exactly one of the two is set. Both may be called
+// again for a retry, and may outlive the attempt of the handler that started them.
+struct Effect {
+  std::function<EffectResult(const EffectAttempt&)> blocking;     // on a worker thread
+  std::function<Task<EffectResult>(EffectAttempt)> asynchronous;  // on the engine thread
 };
 
 // The engine's side of one invocation's journal. Context turns typed calls into these untyped
@@ -62,10 +80,17 @@ class Journal {
   virtual std::uint32_t start_promise(std::string_view name) = 0;
   virtual std::optional<StepOutcome> peek_promise(std::string_view name) = 0;
   virtual bool complete_promise(std::string_view name, StepOutcome outcome) = 0;
-  // Returns the recorded outcome when replaying this run step, nullptr when it must execute.
-  virtual const StepOutcome* enter_run(std::string_view name, std::uint32_t& index) = 0;
-  // `until_durable`: the step counts as done only once its record is durable.
-  virtual void record_run(std::uint32_t index, StepOutcome outcome, bool until_durable) = 0;
+  // Returns the recorded outcome when replaying this run (or transact) step, nullptr when it must
+  // execute.
+  virtual const StepOutcome* enter_run(std::string_view name, std::uint32_t& index,
+                                       bool transact) = 0;
+  // `until_durable`: the step counts as done only once its record is durable. `rows`: a transact
+  // step's domain writes, committed in the same batch as its record.
+  virtual void record_run(std::uint32_t index, StepOutcome outcome, bool until_durable,
+                          std::vector<store::RowWrite> rows) = 0;
+  // An effect step: done once the effect has ended and its outcome is durable.
+  virtual std::uint32_t start_effect(std::string_view name, Effect effect,
+                                     const RunPolicy& policy) = 0;
   virtual bool is_done(std::uint32_t step) const = 0;
   virtual const StepOutcome& outcome(std::uint32_t step) const = 0;
   // Resumes `waiter` once any of `steps` is done.
@@ -138,6 +163,78 @@ T decode_outcome(const StepOutcome& outcome) {
     return decode_json<T>(outcome.value);
   }
 }
+
+// The value of `fn(...)` as a step outcome: JSON, or the terminal error it threw.
+template <class R, class Fn>
+StepOutcome outcome_of(Fn& fn) {
+  StepOutcome outcome;
+  try {
+    if constexpr (std::is_void_v<R>) {
+      fn();
+      outcome.value = "null";
+    } else {
+      outcome.value = json::dump(boost::json::value_from(fn()));
+    }
+  } catch (const TerminalError& e) {
+    outcome = {true, e.code(), e.what()};
+  }
+  return outcome;
+}
+
+// An effect's function may take its attempt (for its idempotency key) or nothing.
+template <class Fn>
+decltype(auto) call_effect(Fn& fn, const EffectAttempt& attempt) {
+  if constexpr (std::is_invocable_v<Fn&, const EffectAttempt&>)
+    return fn(attempt);
+  else
+    return fn();
+}
+template <class Fn>
+using effect_result_t = decltype(call_effect(std::declval<Fn&>(), std::declval<EffectAttempt>()));
+
+// One attempt of a blocking effect: any exception but a TerminalError is a transient failure.
+template <class R, class Fn>
+EffectResult attempt_blocking(Fn& fn, const EffectAttempt& attempt) {
+  EffectResult result;
+  try {
+    auto bound = [&]() -> R { return call_effect(fn, attempt); };
+    result.outcome = outcome_of<R>(bound);
+  } catch (const std::exception& e) {
+    result = {true, {}, e.what()};
+  } catch (...) {
+    result = {true, {}, "unknown error"};
+  }
+  return result;
+}
+
+// One attempt of an asynchronous effect. `attempt` lives in this frame for as long as the
+// effect's own coroutine may refer to it.
+template <class R, class Fn>
+Task<EffectResult> attempt_async(std::shared_ptr<Fn> fn, EffectAttempt attempt) {
+  EffectResult result;
+  try {
+    Task<R> task = call_effect(*fn, attempt);
+    if constexpr (std::is_void_v<R>) {
+      co_await std::move(task);
+      result.outcome.value = "null";
+    } else {
+      R value = co_await std::move(task);
+      result.outcome.value = json::dump(boost::json::value_from(value));
+    }
+  } catch (const TerminalError& e) {
+    result.outcome = {true, e.code(), e.what()};
+  } catch (const std::exception& e) {
+    result = {true, {}, e.what()};
+  }
+  co_return result;
+}
+
+template <class T>
+struct task_value;
+template <class T>
+struct task_value<Task<T>> {
+  using type = T;
+};
 
 }  // namespace detail
 
@@ -283,34 +380,89 @@ class Context {
     return Future<void>(journal_, journal_.start_sleep(duration.count()));
   }
 
-  // A side effect: `fn` runs once and its result is journaled; a replay returns the recorded
-  // result without running `fn`. A TerminalError from `fn` is journaled and rethrown; any other
-  // exception fails the attempt, which is retried.
+  // Four ways to make a journaled step; each records its result, which a replay returns without
+  // doing the work again:
+  //  - run: `fn` runs inline, on the engine thread, which serves every order. For quick, local
+  //    work only (computing a value, reading a clock, drawing an id), never for I/O.
+  //  - run_durable: as run, but the future completes once the record is durable, for a result
+  //    that later effects are built from (docs/ARCHITECTURE.md).
+  //  - transact: as run, and the domain rows `fn` writes commit in the same transaction as the
+  //    step's record. For decisions against in-memory domain state (a stock ledger).
+  //  - run_on_worker / run_async: the effect runs off the engine thread (a blocking call on a
+  //    worker, or asynchronous I/O), with a timeout and retries (RunPolicy); the future completes
+  //    once its outcome is durable. For anything that talks to the outside world.
   //
-  // Synchronous on purpose: a step's record need not be durable before the handler goes on (only
-  // what others can see waits for durability), so there is nothing to await.
+  // A TerminalError from `fn` is journaled and rethrown to the awaiter. Any other exception fails
+  // the attempt: the invocation's attempt for run, run_durable and transact; the effect's attempt
+  // (retried by its RunPolicy) for run_on_worker and run_async.
+  //
+  // run is synchronous on purpose: a step's record need not be durable before the handler goes
+  // on (only what others can see waits for durability), so there is nothing to await.
   template <class Fn>
   std::invoke_result_t<Fn&> run(std::string_view name, Fn&& fn) {
     using R = std::invoke_result_t<Fn&>;
     std::uint32_t index = 0;
-    if (const auto* recorded = journal_.enter_run(name, index))
+    if (const auto* recorded = journal_.enter_run(name, index, false))
       return detail::decode_outcome<R>(*recorded);
     detail::StepOutcome outcome = execute(fn);
-    journal_.record_run(index, outcome, false);
+    journal_.record_run(index, outcome, false, {});
     return detail::decode_outcome<R>(outcome);
   }
 
-  // A side effect whose result later effects depend on: the future completes once the result's
-  // record is durable, so nothing built from it can outlive a crash that forgets it (a replay
-  // could otherwise get another answer from the outside system than the one already acted on).
   // Costs the wait for one group commit. Await it: `auto f = ctx.run_durable(...); co_await f;`.
   template <class Fn>
   Future<std::invoke_result_t<Fn&>> run_durable(std::string_view name, Fn&& fn) {
     using R = std::invoke_result_t<Fn&>;
     std::uint32_t index = 0;
-    if (journal_.enter_run(name, index)) return Future<R>(journal_, index);
-    journal_.record_run(index, execute(fn), true);
+    if (journal_.enter_run(name, index, false)) return Future<R>(journal_, index);
+    journal_.record_run(index, execute(fn), true, {});
     return Future<R>(journal_, index);
+  }
+
+  // `fn(WriteSet&)` decides and writes its rows. It may change in-memory domain state only when
+  // it returns (a value or a TerminalError): a step that throws anything else is retried. A
+  // terminal failure writes no rows.
+  template <class Fn>
+  std::invoke_result_t<Fn&, WriteSet&> transact(std::string_view name, Fn&& fn) {
+    using R = std::invoke_result_t<Fn&, WriteSet&>;
+    std::uint32_t index = 0;
+    if (const auto* recorded = journal_.enter_run(name, index, true))
+      return detail::decode_outcome<R>(*recorded);
+    WriteSet writes;
+    auto bound = [&]() -> R { return fn(writes); };
+    detail::StepOutcome outcome = execute(bound);
+    std::vector<store::RowWrite> rows = writes.take();
+    if (outcome.failed) rows.clear();
+    journal_.record_run(index, outcome, false, std::move(rows));
+    return detail::decode_outcome<R>(outcome);
+  }
+
+  // `fn()` or `fn(const EffectAttempt&)` runs on a worker thread. It must own what it uses
+  // (capture by value): it can outlive the handler's attempt, and a timed-out attempt keeps its
+  // worker until it returns. Key the outside call by attempt.idempotency_key.
+  template <class Fn>
+  auto run_on_worker(std::string_view name, Fn fn, RunPolicy policy = {}) {
+    using R = detail::effect_result_t<Fn>;
+    auto shared = std::make_shared<Fn>(std::move(fn));
+    detail::Effect effect;
+    effect.blocking = [shared](const EffectAttempt& attempt) {
+      return detail::attempt_blocking<R>(*shared, attempt);
+    };
+    return Future<R>(journal_, journal_.start_effect(name, std::move(effect), policy));
+  }
+
+  // `fn()` or `fn(const EffectAttempt&)` returns a Task<R> doing asynchronous I/O; it runs on
+  // the engine thread and must not block. A Handoff (handoff.hpp) brings it a value from another
+  // thread. A timed-out attempt's coroutine is destroyed.
+  template <class Fn>
+  auto run_async(std::string_view name, Fn fn, RunPolicy policy = {}) {
+    using R = typename detail::task_value<detail::effect_result_t<Fn>>::type;
+    auto shared = std::make_shared<Fn>(std::move(fn));
+    detail::Effect effect;
+    effect.asynchronous = [shared](EffectAttempt attempt) {
+      return detail::attempt_async<R>(shared, std::move(attempt));
+    };
+    return Future<R>(journal_, journal_.start_effect(name, std::move(effect), policy));
   }
 
   template <class... Fs>
@@ -342,19 +494,7 @@ class Context {
   // Runs a side effect and captures its result, or its terminal error, as a step outcome.
   template <class Fn>
   static detail::StepOutcome execute(Fn& fn) {
-    using R = std::invoke_result_t<Fn&>;
-    detail::StepOutcome outcome;
-    try {
-      if constexpr (std::is_void_v<R>) {
-        fn();
-        outcome.value = "null";
-      } else {
-        outcome.value = json::dump(boost::json::value_from(fn()));
-      }
-    } catch (const TerminalError& e) {
-      outcome = {true, e.code(), e.what()};
-    }
-    return outcome;
+    return detail::outcome_of<std::invoke_result_t<Fn&>>(fn);
   }
 
   // Deterministic per invocation: a replay draws the same values in the same order.

@@ -5,6 +5,7 @@
 // committed never runs again; each call step has exactly one child.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <iostream>
 #include <map>
@@ -56,7 +57,30 @@ Task<Text> checkout(Context& ctx, Text in) {
   co_return Text{order + ":" + receipt.substr(0, 8)};
 }
 
+// Domain rows and an effect: a reservation decided and written in one transact step, then a
+// payment made on a worker and keyed by its step.
+std::map<std::string, int> payments;  // by idempotency key; touched on the engine thread only
+std::atomic<int> pay_runs{0};         // executions of the payment effect, on its workers
+Task<Text> reserve_and_pay(Context& ctx, Text in) {
+  const std::string id = ctx.invocation_id();
+  ctx.transact("reserve", [&](WriteSet& writes) {
+    writes.put("reservations", id, "{\"units\":1}");
+    writes.put("reservation_log", id + "/reserved", "1");
+    return 1;
+  });
+  auto paid = ctx.run_on_worker("pay", [](const EffectAttempt& a) {
+    ++pay_runs;
+    return a.idempotency_key;
+  });
+  std::string key = co_await paid;
+  ctx.run("count payment", [&key] { return ++payments[key]; });
+  co_return in;
+}
+
 void register_shop(Registry& registry) {
+  registry.add_table("reservations");
+  registry.add_table("reservation_log");
+  registry.add("Ledger", "Reserve", &reserve_and_pay);
   registry.add("Shop", "Charge", &charge);
   registry.add("Shop", "Nap", &short_nap);
   registry.add("Shop", "Checkout", &checkout);
@@ -103,6 +127,15 @@ TEST_P(CrashPointTest, EveryCrashPointRecovers) {
     // Once a batch is dropped, nothing after it can reach the disk: crash right there.
     h.run_until([&] { return seen.has_value() || h.store_crashed(); }, 5s);
     h.crash();
+    // A transact step's rows and its journal entry: both committed or neither.
+    EXPECT_EQ(h.query_int("SELECT count(*) FROM journal WHERE kind = 13") * 2,
+              h.query_int("SELECT count(*) FROM rows"))
+        << "a domain write and its journal entry were split";
+    const bool payment_committed =
+        h.query_int(
+            "SELECT count(*) FROM completions c JOIN journal j ON j.invocation_id = "
+            "c.invocation_id AND j.idx = c.idx WHERE j.kind = 14") > 0;
+    pay_runs = 0;
 
     std::set<std::string> committed_charges;
     for (const auto& [invocation, n] : charges)
@@ -125,6 +158,7 @@ TEST_P(CrashPointTest, EveryCrashPointRecovers) {
     }
     for (const auto& [invocation, n] : charges)
       EXPECT_FALSE(committed_charges.count(invocation)) << "a committed charge ran again";
+    if (payment_committed) EXPECT_EQ(pay_runs, 0) << "an effect with a durable outcome ran again";
     EXPECT_EQ(h.query_int("SELECT count(*) FROM journal j LEFT JOIN invocations c ON c.id = "
                           "CAST(j.payload AS TEXT) WHERE j.kind = 1 AND c.id IS NULL"),
               0);
@@ -132,6 +166,8 @@ TEST_P(CrashPointTest, EveryCrashPointRecovers) {
                           "NOT NULL GROUP BY parent_id, parent_index HAVING count(*) > 1)"),
               0);
     EXPECT_EQ(h.query_int("SELECT count(*) FROM invocations WHERE status IN (1, 4)"), 0);
+    EXPECT_EQ(h.query_int("SELECT count(*) FROM journal WHERE kind = 13") * 2,
+              h.query_int("SELECT count(*) FROM rows"));
   }
   std::cout << w.service << ": " << total + 1 << " crash points, " << recovered
             << " recovered and finished, " << vanished << " never accepted\n";
@@ -141,6 +177,7 @@ TEST_P(CrashPointTest, EveryCrashPointRecovers) {
 INSTANTIATE_TEST_SUITE_P(
     Workflows, CrashPointTest,
     ::testing::Values(Workflow{"Shop", "Checkout", R"({"value":"basket-1"})"},
+                      Workflow{"Ledger", "Reserve", R"({"value":"basket-2"})"},
                       Workflow{"OrderService", "ProcessOrder",
                                R"({"userId":"u","productId":"p","quantity":1,"amount":10,)"
                                R"("weight":2,"destination":"Oslo"})"},

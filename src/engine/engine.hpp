@@ -21,6 +21,7 @@ namespace orderd {
 class Invocation;
 class Registry;
 class Scheduler;
+class WorkerPool;
 namespace store {
 class Store;
 }
@@ -43,6 +44,10 @@ struct EngineOptions {
   // Where new invocation ids come from, given the scheduler's time; empty: ids::new_invocation_id.
   // The deterministic simulation injects a seeded source.
   std::function<std::string(std::int64_t now_ms)> id_source;
+  // Where blocking effects (Context::run_on_worker) run. Not owned; it must outlive the engine.
+  // Null: the engine starts `default_workers` threads of its own on the first such effect.
+  WorkerPool* workers = nullptr;
+  std::size_t default_workers = 2;
 };
 
 // An invocation as an operator inspects it: its record, its journal, and the children its call
@@ -127,6 +132,16 @@ class Engine {
   void flush();
   // Runs `then` once everything journaled so far is durable.
   void after_durable(UniqueFunction<void()> then);
+
+  // Domain rows (store/rows.hpp) written outside any invocation, for writes that are idempotent
+  // by themselves (an operator setting a product's price). on_durable runs on the engine thread
+  // once they are durable; the rows' tables must be registered (Registry::add_table).
+  void write_rows(std::vector<store::RowWrite> rows, UniqueFunction<void()> on_durable);
+  // Durable rows. read_row is a point read on the engine thread (cheap: mapped pages, one
+  // B-tree lookup); scan_rows runs the scan on the store's reader thread and calls `done` on
+  // the engine thread. Neither sees rows that are journaled but not yet durable.
+  std::optional<std::string> read_row(const std::string& table, const std::string& key);
+  void scan_rows(store::RowRange range, UniqueFunction<void(std::vector<store::Row>)> done);
 
   // Operator controls. kill: fails it and its running call tree at once (409, no compensation).
   // cancel: its next step or await throws TerminalError(409, "cancelled"), so its compensation

@@ -23,6 +23,7 @@
 #include "engine/context.hpp"
 #include "engine/registry.hpp"
 #include "engine/scheduler.hpp"
+#include "engine/worker_pool.hpp"
 #include "store/store.hpp"
 
 // Invariants kept by the engine (its .cpp files name them where they keep them):
@@ -83,8 +84,12 @@ class Invocation final : public detail::Journal {
   void set_state(std::string_view name, std::string json) override;
   void clear_state(std::string_view name) override;
   void put_state(EntryKind kind, std::string_view name, std::string json);
-  const detail::StepOutcome* enter_run(std::string_view name, std::uint32_t& index) override;
-  void record_run(std::uint32_t index, detail::StepOutcome outcome, bool until_durable) override;
+  const detail::StepOutcome* enter_run(std::string_view name, std::uint32_t& index,
+                                       bool transact) override;
+  void record_run(std::uint32_t index, detail::StepOutcome outcome, bool until_durable,
+                  std::vector<store::RowWrite> rows) override;
+  std::uint32_t start_effect(std::string_view name, detail::Effect effect,
+                             const RunPolicy& policy) override;
   bool is_done(std::uint32_t step) const override { return steps.at(step).done; }
   const detail::StepOutcome& outcome(std::uint32_t step) const override {
     return steps.at(step).outcome;
@@ -137,6 +142,22 @@ class Invocation final : public detail::Journal {
 
  private:
   std::string pending_run_name_;
+  EntryKind pending_run_kind_ = EntryKind::kRun;
+};
+
+// An effect step in progress (Context::run_on_worker, run_async), from its first attempt until
+// its outcome is handed to the store. Kept apart from the invocation's attempt: a retry or a
+// pause of the handler does not stop it, and a replay that meets the step finds it here.
+struct EffectRun {
+  std::string invocation_id;
+  std::uint32_t index = 0;
+  std::string name;
+  detail::Effect effect;
+  RunPolicy policy;
+  std::uint32_t attempt = 0;
+  std::uint64_t generation = 0;  // of the attempt in progress: a stale attempt's end is ignored
+  Scheduler::TimerId timer = 0;  // the attempt's timeout, or the backoff before the next one
+  Task<void> async_attempt;      // the asynchronous attempt's coroutine
 };
 
 // A virtual object or workflow key in memory: its exclusive invocations in arrival order (the
@@ -191,6 +212,9 @@ struct Engine::Impl {
       std::lock_guard lock(mailbox->mutex);
       mailbox->scheduler = nullptr;
     }
+    for (auto& [key, run] : effects)
+      if (run->timer) scheduler.cancel(run->timer);
+    effects.clear();  // destroys asynchronous attempts; a blocking one's late end posts nothing
     invocations.clear();
   }
 
@@ -516,6 +540,35 @@ struct Engine::Impl {
   std::unordered_map<std::string, ObjectSlot> objects;  // "Service\nkey"
 
   void sweep();
+
+  // Effects (effects.cpp).
+  using EffectKey = std::pair<std::string, std::uint32_t>;  // (invocation id, step index)
+  std::map<EffectKey, std::unique_ptr<EffectRun>> effects;
+  std::uint64_t effect_generation = 0;
+  std::unique_ptr<WorkerPool> own_workers;
+  void launch_effect(EffectRun& run);
+  void effect_ended(const EffectKey& key, std::uint64_t generation, detail::EffectResult result,
+                    bool timed_out);
+  void settle_effect(const EffectKey& key, detail::StepOutcome outcome);
+  WorkerPool& workers();
+  // A function that runs its argument on the engine thread. It may be called from any thread,
+  // also after the engine is gone (then it does nothing): it holds no pointer to the engine.
+  std::function<void(std::function<void()>)> poster() const {
+    return [mailbox = mailbox, alive = alive](std::function<void()> fn) {
+      std::lock_guard lock(mailbox->mutex);
+      if (!mailbox->scheduler) return;
+      mailbox->scheduler->post([alive, fn = std::move(fn)] {
+        if (*alive) fn();
+      });
+    };
+  }
+  // Domain rows may only go to tables a domain registered.
+  void check_tables(const std::vector<store::RowWrite>& rows) const {
+    for (const auto& row : rows)
+      if (!registry.has_table(row.table))
+        throw TerminalError("no domain table '" + row.table + "' is registered",
+                            error_code::kInternal);
+  }
 
   static std::string object_slot(const store::InvocationRecord& r) {
     return r.service + "\n" + r.object_key;

@@ -70,6 +70,7 @@ std::size_t Engine::recover() {
           break;
         }
         case EntryKind::kRun:
+        case EntryKind::kTransact:
           step.done = true;
           step.outcome = {e.failed, e.error_code, e.payload};
           break;
@@ -78,6 +79,7 @@ std::size_t Engine::recover() {
           step.done = true;
           break;
         case EntryKind::kAwakeable:
+        case EntryKind::kEffect:
           break;  // done if a completion below says so
         case EntryKind::kGetState:
         case EntryKind::kSetState:
@@ -101,7 +103,10 @@ std::size_t Engine::recover() {
       if (step.done) step.completed_seq = ++impl_->completion_seq;
     }
     for (const auto& c : u.completions) {
-      if (c.index >= inv.steps.size() || inv.steps[c.index].kind != EntryKind::kAwakeable) continue;
+      if (c.index >= inv.steps.size()) continue;
+      if (const auto kind = inv.steps[c.index].kind;
+          kind != EntryKind::kAwakeable && kind != EntryKind::kEffect)
+        continue;
       Step& step = inv.steps[c.index];
       step.done = true;
       step.outcome = step_outcome(c);

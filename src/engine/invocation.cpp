@@ -259,8 +259,10 @@ bool Invocation::complete_promise(std::string_view name, detail::StepOutcome out
   return true;
 }
 
-const detail::StepOutcome* Invocation::enter_run(std::string_view name, std::uint32_t& index) {
-  if (auto* e = replayed(EntryKind::kRun, name)) {
+const detail::StepOutcome* Invocation::enter_run(std::string_view name, std::uint32_t& index,
+                                                 bool transact) {
+  const EntryKind kind = transact ? EntryKind::kTransact : EntryKind::kRun;
+  if (auto* e = replayed(kind, name)) {
     index = e->index;
     return &steps[index].outcome;
   }
@@ -268,16 +270,26 @@ const detail::StepOutcome* Invocation::enter_run(std::string_view name, std::uin
   // await, so no other step can take this index meanwhile.
   index = static_cast<std::uint32_t>(journal.size());
   pending_run_name_ = std::string(name);
+  pending_run_kind_ = kind;
   return nullptr;
 }
 
-void Invocation::record_run(std::uint32_t index, detail::StepOutcome outcome, bool until_durable) {
+void Invocation::record_run(std::uint32_t index, detail::StepOutcome outcome, bool until_durable,
+                            std::vector<store::RowWrite> rows) {
   if (index != journal.size()) throw std::logic_error("run step recorded out of order");
-  append(EntryKind::kRun, std::move(pending_run_name_), outcome.value, outcome.failed,
+  engine_.check_tables(rows);
+  append(pending_run_kind_, std::move(pending_run_name_), outcome.value, outcome.failed,
          outcome.error_code);
   Write w{Write::Op::kAppend, {}, journal.back()};
   w.invocation.id = record.id;
-  engine_.write(std::move(w), engine_.audit_line(*this, journal.back()));
+  if (rows.empty()) {
+    engine_.write(std::move(w), engine_.audit_line(*this, journal.back()));
+  } else {
+    // The step's record and its domain rows commit in one transaction.
+    Write change{Write::Op::kRows, {}, {}, {}, std::move(rows)};
+    engine_.write_together(std::move(w), std::move(change),
+                           engine_.audit_line(*this, journal.back()));
+  }
   if (until_durable) {
     // Done once the record is durable: whoever awaits it resumes then (complete_step).
     auto durable = [engine = &engine_, id = record.id, index, outcome]() mutable {

@@ -5,6 +5,7 @@
 #include <boost/json/value_to.hpp>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -63,6 +64,11 @@ class Registry {
                    std::function<Task<Resp>(Context&, Req)>(fn), kind);
   }
 
+  // A domain table (write_set.hpp), declared once by the domain that owns it. Rows may only be
+  // written to declared tables: a misspelt name fails the step instead of creating a table.
+  void add_table(std::string name) { tables_.insert(std::move(name)); }
+  bool has_table(std::string_view name) const { return tables_.count(name) > 0; }
+
   const HandlerEntry* find(std::string_view service, std::string_view handler) const;
   bool has_service(std::string_view service) const;
   // A workflow's run handler; nullptr when `service` is not a workflow.
@@ -84,6 +90,7 @@ class Registry {
   }
 
   std::map<std::string, HandlerEntry, std::less<>> entries_;
+  std::set<std::string, std::less<>> tables_;
 };
 
 }  // namespace orderd

@@ -38,6 +38,7 @@
 #include "services/simulation.hpp"
 #include "sim/memory_store.hpp"
 #include "sim/simulated_scheduler.hpp"
+#include "sim/simulated_workers.hpp"
 #include "support/text_value.hpp"
 
 namespace orderd {
@@ -112,7 +113,28 @@ Task<Text> buy(Context& ctx, Text in) {
   co_return unit;
 }
 
+// A domain decision and an outside effect: the hold is written with its journal entry (transact),
+// then the payment runs on a worker, keyed by its step. A crash can fall between the worker
+// finishing and its outcome committing: the payment then runs again, under the same key.
+Task<Text> hold_and_pay(Context& ctx, Text in) {
+  const std::string id = ctx.invocation_id();
+  ctx.transact("hold", [&](WriteSet& writes) {
+    writes.put("holds", in.value, "1");
+    writes.put("holds_log", in.value + "/" + id, "1");
+    return 1;
+  });
+  auto paid = ctx.run_on_worker("pay", [](const EffectAttempt& attempt) {
+    ++ledger[attempt.idempotency_key];
+    return attempt.idempotency_key;
+  });
+  std::string key = co_await paid;
+  co_return Text{key};
+}
+
 void register_services(Registry& registry) {
+  registry.add_table("holds");
+  registry.add_table("holds_log");
+  registry.add("Checkout", "holdAndPay", &hold_and_pay);
   services::register_seed_services(registry, services::Simulation{1.0, 1.0});
   registry.add("Ledger", "Charge", &charge);
   registry.add("Fulfilment", "run", &fulfil, HandlerEntry::Kind::kWorkflowRun);
@@ -140,6 +162,8 @@ class World {
     options.id_source = [this](std::int64_t now) {
       return ids::invocation_id_from(now, seed_, ++id_sequence_);
     };
+    workers_ = std::make_unique<sim::SimulatedWorkers>(*scheduler_);
+    options.workers = workers_.get();
     engine_ = std::make_unique<Engine>(*scheduler_, store, registry, options);
     engine_->recover();
     lifetime_start_ms_ = clock_ms_;
@@ -151,6 +175,7 @@ class World {
     engine_.reset();
     store.detach();
     scheduler_.reset();
+    workers_.reset();
   }
 
   // Runs events until `done` holds; false when the world went quiet or past its horizon first.
@@ -176,6 +201,7 @@ class World {
   std::int64_t clock_ms_ = 1'900'000'000'000;
   std::int64_t lifetime_start_ms_ = 0;
   std::unique_ptr<SimulatedScheduler> scheduler_;
+  std::unique_ptr<sim::SimulatedWorkers> workers_;
   std::unique_ptr<Engine> engine_;
 };
 
@@ -390,6 +416,38 @@ Scenario stock() {
           }};
 }
 
+// Orders hold stock in a domain table and pay on a worker: one hold row per order, written once,
+// and each payment's answer is the one its order's step recorded.
+Scenario holds() {
+  return {"DomainRowsAndEffects",
+          [] {
+            std::vector<Request> rs;
+            for (int i = 1; i <= 3; ++i) {
+              Request r;
+              r.request = {"Checkout",
+                           "holdAndPay",
+                           text_input("o-" + std::to_string(i)),
+                           "hold-" + std::to_string(i),
+                           0,
+                           ""};
+              rs.push_back(std::move(r));
+            }
+            return rs;
+          },
+          [](World& world, std::vector<Request>& rs) {
+            const auto& t = world.store.tables();
+            ASSERT_EQ(t.rows.count("holds"), 1u);
+            EXPECT_EQ(t.rows.at("holds").size(), rs.size());
+            // One log row per order: no order was decided twice under two invocations.
+            EXPECT_EQ(t.rows.at("holds_log").size(), rs.size());
+            for (const auto& r : rs) {
+              ASSERT_TRUE(r.outcome && r.outcome->ok);
+              EXPECT_EQ(r.outcome->body, R"({"value":")" + r.outcome->invocation_id + R"(/1"})");
+            }
+            EXPECT_EQ(count_invocations(world, "Checkout", "holdAndPay"), rs.size());
+          }};
+}
+
 std::optional<std::uint64_t> env_number(const char* name) {
   const char* v = std::getenv(name);
   if (!v || !*v) return std::nullopt;
@@ -442,8 +500,15 @@ std::size_t simulate(const Scenario& scenario, std::uint64_t seed,
       auto name = key.substr(key.find('/') + 1);
       auto journal = world.store.tables().journal.find(id);
       if (journal == world.store.tables().journal.end()) continue;
-      for (const auto& [index, e] : journal->second)
+      const auto& completions = world.store.tables().completions;
+      for (const auto& [index, e] : journal->second) {
         if (e.kind == store::EntryKind::kRun && e.name == name) committed_effects.insert(key);
+        // An effect on a worker is keyed "invocation/step": committed once its outcome is.
+        auto outcome = completions.find(id);
+        if (e.kind == store::EntryKind::kEffect && name == std::to_string(index) &&
+            outcome != completions.end() && outcome->second.count(index))
+          committed_effects.insert(key);
+      }
     }
     world.crash();
   }
@@ -506,7 +571,8 @@ TEST_P(SimulationTest, EveryCrashPointOfEverySeedRecovers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, SimulationTest,
-                         ::testing::Values(order_service(), fulfilment(), order_review(), stock()),
+                         ::testing::Values(order_service(), fulfilment(), order_review(), stock(),
+                                           holds()),
                          [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

@@ -84,6 +84,7 @@ boost::json::object journal_entry(const store::JournalEntry& e, const Invocation
       break;
     }
     case EntryKind::kRun:
+    case EntryKind::kTransact:
       o["endedAt"] = o["startedAt"];
       put_outcome(o, e.failed, e.error_code, e.payload);
       break;
@@ -94,6 +95,7 @@ boost::json::object journal_entry(const store::JournalEntry& e, const Invocation
       if (auto step = parse_int64(e.payload)) o["completedStep"] = *step;
       break;
     case EntryKind::kCancel:
+    case EntryKind::kEffect:  // its outcome is a completion, like an awakeable's
       break;
     case EntryKind::kAwakeable:
       o["awakeableId"] = ids::awakeable_id(d.record.id, e.index);

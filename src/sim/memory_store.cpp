@@ -134,7 +134,43 @@ void MemoryStore::apply(const Write& w) {
       tables_.state.erase({inv.service, inv.object_key});
       tables_.promises.erase({inv.service, inv.object_key});
       break;
+    case Write::Op::kRows:
+      for (const auto& row : w.rows) {
+        auto& table = tables_.rows[row.table];
+        if (row.value)
+          table[row.key] = *row.value;
+        else
+          table.erase(row.key);
+      }
+      break;
   }
+}
+
+std::optional<std::string> MemoryStore::read_row(const std::string& table, const std::string& key) {
+  auto t = tables_.rows.find(table);
+  if (t == tables_.rows.end()) return std::nullopt;
+  auto it = t->second.find(key);
+  if (it == t->second.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<store::Row> MemoryStore::scan_rows(const store::RowRange& range) {
+  std::vector<store::Row> found;
+  auto t = tables_.rows.find(range.table);
+  if (t == tables_.rows.end() || (!range.to.empty() && range.to <= range.from)) return found;
+  const auto& rows = t->second;
+  auto first = rows.lower_bound(range.from);
+  auto last = range.to.empty() ? rows.end() : rows.lower_bound(range.to);
+  if (range.reverse) {
+    for (auto it = last; it != first && found.size() < range.limit;) {
+      --it;
+      found.push_back({it->first, it->second});
+    }
+  } else {
+    for (auto it = first; it != last && found.size() < range.limit; ++it)
+      found.push_back({it->first, it->second});
+  }
+  return found;
 }
 
 std::vector<store::UnfinishedInvocation> MemoryStore::load_unfinished() {

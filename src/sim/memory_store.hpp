@@ -39,6 +39,8 @@ class MemoryStore final : public store::Store {
   std::vector<store::InvocationRecord> finished_before(const std::string& below_id,
                                                        std::int64_t completed_before_ms,
                                                        std::size_t limit) override;
+  std::optional<std::string> read_row(const std::string& table, const std::string& key) override;
+  std::vector<store::Row> scan_rows(const store::RowRange& range) override;
   void close() override {}
 
   // The committed tables, for the simulation's invariant checks.
@@ -50,6 +52,7 @@ class MemoryStore final : public store::Store {
     std::map<Key, std::map<std::string, std::string>> state;
     std::map<Key, std::map<std::string, store::Completion>> promises;
     std::map<Key, std::string> idempotency;  // (target, key) -> invocation id
+    std::map<std::string, std::map<std::string, std::string>> rows;  // table -> key -> value
   };
   const Tables& tables() const { return tables_; }
 

@@ -28,6 +28,10 @@ const char* to_string(EntryKind kind) noexcept {
       return "peek";
     case EntryKind::kCompletePromise:
       return "complete-promise";
+    case EntryKind::kTransact:
+      return "transact";
+    case EntryKind::kEffect:
+      return "effect";
   }
   return "unknown";
 }

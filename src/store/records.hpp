@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "store/rows.hpp"
+
 namespace orderd::store {
 
 // Running and paused invocations are unfinished: recovery loads them, and only they change.
@@ -36,6 +38,13 @@ enum class EntryKind : std::uint8_t {
   kPeekPromise = 11,      // payload = value or rejection; failed with error_code 0 = not completed
   kCompletePromise = 12,  // payload = value, or the rejection's message when error_code != 0;
                           // failed = it lost: the promise was completed before
+  // name = step name, payload = result JSON or error (as kRun); the step's domain row writes
+  // commit in the same batch as this entry.
+  kTransact = 13,
+  // name = effect name; a side effect run off the engine thread (a worker, or asynchronous I/O).
+  // Its outcome is a Completion, written when the effect has finished; an entry without one is
+  // an effect that runs again after a crash.
+  kEffect = 14,
 };
 
 const char* to_string(EntryKind kind) noexcept;
@@ -101,10 +110,12 @@ struct Write {
     kPutState,      // invocation: service, object_key; entry: name, payload (failed = delete)
     kPutPromise,    // invocation: service, object_key; entry.name; completion; first one wins
     kDropKey,       // invocation: service, object_key: forget the key's state and promises
+    kRows,          // rows: a domain's row writes, applied in order (rows.hpp)
   } op;
   InvocationRecord invocation;
   JournalEntry entry;
   Completion completion;
+  std::vector<RowWrite> rows;
 };
 
 // What an idempotency key is scoped to: "Service/handler", or "Service/objectKey/handler".

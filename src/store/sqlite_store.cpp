@@ -80,12 +80,20 @@ CREATE TABLE IF NOT EXISTS idempotency (
   invocation_id TEXT NOT NULL,
   PRIMARY KEY (target, key)
 ) WITHOUT ROWID;
+-- Domain tables (rows.hpp): (table, key) -> value, keys compared as bytes. Written in the same
+-- transaction as the journal entry that decided them.
+CREATE TABLE IF NOT EXISTS rows (
+  tbl   TEXT NOT NULL,
+  key   BLOB NOT NULL,
+  value BLOB NOT NULL,
+  PRIMARY KEY (tbl, key)
+) WITHOUT ROWID;
 )sql";
 
 // Bumped whenever the schema changes; an older file is upgraded when the change only adds tables
 // (kSchema creates them), and refused otherwise rather than misread.
-constexpr int kSchemaVersion = 4;
-constexpr int kOldestUpgradable = 3;  // version 4 added the promises table
+constexpr int kSchemaVersion = 5;
+constexpr int kOldestUpgradable = 3;  // version 4 added the promises table, 5 the rows table
 
 [[noreturn]] void fail(sqlite3* db, const std::string& what) {
   throw std::runtime_error("sqlite: " + what + ": " + (db ? sqlite3_errmsg(db) : "no database"));
@@ -259,6 +267,10 @@ class SqliteStore final : public Store {
         std::make_unique<Statement>(writer_db_, "DELETE FROM completions WHERE invocation_id = ?1");
     purge_invocation_ = std::make_unique<Statement>(
         writer_db_, "DELETE FROM invocations WHERE id = ?1 AND status IN (2, 3)");
+    put_row_ = std::make_unique<Statement>(
+        writer_db_, "INSERT OR REPLACE INTO rows (tbl, key, value) VALUES (?1, ?2, ?3)");
+    delete_row_ =
+        std::make_unique<Statement>(writer_db_, "DELETE FROM rows WHERE tbl = ?1 AND key = ?2");
     begin_ = std::make_unique<Statement>(writer_db_, "BEGIN");
     commit_ = std::make_unique<Statement>(writer_db_, "COMMIT");
     writer_ = std::thread([this] { write_loop(); });
@@ -282,6 +294,8 @@ class SqliteStore final : public Store {
     put_promise_.reset();
     drop_state_.reset();
     drop_promises_.reset();
+    put_row_.reset();
+    delete_row_.reset();
     begin_.reset();
     commit_.reset();
     sqlite3_close(writer_db_);
@@ -438,6 +452,38 @@ class SqliteStore final : public Store {
     return found;
   }
 
+  std::optional<std::string> read_row(const std::string& table, const std::string& key) override {
+    std::lock_guard lock(reader_mutex_);
+    if (!read_row_) {
+      read_row_ = std::make_unique<Statement>(reader_db_,
+                                              "SELECT value FROM rows WHERE tbl = ?1 AND key = ?2");
+    }
+    read_row_->text(1, table).blob(2, key);
+    std::optional<std::string> found;
+    if (read_row_->next()) found = read_row_->column_text(0);
+    read_row_->reset();
+    return found;
+  }
+
+  std::vector<Row> scan_rows(const RowRange& range) override {
+    std::lock_guard lock(reader_mutex_);
+    return scan(reader_db_, range);
+  }
+
+  // On a thread and connection of their own, so a long scan never holds up the engine's reads.
+  void scan_rows_async(RowRange range, std::function<void(std::vector<Row>)> done) override {
+    {
+      std::lock_guard lock(scan_mutex_);
+      if (closed_scans_) throw std::runtime_error("store is closed");
+      if (!scanner_.joinable()) {
+        scan_db_ = open_connection(options_.path, options_.synchronous_full);
+        scanner_ = std::thread([this] { scan_loop(); });
+      }
+      scans_.push_back({std::move(range), std::move(done)});
+    }
+    scan_wake_.notify_one();
+  }
+
   void close() override {
     {
       std::lock_guard lock(mutex_);
@@ -446,10 +492,19 @@ class SqliteStore final : public Store {
     }
     wake_.notify_one();
     if (writer_.joinable()) writer_.join();
+    {
+      std::lock_guard lock(scan_mutex_);
+      closed_scans_ = true;
+    }
+    scan_wake_.notify_one();
+    if (scanner_.joinable()) scanner_.join();
+    sqlite3_close(scan_db_);
+    scan_db_ = nullptr;
     std::lock_guard lock(reader_mutex_);
     find_.reset();
     find_key_.reset();
     journal_.reset();
+    read_row_.reset();
   }
 
  private:
@@ -457,6 +512,40 @@ class SqliteStore final : public Store {
     std::vector<Write> writes;
     Callback on_durable;
   };
+
+  struct Scan {
+    RowRange range;
+    std::function<void(std::vector<Row>)> done;
+  };
+
+  // Keyset scans over the primary key: from <= key < to, ascending or descending.
+  static std::vector<Row> scan(sqlite3* db, const RowRange& range) {
+    std::string sql = "SELECT key, value FROM rows WHERE tbl = ?1 AND key >= ?2";
+    if (!range.to.empty()) sql += " AND key < ?3";
+    sql += range.reverse ? " ORDER BY key DESC" : " ORDER BY key";
+    sql += " LIMIT ?4";
+    Statement s(db, sql.c_str());
+    s.text(1, range.table).blob(2, range.from);
+    if (!range.to.empty()) s.blob(3, range.to);
+    s.integer(4, static_cast<std::int64_t>(range.limit));
+    std::vector<Row> rows;
+    while (s.next()) rows.push_back({s.column_text(0), s.column_text(1)});
+    return rows;
+  }
+
+  void scan_loop() {
+    for (;;) {
+      Scan next;
+      {
+        std::unique_lock lock(scan_mutex_);
+        scan_wake_.wait(lock, [&] { return closed_scans_ || !scans_.empty(); });
+        if (scans_.empty()) return;
+        next = std::move(scans_.front());
+        scans_.pop_front();
+      }
+      next.done(scan(scan_db_, next.range));
+    }
+  }
 
   // Callers hold reader_mutex_.
   std::vector<JournalEntry> read_journal(const std::string& id) {
@@ -610,6 +699,15 @@ class SqliteStore final : public Store {
         insert_completion_->integer(4, c.error_code).blob(5, c.value).exec();
         break;
       }
+      case Write::Op::kRows:
+        for (const auto& row : w.rows) {
+          if (row.value) {
+            put_row_->text(1, row.table).blob(2, row.key).blob(3, *row.value).exec();
+          } else {
+            delete_row_->text(1, row.table).blob(2, row.key).exec();
+          }
+        }
+        break;
     }
   }
 
@@ -619,10 +717,18 @@ class SqliteStore final : public Store {
   std::unique_ptr<Statement> insert_invocation_, insert_entry_, complete_, attempt_, begin_,
       commit_, remember_key_, set_status_, purge_journal_, purge_key_, purge_invocation_,
       insert_completion_, purge_completions_, put_state_, delete_state_, put_promise_, drop_state_,
-      drop_promises_;
+      drop_promises_, put_row_, delete_row_;
   std::string target_;  // bound by remember_key_ until the statement runs
-  std::unique_ptr<Statement> find_, find_key_, journal_;
+  std::unique_ptr<Statement> find_, find_key_, journal_, read_row_;
   std::mutex reader_mutex_;
+
+  // The scanner thread, started by the first asynchronous scan.
+  sqlite3* scan_db_ = nullptr;
+  std::thread scanner_;
+  std::mutex scan_mutex_;
+  std::condition_variable scan_wake_;
+  std::deque<Scan> scans_;
+  bool closed_scans_ = false;
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -4,6 +4,9 @@
 //     every batch submitted before it is durable too.
 //  2. A journal entry (invocation_id, index) is written once and never changed.
 //  3. Reads see every batch whose on_durable has run.
+//  4. A batch's domain row writes (Write::Op::kRows) apply in order, in the same transaction as
+//     the rest of the batch: a row and the journal entry that decided it commit together or not
+//     at all.
 #include <functional>
 #include <map>
 #include <optional>
@@ -44,6 +47,17 @@ class Store {
   virtual std::vector<InvocationRecord> finished_before(const std::string& below_id,
                                                         std::int64_t completed_before_ms,
                                                         std::size_t limit) = 0;
+
+  // Domain rows (rows.hpp). Point reads and short scans on the reader connection: cheap while
+  // the pages are in memory, but a cold page waits for the disk. Code on the engine thread that
+  // answers a client uses scan_rows_async, or keeps what it reads often in memory.
+  virtual std::optional<std::string> read_row(const std::string& table, const std::string& key) = 0;
+  virtual std::vector<Row> scan_rows(const RowRange& range) = 0;
+  // The same scan off the caller's thread; `done` runs on the store's reader thread (the caller
+  // re-posts it). By default the scan runs at once, on the calling thread.
+  virtual void scan_rows_async(RowRange range, std::function<void(std::vector<Row>)> done) {
+    done(scan_rows(range));
+  }
 
   // Waits until everything submitted so far is durable, then stops the writer.
   virtual void close() = 0;

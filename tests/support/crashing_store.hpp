@@ -14,6 +14,9 @@ class CrashingStore final : public store::Store {
   CrashingStore(store::Store& real, std::size_t batches_to_commit)
       : real_(real), budget_(batches_to_commit) {}
 
+  // Power goes now: every batch submitted from here on is dropped. Any thread.
+  void lose_power_now() { budget_ = submitted_.load(); }
+
   void submit(std::vector<store::Write> writes, Callback on_durable) override {
     if (submitted_++ >= budget_) {
       dropped_ = true;
@@ -49,6 +52,16 @@ class CrashingStore final : public store::Store {
                                                          const std::string& key) override {
     return real_.load_promises(service, key);
   }
+  std::optional<std::string> read_row(const std::string& table, const std::string& key) override {
+    return real_.read_row(table, key);
+  }
+  std::vector<store::Row> scan_rows(const store::RowRange& range) override {
+    return real_.scan_rows(range);
+  }
+  void scan_rows_async(store::RowRange range,
+                       std::function<void(std::vector<store::Row>)> done) override {
+    real_.scan_rows_async(std::move(range), std::move(done));
+  }
   void close() override { real_.close(); }
 
   bool crashed() const { return dropped_; }
@@ -56,7 +69,7 @@ class CrashingStore final : public store::Store {
 
  private:
   store::Store& real_;
-  std::size_t budget_;
+  std::atomic<std::size_t> budget_;
   std::atomic<std::size_t> submitted_{0};
   std::atomic<bool> dropped_{false};
 };

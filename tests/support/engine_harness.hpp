@@ -29,6 +29,8 @@ class EngineHarness {
   // Starts over a store that commits only its first `batches` batches and drops the rest.
   void start_crashing_after(std::size_t batches);
   bool store_crashed() const;
+  // From now on nothing more becomes durable (any thread); crash() then restarts from here.
+  void lose_power_now() { crashing_->lose_power_now(); }
   std::size_t batches_submitted() const;
   void crash();  // stops abruptly: what the store committed survives, nothing else
   Engine& engine() { return *engine_; }

@@ -1,0 +1,160 @@
+#include "common/error_code.hpp"
+#include "engine/engine_internal.hpp"
+
+// Effect steps: side effects run off the engine thread (a worker, or asynchronous I/O), with a
+// timeout and retries per step. The step's journal entry (kEffect) is written when it starts; its
+// outcome is a Completion written when the effect ends, and the step is done once that is durable
+// (I1), so nothing is built on an outcome a crash could forget. An entry without a completion is
+// an effect that had not ended: the replay that meets it runs it again, under the same
+// idempotency key (the invocation id and the step index, both stable: I2, I5).
+
+namespace orderd {
+
+namespace {
+
+// Drives one asynchronous attempt to its end. `ended` must not destroy this frame: it posts.
+Task<void> drive_async_attempt(Task<detail::EffectResult> attempt,
+                               std::function<void(detail::EffectResult)> ended) {
+  detail::EffectResult result = co_await std::move(attempt);
+  ended(std::move(result));
+}
+
+}  // namespace
+
+std::uint32_t Invocation::start_effect(std::string_view name, detail::Effect effect,
+                                       const RunPolicy& policy) {
+  std::uint32_t index = 0;
+  if (auto* e = replayed(EntryKind::kEffect, name)) {
+    index = e->index;
+    // Done, or still running from an earlier attempt of the handler: nothing to start.
+    if (steps[index].done || engine_.effects.count({record.id, index})) return index;
+  } else {
+    index = append(EntryKind::kEffect, std::string(name), "");
+    Write w{Write::Op::kAppend, {}, journal.back()};
+    w.invocation.id = record.id;
+    engine_.write(std::move(w), engine_.audit_line(*this, journal.back()));
+  }
+  auto run = std::make_unique<EffectRun>();
+  run->invocation_id = record.id;
+  run->index = index;
+  run->name = std::string(name);
+  run->effect = std::move(effect);
+  run->policy = policy;
+  EffectRun& ref = *run;
+  engine_.effects[{record.id, index}] = std::move(run);
+  engine_.launch_effect(ref);
+  return index;
+}
+
+WorkerPool& Engine::Impl::workers() {
+  if (options.workers) return *options.workers;
+  if (!own_workers) own_workers = make_thread_pool(options.default_workers);
+  return *own_workers;
+}
+
+void Engine::Impl::launch_effect(EffectRun& run) {
+  ++run.attempt;
+  const std::uint64_t generation = run.generation = ++effect_generation;
+  const EffectKey key{run.invocation_id, run.index};
+  EffectAttempt attempt;
+  attempt.idempotency_key = run.invocation_id + "/" + std::to_string(run.index);
+  attempt.attempt = run.attempt;
+  if (run.policy.timeout.count() > 0) {
+    run.timer = scheduler.schedule_after(run.policy.timeout.count(), [this, key, generation] {
+      detail::EffectResult timed_out{true, {}, ""};
+      effect_ended(key, generation, std::move(timed_out), true);
+    });
+  }
+  // An attempt's end always arrives as a task of its own on the engine thread: the attempt's
+  // frame or worker is never still running inside effect_ended.
+  auto ended = [this, post = poster(), key, generation](detail::EffectResult result) {
+    // Runs on the engine thread only while the engine is alive (poster), so `this` is valid.
+    post([this, key, generation, result = std::move(result)]() mutable {
+      effect_ended(key, generation, std::move(result), false);
+    });
+  };
+  if (run.effect.blocking) {
+    auto body = run.effect.blocking;
+    workers().execute([body = std::move(body), attempt = std::move(attempt), ended]() mutable {
+      ended(body(attempt));
+    });
+    return;
+  }
+  attempt.post = poster();
+  Task<detail::EffectResult> body = run.effect.asynchronous(std::move(attempt));
+  run.async_attempt = drive_async_attempt(std::move(body), std::move(ended));
+  run.async_attempt.handle().resume();
+}
+
+void Engine::Impl::effect_ended(const EffectKey& key, std::uint64_t generation,
+                                detail::EffectResult result, bool timed_out) {
+  auto it = effects.find(key);
+  if (it == effects.end() || it->second->generation != generation) return;  // a stale attempt
+  EffectRun& run = *it->second;
+  if (run.timer) scheduler.cancel(run.timer);
+  run.timer = 0;
+  run.async_attempt = {};  // finished, or timed out: its coroutine goes
+  if (!result.retry) return settle_effect(key, std::move(result.outcome));
+
+  std::string reason = timed_out
+                           ? "timed out after " + std::to_string(run.policy.timeout.count()) + " ms"
+                           : std::move(result.reason);
+  if (run.policy.max_attempts > 0 && run.attempt >= run.policy.max_attempts) {
+    const ErrorCode code = timed_out ? ErrorCode::kDeadlineExceeded : ErrorCode::kUpstreamFailed;
+    detail::StepOutcome failed{true, status_code(code),
+                               "effect '" + run.name + "' failed after " +
+                                   std::to_string(run.attempt) + " attempts: " + reason};
+    return settle_effect(key, std::move(failed));
+  }
+  auto delay = run.policy.backoff_before(run.attempt + 1);
+  spdlog::debug("effect {} of {} attempt {} failed ({}), retrying in {} ms", run.name,
+                run.invocation_id, run.attempt, reason, delay);
+  run.timer = scheduler.schedule_after(delay, [this, key] {
+    auto again = effects.find(key);
+    if (again == effects.end()) return;
+    again->second->timer = 0;
+    launch_effect(*again->second);
+  });
+}
+
+// The effect has ended for good: its outcome becomes durable, then the step is done.
+void Engine::Impl::settle_effect(const EffectKey& key, detail::StepOutcome outcome) {
+  effects.erase(key);
+  Invocation* inv = find(key.first);
+  if (!inv || inv->completing) return;  // it finished (or was killed) without waiting for this
+  Write w{Write::Op::kCompleteStep,
+          {},
+          {},
+          {key.second, outcome.failed, outcome.error_code, outcome.value}};
+  w.invocation.id = key.first;
+  std::string audit;
+  if (auditing() && key.second < inv->journal.size())
+    audit = audit_line(*inv, inv->journal[key.second]);
+  auto done = [this, key, outcome = std::move(outcome)]() mutable {
+    complete_step(key.first, key.second, std::move(outcome));
+  };
+  make_room(1);
+  batch.writes.push_back(std::move(w));
+  batch.audit += audit;
+  after_durable(std::move(done));
+}
+
+void Engine::write_rows(std::vector<store::RowWrite> rows, UniqueFunction<void()> on_durable) {
+  impl_->check_tables(rows);
+  Write w{Write::Op::kRows, {}, {}, {}, std::move(rows)};
+  impl_->write_then(std::move(w), std::move(on_durable));
+}
+
+std::optional<std::string> Engine::read_row(const std::string& table, const std::string& key) {
+  return impl_->store.read_row(table, key);
+}
+
+void Engine::scan_rows(store::RowRange range, UniqueFunction<void(std::vector<store::Row>)> done) {
+  auto shared = std::make_shared<UniqueFunction<void(std::vector<store::Row>)>>(std::move(done));
+  impl_->store.scan_rows_async(
+      std::move(range), [post = impl_->poster(), shared](std::vector<store::Row> rows) {
+        post([shared, rows = std::move(rows)]() mutable { (*shared)(std::move(rows)); });
+      });
+}
+
+}  // namespace orderd
