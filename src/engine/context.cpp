@@ -11,12 +11,13 @@ std::string Context::awakeable_id(std::uint32_t step) const {
 }
 
 void detail::throw_undecodable(const std::exception& e) {
-  throw TerminalError(std::string("recorded value has an unexpected shape: ") + e.what(),
-                      error_code::kBadRequest);
+  // The journal holds what this code cannot read: a bug or a damaged record, not a bad request.
+  throw TerminalError(ErrorCode::kInternal,
+                      std::string("recorded value has an unexpected shape: ") + e.what());
 }
 
 void detail::throw_terminal(const StepOutcome& outcome) {
-  throw TerminalError(outcome.value, outcome.error_code);
+  throw TerminalError(Error::decode(outcome.error_code, outcome.value));
 }
 
 Task<std::optional<std::size_t>> Waiter::next() {

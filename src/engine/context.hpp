@@ -100,7 +100,7 @@ class Journal {
   // step, journaled; nullopt if none is done yet. Replay: the recorded choice.
   virtual std::optional<std::uint32_t> choose_next(std::span<const std::uint32_t> candidates) = 0;
 
-  // Throws TerminalError(409, "cancelled") when the journal holds a cancel at this point. Every
+  // Throws Cancelled (kCancelled, 409) when the journal holds a cancel at this point. Every
   // step and every await checks, so a replay meets the cancel exactly where the live run did.
   virtual void throw_if_cancelled() = 0;
   virtual bool cancel_pending() const = 0;  // the handler's next journal entry is a cancel
@@ -176,7 +176,7 @@ StepOutcome outcome_of(Fn& fn) {
       outcome.value = json::dump(boost::json::value_from(fn()));
     }
   } catch (const TerminalError& e) {
-    outcome = {true, e.code(), e.what()};
+    outcome = {true, e.code(), e.error().encode()};
   }
   return outcome;
 }
@@ -222,7 +222,7 @@ Task<EffectResult> attempt_async(std::shared_ptr<Fn> fn, EffectAttempt attempt) 
       result.outcome.value = json::dump(boost::json::value_from(value));
     }
   } catch (const TerminalError& e) {
-    result.outcome = {true, e.code(), e.what()};
+    result.outcome = {true, e.code(), e.error().encode()};
   } catch (const std::exception& e) {
     result = {true, {}, e.what()};
   }
@@ -293,16 +293,20 @@ class DurablePromise {
     if (!outcome) return std::nullopt;
     return detail::decode_outcome<T>(*outcome);
   }
-  // Both throw TerminalError(409) when the promise was completed before.
+  // Both throw TerminalError(kConflict) when the promise was completed before.
   void resolve(const T& value) { complete({false, 0, json::dump(boost::json::value_from(value))}); }
-  void reject(std::string message, std::uint16_t code = error_code::kInternal) {
-    complete({true, code, std::move(message)});
+  void reject(std::string message, ErrorCode code = ErrorCode::kInternal) {
+    complete({true, status_code(code), Error::of(code, std::move(message)).encode()});
+  }
+  // Restate's form: a numeric code.
+  void reject(std::string message, std::uint16_t status) {
+    complete({true, status, std::move(message)});
   }
 
  private:
   void complete(detail::StepOutcome outcome) {
     if (!journal_->complete_promise(name_, std::move(outcome)))
-      throw TerminalError("promise '" + name_ + "' was already completed", error_code::kConflict);
+      throw TerminalError(ErrorCode::kConflict, "promise '" + name_ + "' was already completed");
   }
   detail::Journal* journal_;
   std::string name_;

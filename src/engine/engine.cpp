@@ -150,7 +150,10 @@ void Engine::release_waiting_callers(std::uint16_t code, const std::string& mess
     for (auto& waiter : inv->waiters) released.emplace_back(id, std::move(waiter));
     inv->waiters.clear();
   }
-  for (auto& [id, waiter] : released) waiter({id, false, code, message + id});
+  for (auto& [id, waiter] : released) {
+    Error unavailable{error_code_from_status(code), code, {}, message + id, {}};
+    waiter({id, false, code, message + id, 0, std::move(unavailable)});
+  }
 }
 
 }  // namespace orderd

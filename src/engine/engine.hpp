@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/error.hpp"
 #include "common/unique_function.hpp"
 #include "engine/retry_policy.hpp"
 #include "store/records.hpp"
@@ -84,9 +85,10 @@ struct InvokeResult {
 struct InvocationOutcome {
   std::string invocation_id;
   bool ok = false;
-  std::uint16_t code = 200;                    // the terminal error's code when !ok
+  std::uint16_t code = 200;                    // the terminal error's numeric code when !ok
   std::string body;                            // JSON output when ok, the error message otherwise
   std::int64_t idempotency_expires_at_ms = 0;  // when started with an idempotency key
+  Error error;                                 // when !ok: the typed failure
 };
 
 class Engine {

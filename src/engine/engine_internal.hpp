@@ -306,8 +306,17 @@ struct Engine::Impl {
   InvocationOutcome outcome_of(store::InvocationRecord record) const {
     bool ok = record.status == InvocationStatus::kSucceeded;
     auto expires = expires_at(record);
-    return {record.id, ok, ok ? std::uint16_t{200} : record.error_code, std::move(record.output),
-            expires};
+    return decoded({record.id, ok, ok ? std::uint16_t{200} : record.error_code,
+                    std::move(record.output), expires});
+  }
+
+  // A failure's body as stored is its encoded Error (common/error.hpp); callers get the message
+  // as body and the typed error beside it.
+  static InvocationOutcome decoded(InvocationOutcome outcome) {
+    if (outcome.ok) return outcome;
+    outcome.error = Error::decode(outcome.code, outcome.body);
+    outcome.body = outcome.error.message;
+    return outcome;
   }
 
   std::int64_t expires_at(const store::InvocationRecord& r) const {
@@ -383,9 +392,11 @@ struct Engine::Impl {
     try {
       outcome.body = inv.root.take_result();
     } catch (const TerminalError& e) {
-      outcome = {inv.record.id, false, e.code(), e.what()};
+      outcome = {inv.record.id, false, e.code(), e.error().encode()};
     } catch (const json::InvalidField& e) {
-      outcome = {inv.record.id, false, error_code::kBadRequest, e.what()};
+      auto invalid = Error::of(ErrorCode::kInvalidArgument, e.what(), "invalid_field",
+                               json::dump(boost::json::object{{"field", e.field()}}));
+      outcome = {inv.record.id, false, invalid.status, invalid.encode()};
     } catch (const std::exception& e) {
       return retry_later(inv, e.what());
     } catch (...) {
@@ -476,9 +487,10 @@ struct Engine::Impl {
     }
     if (!inv->record.parent_id.empty()) {
       detail::StepOutcome step{!outcome.ok, outcome.ok ? std::uint16_t{0} : outcome.code,
-                               outcome.body};
+                               outcome.body};  // as stored: a failure keeps its typed error
       complete_step(inv->record.parent_id, inv->record.parent_index, std::move(step));
     }
+    outcome = decoded(std::move(outcome));
     for (auto& waiter : inv->waiters) {
       InvocationOutcome copy = outcome;
       waiter(std::move(copy));
@@ -566,8 +578,8 @@ struct Engine::Impl {
   void check_tables(const std::vector<store::RowWrite>& rows) const {
     for (const auto& row : rows)
       if (!registry.has_table(row.table))
-        throw TerminalError("no domain table '" + row.table + "' is registered",
-                            error_code::kInternal);
+        throw TerminalError(ErrorCode::kInternal,
+                            "no domain table '" + row.table + "' is registered");
   }
 
   static std::string object_slot(const store::InvocationRecord& r) {

@@ -12,7 +12,8 @@ Engine::Control Engine::kill(const std::string& id) {
   // The call tree goes with it: children still running would otherwise run for nobody.
   for (const auto& e : inv->journal)
     if (e.kind == EntryKind::kCall) kill(e.payload);
-  impl_->complete(*inv, {id, false, error_code::kAborted, "killed by an operator"});
+  auto killed = Error::of(ErrorCode::kKilled, "killed by an operator");
+  impl_->complete(*inv, {id, false, killed.status, killed.encode()});
   return Control::kDone;
 }
 

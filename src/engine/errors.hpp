@@ -4,35 +4,38 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/error.hpp"
+
 namespace orderd {
 
 // A failure that must not be retried: it fails the invocation and reaches its caller, which may
-// handle it. `code` doubles as the HTTP status the ingress answers with (Restate's convention).
+// handle it (compensate, try another way). It carries a typed Error: a category, a stable
+// reason, a message and structured details, which cross the journal intact and which the
+// ingress turns into the answer's status and body, once.
 class TerminalError : public std::runtime_error {
  public:
-  explicit TerminalError(std::string message, std::uint16_t code = 500)
-      : std::runtime_error(std::move(message)), code_(code) {}
-  std::uint16_t code() const noexcept { return code_; }
+  TerminalError(ErrorCode code, std::string message, std::string reason = {},
+                std::string details = {})
+      : TerminalError(Error::of(code, std::move(message), std::move(reason), std::move(details))) {}
+  // Restate's form: a numeric code, which is also the HTTP status the caller sees.
+  explicit TerminalError(std::string message, std::uint16_t status = 500)
+      : TerminalError(Error{error_code_from_status(status), status, {}, std::move(message), {}}) {}
+  explicit TerminalError(Error error)
+      : std::runtime_error(error.message), error_(std::move(error)) {}
+
+  const Error& error() const noexcept { return error_; }
+  ErrorCode category() const noexcept { return error_.code; }
+  std::uint16_t code() const noexcept { return error_.status; }  // Restate's numeric code
 
  private:
-  std::uint16_t code_;
+  Error error_;
 };
-
-// Stable error codes the engine itself produces.
-namespace error_code {
-inline constexpr std::uint16_t kBadRequest = 400;
-inline constexpr std::uint16_t kNotFound = 404;
-inline constexpr std::uint16_t kAborted = 409;   // killed or cancelled
-inline constexpr std::uint16_t kConflict = 409;  // e.g. a promise completed twice
-inline constexpr std::uint16_t kInternal = 500;
-inline constexpr std::uint16_t kJournalMismatch = 570;
-}  // namespace error_code
 
 // Raised inside a handler at its next step or await after an operator cancelled it. Terminal: the
 // handler may catch it to compensate, and should then rethrow.
 class Cancelled : public TerminalError {
  public:
-  Cancelled() : TerminalError("cancelled", error_code::kAborted) {}
+  Cancelled() : TerminalError(ErrorCode::kCancelled, "cancelled") {}
 };
 
 // Raised inside a handler when it does something other than what its journal recorded. Terminal:
@@ -40,7 +43,7 @@ class Cancelled : public TerminalError {
 class JournalMismatch : public TerminalError {
  public:
   explicit JournalMismatch(std::string message)
-      : TerminalError(std::move(message), error_code::kJournalMismatch) {}
+      : TerminalError(ErrorCode::kJournalMismatch, std::move(message)) {}
 };
 
 }  // namespace orderd

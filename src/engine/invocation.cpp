@@ -65,15 +65,15 @@ std::uint32_t Invocation::start_call(std::string_view service, std::string_view 
                                                std::string(handler_name));
   if (auto* e = replayed(EntryKind::kCall, name)) return e->index;
   const HandlerEntry* target = engine_.registry.find(service, handler_name);
-  if (!target) throw TerminalError("no handler " + name, error_code::kNotFound);
+  if (!target) throw TerminalError(ErrorCode::kNotFound, "no handler " + name);
   if (target->keyed() && object_key.empty())
-    throw TerminalError(name + " needs a key", error_code::kBadRequest);
+    throw TerminalError(ErrorCode::kInvalidArgument, name + " needs a key");
   if (!target->keyed() && !object_key.empty())
-    throw TerminalError(name + " is not keyed: call it without a key", error_code::kBadRequest);
+    throw TerminalError(ErrorCode::kInvalidArgument, name + " is not keyed: call it without a key");
   if (target->kind == HandlerEntry::Kind::kWorkflowRun) {
     // A run executes once per workflow id, which a call step cannot promise to respect.
-    throw TerminalError(name + " starts a workflow: start it from the ingress",
-                        error_code::kBadRequest);
+    throw TerminalError(ErrorCode::kInvalidArgument,
+                        name + " starts a workflow: start it from the ingress");
   }
 
   std::uint32_t index = static_cast<std::uint32_t>(journal.size());
@@ -111,7 +111,7 @@ std::uint32_t Invocation::start_sleep(std::int64_t duration_ms) {
 
 std::optional<std::string> Invocation::get_state(std::string_view name) {
   if (record.object_key.empty())
-    throw TerminalError("state needs a virtual-object key", error_code::kBadRequest);
+    throw TerminalError(ErrorCode::kInvalidArgument, "state needs a virtual-object key");
   if (auto* e = replayed(EntryKind::kGetState, name)) {
     if (e->failed) return std::nullopt;
     return e->payload;
@@ -140,11 +140,11 @@ void Invocation::clear_state(std::string_view name) {
 // is safe because only this invocation may change this object until it finishes.
 void Invocation::put_state(EntryKind kind, std::string_view name, std::string json) {
   if (record.object_key.empty())
-    throw TerminalError("state needs a virtual-object key", error_code::kBadRequest);
+    throw TerminalError(ErrorCode::kInvalidArgument, "state needs a virtual-object key");
   if (!handler.writes_state()) {
-    throw TerminalError("handler " + record.service + "/" + record.handler +
-                            " is a shared handler: it may read state, not change it",
-                        error_code::kBadRequest);
+    throw TerminalError(ErrorCode::kInvalidArgument,
+                        "handler " + record.service + "/" + record.handler +
+                            " is a shared handler: it may read state, not change it");
   }
   if (replayed(kind, name)) return;
   append(kind, std::string(name), json);
@@ -177,9 +177,9 @@ std::uint32_t Invocation::start_awakeable() {
 
 void Invocation::require_workflow() const {
   if (!handler.workflow()) {
-    throw TerminalError("durable promises belong to workflows; " + record.service + "/" +
-                            record.handler + " is not a workflow handler",
-                        error_code::kBadRequest);
+    throw TerminalError(ErrorCode::kInvalidArgument, "durable promises belong to workflows; " +
+                                                         record.service + "/" + record.handler +
+                                                         " is not a workflow handler");
   }
 }
 
@@ -238,7 +238,7 @@ bool Invocation::complete_promise(std::string_view name, detail::StepOutcome out
   if (!outcome.failed)
     outcome.error_code = 0;
   else if (outcome.error_code == 0)
-    outcome.error_code = error_code::kInternal;
+    outcome.error_code = status_code(ErrorCode::kInternal);
   append(EntryKind::kCompletePromise, std::string(name), outcome.value, lost, outcome.error_code);
   steps.back().done = true;
   Write entry{Write::Op::kAppend, {}, journal.back()};

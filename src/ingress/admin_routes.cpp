@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "common/durations.hpp"
+#include "common/error.hpp"
 #include "common/ids.hpp"
 #include "common/json_writer.hpp"
 #include "common/numbers.hpp"
@@ -57,10 +58,17 @@ boost::json::object summary(const InvocationRecord& r) {
 
 // The outcome of a record or step: "result" on success, "error" {code, message} on failure.
 void put_outcome(boost::json::object& o, bool failed, std::uint16_t code, const std::string& v) {
-  if (failed)
-    o["error"] = {{"code", code}, {"message", v}};
-  else
+  if (!failed) {
     o["result"] = stored_json(v);
+    return;
+  }
+  Error e = Error::decode(code, v);
+  boost::json::object error{{"code", code},
+                            {"message", e.message},
+                            {"category", to_string(e.code)},
+                            {"reason", e.reason_or_category()}};
+  if (!e.details.empty()) error["details"] = stored_json(e.details);
+  o["error"] = std::move(error);
 }
 
 boost::json::object journal_entry(const store::JournalEntry& e, const InvocationDetails& d) {

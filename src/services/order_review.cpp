@@ -33,7 +33,7 @@ Task<ReviewResult> review(Context& ctx, ReviewRequest request) {
       ctx.set("status", result.status);
       co_return result;
     } catch (const TerminalError& e) {
-      if (e.code() != error_code::kConflict) throw;
+      if (e.category() != ErrorCode::kConflict) throw;
     }
   }
   ReviewDecision d = co_await decision;
@@ -44,13 +44,13 @@ Task<ReviewResult> review(Context& ctx, ReviewRequest request) {
 
 Task<ReviewResult> decide(Context& ctx, ReviewDecision decision) {
   if (decision.reviewer.empty())
-    throw TerminalError("field 'reviewer' must not be empty", error_code::kBadRequest);
+    throw TerminalError(ErrorCode::kInvalidArgument, "field 'reviewer' must not be empty");
   try {
     ctx.promise<ReviewDecision>(kDecision).resolve(decision);
   } catch (const TerminalError& e) {
-    if (e.code() != error_code::kConflict) throw;
-    throw TerminalError("order " + ctx.key() + " was already decided, or its review timed out",
-                        error_code::kConflict);
+    if (e.category() != ErrorCode::kConflict) throw;
+    throw TerminalError(ErrorCode::kConflict,
+                        "order " + ctx.key() + " was already decided, or its review timed out");
   }
   co_return ReviewResult{ctx.key(), decision.approved ? "approved" : "rejected", decision.approved,
                          decision.reviewer};

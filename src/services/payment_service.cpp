@@ -20,7 +20,7 @@ Task<PaymentResponse> authorize_payment(Context& ctx, PaymentRequest request, Si
 
 Task<VoidResponse> void_payment(Context& ctx, VoidRequest request, Simulation sim) {
   if (request.transactionId.empty())
-    throw TerminalError("field 'transactionId' must not be empty", error_code::kBadRequest);
+    throw TerminalError(ErrorCode::kInvalidArgument, "field 'transactionId' must not be empty");
   co_await ctx.sleep(sim.latency(60));  // the gateway's void call
   co_return VoidResponse{true, request.transactionId};
 }
