@@ -20,7 +20,7 @@ void detail::throw_terminal(const StepOutcome& outcome) {
   throw TerminalError(Error::decode(outcome.error_code, outcome.value));
 }
 
-Task<std::optional<std::size_t>> Waiter::next() {
+Task<std::optional<Completed>> Waiter::next() {
   while (!remaining_.empty()) {
     if (auto chosen = journal_->choose_next(remaining_)) {
       std::uint32_t step = *chosen;
@@ -28,8 +28,9 @@ Task<std::optional<std::size_t>> Waiter::next() {
       // it anyway rather than trust that.
       if (!journal_->is_done(step)) co_await detail::StepAwaiter{*journal_, step};
       remaining_.erase(std::find(remaining_.begin(), remaining_.end(), step));
-      co_return static_cast<std::size_t>(std::find(steps_.begin(), steps_.end(), step) -
-                                         steps_.begin());
+      auto position =
+          static_cast<std::size_t>(std::find(steps_.begin(), steps_.end(), step) - steps_.begin());
+      co_return Completed(position, step);
     }
     co_await detail::AnyStepAwaiter{*journal_, remaining_};
   }

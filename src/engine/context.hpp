@@ -28,6 +28,7 @@
 #include "common/json_writer.hpp"
 #include "engine/errors.hpp"
 #include "engine/replay_aware_logger.hpp"
+#include "engine/result.hpp"
 #include "engine/run_policy.hpp"
 #include "engine/task.hpp"
 #include "engine/write_set.hpp"
@@ -252,6 +253,28 @@ class Future {
   // The result of a done future (throws its TerminalError if it failed).
   T result() const { return detail::decode_outcome<T>(journal_->outcome(step_)); }
 
+  // Awaiting settle() yields the value or the typed error, and never throws for a failure: a
+  // cancel met here is an error (kCancelled) like any other, so the caller can compensate
+  // without a catch block. `auto r = f.settle(); Result<T> got = co_await r;`
+  auto settle() const {
+    struct Awaiter : detail::StepAwaiter {
+      Result<T> await_resume() const {
+        try {
+          journal.throw_if_cancelled();
+          if constexpr (std::is_void_v<T>) {
+            detail::decode_outcome<T>(journal.outcome(step));
+            return Result<T>();
+          } else {
+            return Result<T>(detail::decode_outcome<T>(journal.outcome(step)));
+          }
+        } catch (const TerminalError& e) {
+          return Result<T>(e.error());
+        }
+      }
+    };
+    return Awaiter{{*journal_, step_}};
+  }
+
   auto operator co_await() const {
     struct Awaiter : detail::StepAwaiter {
       T await_resume() const {
@@ -312,6 +335,26 @@ class DurablePromise {
   std::string name_;
 };
 
+// A future a Waiter yields as completed: compare it with the futures it was given
+// (`if (done == payment)`), or take its position among them.
+class Completed {
+ public:
+  Completed(std::size_t position, std::uint32_t step) : position_(position), step_(step) {}
+  std::size_t position() const { return position_; }
+  template <class T>
+  bool is(const Future<T>& future) const {
+    return future.step() == step_;
+  }
+  template <class T>
+  friend bool operator==(const Completed& done, const Future<T>& future) {
+    return done.is(future);
+  }
+
+ private:
+  std::size_t position_;
+  std::uint32_t step_;
+};
+
 // Fan-in over a set of futures, in the order they complete. The order is journaled, so a replay
 // yields the same order even though every future is already done by then.
 class Waiter {
@@ -319,9 +362,8 @@ class Waiter {
   Waiter(detail::Journal& journal, std::vector<std::uint32_t> steps)
       : journal_(&journal), steps_(steps), remaining_(std::move(steps)) {}
 
-  // The position (in the order the futures were given) of the next completed future, or nullopt
-  // when every future has been yielded.
-  Task<std::optional<std::size_t>> next();
+  // The next completed future, or nullopt when every future has been yielded.
+  Task<std::optional<Completed>> next();
 
  private:
   detail::Journal* journal_;
@@ -491,8 +533,8 @@ class Context {
   Task<std::size_t> any(Fs... futures) {
     Waiter waiter = wait(futures...);
     auto next = waiter.next();
-    std::optional<std::size_t> first = co_await std::move(next);
-    co_return *first;
+    std::optional<Completed> first = co_await std::move(next);
+    co_return first->position();
   }
 
   // Runs a side effect and captures its result, or its terminal error, as a step outcome.

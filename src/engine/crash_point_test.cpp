@@ -49,7 +49,7 @@ Task<Text> checkout(Context& ctx, Text in) {
     auto next = waiter.next();
     auto which = co_await std::move(next);
     if (!which) break;
-    order += std::to_string(*which);
+    order += std::to_string(which->position());
   }
   auto nap = ctx.sleep(1ms);
   co_await nap;

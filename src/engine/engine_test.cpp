@@ -119,7 +119,7 @@ Task<Text> fan_in_order(Context& ctx, Text) {
     auto next = waiter.next();
     auto which = co_await std::move(next);
     if (!which) break;
-    order += std::to_string(*which);
+    order += std::to_string(which->position());
   }
   std::string recorded = ctx.run("remember", [order] {
     ++executions["remember"];

@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "engine/compensations.hpp"
 #include "services/fraud_service.hpp"
 #include "services/inventory_service.hpp"
 #include "services/payment_service.hpp"
@@ -58,37 +59,27 @@ Task<OrderResult> process_order(Context& ctx, OrderRequest request) {
   bool cancelled = false;
   for (;;) {
     auto next = waiter.next();
-    std::optional<std::size_t> which;
-    try {
-      which = co_await std::move(next);
-    } catch (const Cancelled&) {
-      cancelled = true;  // compensate below: co_await is not allowed in a catch block
+    auto settling = settle(std::move(next));
+    // A waiter fails only when an operator cancelled the order: compensate below.
+    Result<std::optional<Completed>> which = co_await std::move(settling);
+    if (!which) {
+      cancelled = true;
+      break;
     }
-    if (!which) break;
-    switch (*which) {
-      case 0:
-        if (inventory_main.failed()) break;
-        if (inventory_main.result().available) inventory_available = true;
-        break;
-      case 1:
-        if (inventory_backup.failed()) break;
-        if (inventory_backup.result().available) inventory_available = true;
-        break;
-      case 2:
-        if (payment.failed()) break;
-        payment_authorized = payment.result().authorized;
-        transaction_id = payment.result().transactionId;
-        break;
-      case 3:
-        if (fraud.failed()) break;
-        fraud_risk = fraud.result().riskScore;
-        break;
-      case 4:
-        if (!shipping_standard.failed()) shipping_options.push_back(shipping_standard.result());
-        break;
-      case 5:
-        if (!shipping_economy.failed()) shipping_options.push_back(shipping_economy.result());
-        break;
+    if (!*which) break;
+    const Completed& done = **which;
+    if (done == inventory_main || done == inventory_backup) {
+      const auto& check = done == inventory_main ? inventory_main : inventory_backup;
+      if (!check.failed() && check.result().available) inventory_available = true;
+    } else if (done == payment) {
+      if (payment.failed()) continue;
+      payment_authorized = payment.result().authorized;
+      transaction_id = payment.result().transactionId;
+    } else if (done == fraud) {
+      if (!fraud.failed()) fraud_risk = fraud.result().riskScore;
+    } else {
+      const auto& quote = done == shipping_standard ? shipping_standard : shipping_economy;
+      if (!quote.failed()) shipping_options.push_back(quote.result());
     }
   }
 
@@ -96,11 +87,9 @@ Task<OrderResult> process_order(Context& ctx, OrderRequest request) {
   if (cancelled) {
     // An operator cancelled the order. The cancel reached the payment call too, but it may have
     // been finishing already: settle it, then release the hold if it was authorized.
-    try {
-      PaymentResponse settled = co_await payment;
-      if (settled.authorized) authorized_tx = settled.transactionId;
-    } catch (const TerminalError&) {
-    }
+    auto settling = payment.settle();
+    Result<PaymentResponse> settled = co_await settling;
+    if (settled && settled->authorized) authorized_tx = settled->transactionId;
     Task<OrderResult> voided = fail_order(ctx, "cancelled", std::move(authorized_tx));
     co_await std::move(voided);
     throw Cancelled();
