@@ -229,14 +229,33 @@ TEST_F(IngressTest, BadDelaysAndKeysAre400s) {
 }
 
 TEST_F(IngressTest, OverloadIsA503WithRetryAfter) {
-  args = {"--latency-scale", "1", "--failure-scale", "0", "--max-inflight", "3"};
+  args = {"--latency-scale", "1", "--failure-scale", "0", "--max-inflight", "1"};
   OrderdProcess orderd(dir.path().string(), args);
   HttpClient client(orderd.port());
   ASSERT_EQ(client.post("/OrderService/ProcessOrder/send", kOrder).status, 202u);
-  // The first order and its six children now fill the engine past 3.
+  // The first order runs (it waits on its six calls, which is work in progress): the engine is
+  // full.
   auto refused = client.post("/OrderService/ProcessOrder/send", kOrder);
   EXPECT_EQ(refused.status, 503u) << refused.body;
   EXPECT_EQ(refused.header("retry-after"), "1");
+}
+
+TEST_F(IngressTest, ParkedInvocationsDoNotCountAgainstMaxInflight) {
+  // Orders under review wait for a decision (a durable promise) for as long as it takes: they
+  // park, and the engine keeps taking new work however many wait.
+  args = {"--max-inflight", "2", "--unload-after-ms", "50"};
+  OrderdProcess orderd(dir.path().string(), args);
+  HttpClient client(orderd.port());
+  const std::string risky = R"({"customerId":"c","amount":900,"riskScore":80})";
+  for (int i = 0; i < 20; ++i) {
+    auto started = client.post("/OrderReview/ord-" + std::to_string(i) + "/run/send", risky);
+    ASSERT_EQ(started.status, 202u) << "order " << i << ": " << started.body;
+  }
+  auto decided = client.post("/OrderReview/ord-7/decide", R"({"approved":true,"reviewer":"al"})");
+  ASSERT_EQ(decided.status, 200u) << decided.body;
+  auto outcome = client.get("/restate/workflow/OrderReview/ord-7/attach");
+  ASSERT_EQ(outcome.status, 200u) << outcome.body;
+  EXPECT_NE(outcome.body.find("\"approved\""), std::string::npos) << outcome.body;
 }
 
 }  // namespace

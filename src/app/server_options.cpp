@@ -102,9 +102,22 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd.add_option("--max-inflight", o.routes.max_in_flight,
-                 "invocations in memory (children included) beyond which requests get 503")
+                 "active invocations (in memory and not parked on a timer, an awakeable or a "
+                 "promise; children included) beyond which requests get 503")
       ->envname("ORDERD_MAX_INFLIGHT")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_option("--max-parked", o.routes.max_parked,
+                 "parked invocations (waiting on a timer, an awakeable or a promise) beyond which "
+                 "requests get 503")
+      ->envname("ORDERD_MAX_PARKED")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_option("--unload-after-ms", o.engine.unload_after_ms,
+                 "a parked invocation waiting this long drops its coroutine frames, and replays "
+                 "from its journal when its step completes (0: never)")
+      ->envname("ORDERD_UNLOAD_AFTER_MS")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   auto duration = [&cmd](const char* flag, const char* env, std::int64_t& field,
                          const char* fallback, const char* help) {

@@ -40,14 +40,22 @@ Money Money::times(std::int64_t quantity) const {
 }
 
 std::string Money::to_string() const {
-  const int digits = minor_unit_digits(currency_);
-  std::string magnitude = std::to_string(minor_ < 0 ? -(minor_ + 1) + 1ULL : minor_ + 0ULL);
+  const auto digits = static_cast<std::size_t>(minor_unit_digits(currency_));
+  // The magnitude as unsigned, so the most negative amount has one too.
+  const std::uint64_t magnitude =
+      minor_ < 0 ? std::uint64_t(-(minor_ + 1)) + 1 : std::uint64_t(minor_);
+  std::string units = std::to_string(magnitude);
+  if (units.size() <= digits) units.insert(0, digits + 1 - units.size(), '0');
+  std::string out;
+  if (minor_ < 0) out.push_back('-');
+  out.append(units, 0, units.size() - digits);
   if (digits > 0) {
-    if (magnitude.size() <= static_cast<std::size_t>(digits))
-      magnitude.insert(0, static_cast<std::size_t>(digits) + 1 - magnitude.size(), '0');
-    magnitude.insert(magnitude.size() - static_cast<std::size_t>(digits), ".");
+    out.push_back('.');
+    out.append(units, units.size() - digits, digits);
   }
-  return (minor_ < 0 ? "-" : "") + magnitude + " " + currency_;
+  out.push_back(' ');
+  out.append(currency_);
+  return out;
 }
 
 std::optional<std::string> parse_currency(std::string_view code) {

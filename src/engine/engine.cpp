@@ -138,6 +138,14 @@ std::size_t Engine::in_flight() const {
   return impl_->invocations.size();
 }
 
+std::size_t Engine::parked() const {
+  return impl_->parked_count;
+}
+
+std::size_t Engine::unloaded() const {
+  return impl_->unloaded_count;
+}
+
 std::size_t Engine::waiting_callers() const {
   std::size_t n = 0;
   for (const auto& [id, inv] : impl_->invocations) n += inv->waiters.size();

@@ -49,6 +49,10 @@ struct EngineOptions {
   // Null: the engine starts `default_workers` threads of its own on the first such effect.
   WorkerPool* workers = nullptr;
   std::size_t default_workers = 2;
+  // A parked invocation (waiting only on a sleep, an awakeable or a promise) whose wait has
+  // lasted this long has its coroutine frames dropped; the step it waits for replays it from
+  // its journal in memory. Checked every unload_after_ms / 2.
+  std::int64_t unload_after_ms = 1000;
 };
 
 // An invocation as an operator inspects it: its record, its journal, and the children its call
@@ -124,7 +128,12 @@ class Engine {
   // Calls `on_done` with the outcome once the invocation has finished; false if it is unknown.
   bool attach(const std::string& invocation_id, OutcomeCallback on_done);
 
+  // Invocations in memory, and among them the parked ones (waiting only on a sleep, an
+  // awakeable or a promise: no CPU, little memory) and, among those, the unloaded ones (no
+  // coroutine frames). --max-inflight bounds the active ones: in_flight() - parked().
   std::size_t in_flight() const;
+  std::size_t parked() const;
+  std::size_t unloaded() const;
   // Graceful shutdown: how many callers wait for an outcome (calls, attaches), and answering
   // them all at once with `code` and `message` (+ the invocation id). The invocations go on, and
   // resume at the next start if they have not finished by then.

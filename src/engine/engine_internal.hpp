@@ -95,10 +95,7 @@ class Invocation final : public detail::Journal {
     return steps.at(step).outcome;
   }
   void suspend_until_any(std::span<const std::uint32_t> wanted,
-                         std::coroutine_handle<> waiter) override {
-    suspended = waiter;
-    waiting_on.assign(wanted.begin(), wanted.end());
-  }
+                         std::coroutine_handle<> waiter) override;
   std::optional<std::uint32_t> choose_next(std::span<const std::uint32_t> candidates) override;
   bool replaying() const override { return cursor < journal.size(); }
   bool cancel_pending() const override {
@@ -139,6 +136,12 @@ class Invocation final : public detail::Journal {
   bool completing = false;
   bool created_durably = true;  // false from a client's invoke until its creation commits (I5)
   bool start_when_durable = false;
+  // Parked: suspended on nothing but time or the outside world (a sleep, an awakeable, a
+  // promise), so it costs no CPU and does not count against --max-inflight. Unloaded: parked so
+  // long that its coroutine frames were dropped; the step it waits for replays it (parking.cpp).
+  bool parked = false;
+  bool unloaded = false;
+  std::int64_t parked_since_ms = 0;
 
  private:
   std::string pending_run_name_;
@@ -208,6 +211,7 @@ struct Engine::Impl {
     flush();  // what was journaled becomes durable; what it would release is dropped
     *alive = false;
     if (sweep_timer) scheduler.cancel(sweep_timer);
+    if (unload_timer) scheduler.cancel(unload_timer);
     {
       std::lock_guard lock(mailbox->mutex);
       mailbox->scheduler = nullptr;
@@ -441,6 +445,7 @@ struct Engine::Impl {
   }
 
   void stop_attempt(Invocation& inv) {
+    unpark(inv);
     if (inv.start_timer) scheduler.cancel(inv.start_timer);
     inv.start_timer = 0;
     inv.suspended = {};
@@ -507,13 +512,9 @@ struct Engine::Impl {
     step.outcome = std::move(outcome);
     step.completed_seq = ++completion_seq;
     step.timer = 0;
-    if (inv->suspended &&
-        std::find(inv->waiting_on.begin(), inv->waiting_on.end(), index) != inv->waiting_on.end()) {
-      auto handle = std::exchange(inv->suspended, {});
-      inv->waiting_on.clear();
-      handle.resume();
-      after_resume(*inv);
-    }
+    if ((inv->suspended || inv->unloaded) &&
+        std::find(inv->waiting_on.begin(), inv->waiting_on.end(), index) != inv->waiting_on.end())
+      wake(*inv);
   }
 
   void start_child(store::InvocationRecord child) {
@@ -552,6 +553,15 @@ struct Engine::Impl {
   std::unordered_map<std::string, ObjectSlot> objects;  // "Service\nkey"
 
   void sweep();
+
+  // Parking (parking.cpp).
+  std::size_t parked_count = 0;
+  std::size_t unloaded_count = 0;
+  Scheduler::TimerId unload_timer = 0;
+  void park_if_idle(Invocation& inv);
+  void unpark(Invocation& inv);
+  void wake(Invocation& inv);  // a step it waits for is done (or a cancel came)
+  void unload_sweep();
 
   // Effects (effects.cpp).
   using EffectKey = std::pair<std::string, std::uint32_t>;  // (invocation id, step index)

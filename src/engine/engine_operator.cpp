@@ -65,13 +65,11 @@ Engine::Control Engine::cancel(const std::string& id) {
     impl_->scheduler.cancel(inv->start_timer);
     inv->start_timer = 0;
     impl_->schedule_start(*inv);
-  } else if (inv->suspended && inv->cursor == cancel_index) {
+  } else if ((inv->suspended || inv->unloaded) && inv->cursor == cancel_index) {
     // Suspended at the journal's end: it meets the cancel now. One suspended mid-replay meets
-    // it when the replay gets there (its awaited children are being cancelled too).
-    auto handle = std::exchange(inv->suspended, {});
-    inv->waiting_on.clear();
-    handle.resume();
-    impl_->after_resume(*inv);
+    // it when the replay gets there (its awaited children are being cancelled too). An unloaded
+    // one was parked at the journal's end, and replays up to the cancel.
+    impl_->wake(*inv);
   }
   return Control::kDone;
 }

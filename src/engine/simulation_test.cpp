@@ -158,6 +158,7 @@ class World {
     ++lifetimes_;
     EngineOptions options;
     options.max_writes_per_batch = 1;  // every write is its own commit, so its own crash point
+    options.unload_after_ms = 2;       // parked invocations unload and replay all the time
     options.journal_retention_ms = options.idempotency_retention_ms = 30LL * 24 * 3600 * 1000;
     options.id_source = [this](std::int64_t now) {
       return ids::invocation_id_from(now, seed_, ++id_sequence_);

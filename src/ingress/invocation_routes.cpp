@@ -118,9 +118,13 @@ void InvocationRoutes::invoke(const Request& request, std::string_view service,
     return respond(error_response(
         400, "service '" + std::string(service) + "' is not a virtual object: it takes no key"));
   }
-  if (engine_.in_flight() >= options_.max_in_flight) {
-    Response busy = error_response(503, "overloaded: " + std::to_string(engine_.in_flight()) +
-                                            " invocations in flight; retry later");
+  // Parked invocations (waiting on a timer, an awakeable, a promise) cost no CPU and little
+  // memory: they have a bound of their own.
+  const std::size_t active = engine_.in_flight() - engine_.parked();
+  if (active >= options_.max_in_flight || engine_.parked() >= options_.max_parked) {
+    Response busy =
+        error_response(503, "overloaded: " + std::to_string(active) + " invocations active and " +
+                                std::to_string(engine_.parked()) + " parked; retry later");
     busy.headers.emplace_back("retry-after", "1");
     return respond(std::move(busy));
   }

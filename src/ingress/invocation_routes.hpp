@@ -22,9 +22,11 @@ class Registry;
 namespace orderd::http {
 
 struct RouteOptions {
-  // Past this many invocations in memory (children included) new requests get 503 + Retry-After
-  // instead of growing memory without bound.
+  // Past this many active invocations (in memory and not parked; children included) new
+  // requests get 503 + Retry-After instead of growing memory and latency without bound.
   std::size_t max_in_flight = 200'000;
+  // Past this many parked ones (waiting on a timer, an awakeable or a promise), too.
+  std::size_t max_parked = 2'000'000;
 };
 
 class InvocationRoutes final : public RequestHandler {
