@@ -1,0 +1,100 @@
+#pragma once
+// The stock ledger: every product's quantities per warehouse, and the reservations held against
+// them. Pure logic, no I/O: the stock service decides with it on the engine thread, in arrival
+// order, inside the journaled step (Context::transact) that writes the changed rows, so a
+// decision and its rows commit together and a hot product never waits for a commit between two
+// buyers (docs/ARCHITECTURE.md, "Domain tables").
+//
+// Invariants, kept by every operation (each either applies whole or changes nothing):
+//  S1. 0 <= reserved <= on_hand for every (product, warehouse); available = on_hand - reserved.
+//  S2. available + reserved + sold == initial on_hand + restocked - removed, per product, where
+//      `removed` is what an operator's set took away.
+//  S3. A reservation is all or nothing: every item of its basket is held, or none is.
+//  S4. A reservation ends once: committed (its units sold) or released (returned), never both.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace orderd::commerce {
+
+using ProductId = std::int64_t;
+
+struct WarehouseLevel {
+  std::string warehouse;
+  std::int64_t on_hand = 0;
+  std::int64_t reserved = 0;
+  std::int64_t available() const { return on_hand - reserved; }
+};
+
+struct ProductLevels {
+  std::vector<WarehouseLevel> warehouses;  // in warehouse priority order
+  std::int64_t sold = 0;
+  std::int64_t on_hand() const;
+  std::int64_t reserved() const;
+  std::int64_t available() const { return on_hand() - reserved(); }
+};
+
+struct BasketItem {
+  ProductId product_id = 0;
+  std::int64_t quantity = 0;
+};
+
+// Units of one product held in one warehouse.
+struct Allocation {
+  ProductId product_id = 0;
+  std::string warehouse;
+  std::int64_t quantity = 0;
+  bool operator==(const Allocation&) const = default;
+};
+
+class StockLedger {
+ public:
+  // Warehouses in the order reservations draw from them (best priority first). A warehouse named
+  // for the first time elsewhere joins at the end.
+  void add_warehouse(std::string name);
+  const std::vector<std::string>& warehouses() const { return warehouse_order_; }
+
+  // Operator writes. set_on_hand may not go below what is reserved there (S1): an error names
+  // the reserved quantity. Both create the product's level in that warehouse if missing.
+  std::optional<Error> set_on_hand(ProductId product, const std::string& warehouse,
+                                   std::int64_t on_hand);
+  std::optional<Error> restock(ProductId product, const std::string& warehouse, std::int64_t units);
+
+  // Holds every item of the basket under `reservation_id`, or nothing (S3). Each item comes
+  // from the best-priority warehouse that has all of it, else split across warehouses in
+  // priority order. Repeated products are summed. Errors: invalid_argument (a quantity < 1, an
+  // empty basket, an id in use), conflict/out_of_stock naming the first product short (details:
+  // product_id, requested, available).
+  struct Held {
+    std::vector<Allocation> allocations;
+  };
+  std::variant<Held, Error> reserve(const std::string& reservation_id,
+                                    const std::vector<BasketItem>& basket);
+  // Ends a reservation (S4). Errors: not_found for an unknown id (or one already ended).
+  std::variant<Held, Error> release(const std::string& reservation_id);
+  std::variant<Held, Error> commit(const std::string& reservation_id);
+
+  const ProductLevels* levels(ProductId product) const;
+  const std::vector<Allocation>* reservation(const std::string& reservation_id) const;
+  std::size_t open_reservations() const { return reservations_.size(); }
+
+  // Loading from the store at start: a product's levels and an open reservation as written.
+  void load_product(ProductId product, ProductLevels levels);
+  void load_reservation(const std::string& reservation_id, std::vector<Allocation> allocations);
+
+ private:
+  WarehouseLevel& level(ProductId product, const std::string& warehouse);
+  std::size_t rank(const std::string& warehouse);
+
+  std::vector<std::string> warehouse_order_;
+  std::unordered_map<ProductId, ProductLevels> products_;
+  std::unordered_map<std::string, std::vector<Allocation>> reservations_;
+};
+
+}  // namespace orderd::commerce

@@ -1,0 +1,161 @@
+// The stock ledger without I/O: allocation by warehouse priority, all-or-nothing baskets, each
+// reservation ended once, and the invariants S1-S4 under thousands of random operations.
+#include "commerce/stock/stock_ledger.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace orderd::commerce {
+namespace {
+
+StockLedger two_warehouses() {
+  StockLedger ledger;
+  ledger.add_warehouse("main");
+  ledger.add_warehouse("backup");
+  return ledger;
+}
+
+const StockLedger::Held& held(const std::variant<StockLedger::Held, Error>& r) {
+  if (const auto* e = std::get_if<Error>(&r)) ADD_FAILURE() << e->message;
+  static const StockLedger::Held none;
+  const auto* h = std::get_if<StockLedger::Held>(&r);
+  return h ? *h : none;
+}
+
+TEST(StockLedger, TakesTheBestPriorityWarehouseWithEnoughElseSplits) {
+  auto ledger = two_warehouses();
+  ASSERT_FALSE(ledger.set_on_hand(1, "backup", 10));
+  ASSERT_FALSE(ledger.set_on_hand(1, "main", 3));
+  EXPECT_EQ(held(ledger.reserve("r1", {{1, 2}})).allocations,
+            (std::vector<Allocation>{{1, "main", 2}}));
+  // main has 1 left: 5 fit whole only in backup.
+  EXPECT_EQ(held(ledger.reserve("r2", {{1, 5}})).allocations,
+            (std::vector<Allocation>{{1, "backup", 5}}));
+  // 6 fit in no single warehouse (1 and 5 left): split in priority order.
+  EXPECT_EQ(held(ledger.reserve("r3", {{1, 6}})).allocations,
+            (std::vector<Allocation>{{1, "main", 1}, {1, "backup", 5}}));
+  EXPECT_EQ(ledger.levels(1)->available(), 0);
+  EXPECT_EQ(ledger.levels(1)->reserved(), 13);
+}
+
+TEST(StockLedger, ABasketIsHeldWholeOrNotAtAll) {
+  auto ledger = two_warehouses();
+  ASSERT_FALSE(ledger.set_on_hand(1, "main", 5));
+  ASSERT_FALSE(ledger.set_on_hand(2, "main", 1));
+  auto refused = ledger.reserve("r1", {{1, 3}, {2, 2}});
+  ASSERT_TRUE(std::holds_alternative<Error>(refused));
+  const Error& e = std::get<Error>(refused);
+  EXPECT_EQ(e.code, ErrorCode::kConflict);
+  EXPECT_EQ(e.reason, "out_of_stock");
+  EXPECT_EQ(e.details, R"({"product_id":2,"requested":2,"available":1})");
+  EXPECT_EQ(ledger.levels(1)->reserved(), 0);  // product 1 was not held either
+  EXPECT_EQ(ledger.open_reservations(), 0u);
+  auto unknown = ledger.reserve("r2", {{99, 1}});
+  EXPECT_EQ(std::get<Error>(unknown).reason, "out_of_stock");
+}
+
+TEST(StockLedger, RepeatedProductsAreSummed) {
+  auto ledger = two_warehouses();
+  ASSERT_FALSE(ledger.set_on_hand(1, "main", 3));
+  EXPECT_TRUE(std::holds_alternative<Error>(ledger.reserve("r1", {{1, 2}, {1, 2}})));
+  EXPECT_EQ(held(ledger.reserve("r2", {{1, 1}, {1, 2}})).allocations,
+            (std::vector<Allocation>{{1, "main", 3}}));
+}
+
+TEST(StockLedger, AReservationEndsOnce) {
+  auto ledger = two_warehouses();
+  ASSERT_FALSE(ledger.set_on_hand(1, "main", 4));
+  held(ledger.reserve("sold", {{1, 3}}));
+  held(ledger.reserve("returned", {{1, 1}}));
+  held(ledger.commit("sold"));
+  held(ledger.release("returned"));
+  EXPECT_EQ(std::get<Error>(ledger.release("sold")).code, ErrorCode::kNotFound);
+  EXPECT_EQ(std::get<Error>(ledger.commit("returned")).code, ErrorCode::kNotFound);
+  EXPECT_EQ(ledger.levels(1)->on_hand(), 1);
+  EXPECT_EQ(ledger.levels(1)->reserved(), 0);
+  EXPECT_EQ(ledger.levels(1)->sold, 3);
+}
+
+TEST(StockLedger, RefusesBadInputAndOnHandBelowWhatIsReserved) {
+  auto ledger = two_warehouses();
+  ASSERT_FALSE(ledger.set_on_hand(1, "main", 4));
+  held(ledger.reserve("r1", {{1, 3}}));
+  EXPECT_EQ(ledger.set_on_hand(1, "main", 2)->reason, "stock_reserved");
+  EXPECT_EQ(ledger.levels(1)->on_hand(), 4);
+  EXPECT_FALSE(ledger.set_on_hand(1, "main", 3));
+  EXPECT_EQ(ledger.set_on_hand(1, "main", -1)->code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ledger.restock(1, "main", 0)->code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(std::get<Error>(ledger.reserve("r2", {})).reason, "empty_basket");
+  EXPECT_EQ(std::get<Error>(ledger.reserve("r2", {{1, 0}})).reason, "invalid_quantity");
+  EXPECT_EQ(std::get<Error>(ledger.reserve("r1", {{1, 0}})).reason, "reservation_exists");
+}
+
+TEST(StockLedger, ANewWarehouseJoinsInPriorityOrder) {
+  auto ledger = two_warehouses();
+  ASSERT_FALSE(ledger.restock(1, "backup", 5));
+  ASSERT_FALSE(ledger.restock(1, "overflow", 5));  // unknown until now: lowest priority
+  ASSERT_FALSE(ledger.restock(1, "main", 1));
+  const auto& levels = ledger.levels(1)->warehouses;
+  ASSERT_EQ(levels.size(), 3u);
+  EXPECT_EQ(levels[0].warehouse, "main");
+  EXPECT_EQ(levels[1].warehouse, "backup");
+  EXPECT_EQ(levels[2].warehouse, "overflow");
+}
+
+// S1-S4 under random reserves, releases, commits, restocks and sets, over many seeds.
+TEST(StockLedger, InvariantsHoldUnderRandomOperations) {
+  for (std::uint32_t seed = 1; seed <= 50; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 rng(seed);
+    auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+    auto ledger = two_warehouses();
+    const std::vector<std::string> warehouses{"main", "backup"};
+    std::map<ProductId, std::int64_t> added;  // initial + restocked - removed by sets
+    for (ProductId p = 1; p <= 5; ++p)
+      for (const auto& w : warehouses) {
+        const std::int64_t n = pick(20);
+        ASSERT_FALSE(ledger.set_on_hand(p, w, n));
+        added[p] += n;
+      }
+    std::vector<std::string> open;
+    for (int op = 0; op < 400; ++op) {
+      const int kind = pick(10);
+      if (kind < 5) {
+        std::vector<BasketItem> basket;
+        for (int i = 0, n = 1 + pick(3); i < n; ++i) basket.push_back({1 + pick(5), 1 + pick(6)});
+        std::string id = "r" + std::to_string(op);
+        if (std::holds_alternative<StockLedger::Held>(ledger.reserve(id, basket)))
+          open.push_back(id);
+      } else if (kind < 8 && !open.empty()) {
+        const std::size_t i = static_cast<std::size_t>(pick(static_cast<int>(open.size())));
+        auto ended = kind < 7 ? ledger.commit(open[i]) : ledger.release(open[i]);
+        ASSERT_TRUE(std::holds_alternative<StockLedger::Held>(ended));
+        open.erase(open.begin() + static_cast<std::ptrdiff_t>(i));
+      } else if (kind == 8) {
+        const ProductId p = 1 + pick(5);
+        const std::int64_t n = 1 + pick(5);
+        ASSERT_FALSE(ledger.restock(p, warehouses[static_cast<std::size_t>(pick(2))], n));
+        added[p] += n;
+      } else {
+        const ProductId p = 1 + pick(5);
+        const auto& w = warehouses[static_cast<std::size_t>(pick(2))];
+        const std::int64_t before = ledger.levels(p)->on_hand();
+        const std::int64_t n = pick(15);
+        if (!ledger.set_on_hand(p, w, n)) added[p] += ledger.levels(p)->on_hand() - before;
+      }
+      for (ProductId p = 1; p <= 5; ++p) {
+        const ProductLevels& l = *ledger.levels(p);
+        for (const auto& w : l.warehouses) {
+          ASSERT_GE(w.reserved, 0);          // S1
+          ASSERT_LE(w.reserved, w.on_hand);  // S1
+        }
+        ASSERT_EQ(l.available() + l.reserved() + l.sold, added[p]);  // S2
+      }
+    }
+    EXPECT_EQ(ledger.open_reservations(), open.size());  // S4: each ended once
+  }
+}
+
+}  // namespace
+}  // namespace orderd::commerce
