@@ -1,5 +1,5 @@
 // Restate's ingress conventions beyond a plain call: idempotency keys, delayed sends, lookups by
-// key, and backpressure. Against the real binary.
+// key, and backpressure; the router's families and request ids. Against the real binary.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -256,6 +256,70 @@ TEST_F(IngressTest, ParkedInvocationsDoNotCountAgainstMaxInflight) {
   auto outcome = client.get("/restate/workflow/OrderReview/ord-7/attach");
   ASSERT_EQ(outcome.status, 200u) << outcome.body;
   EXPECT_NE(outcome.body.find("\"approved\""), std::string::npos) << outcome.body;
+}
+
+TEST_F(IngressTest, EveryAnswerNamesItsRequest) {
+  OrderdProcess orderd(dir.path().string(), args);
+  HttpClient client(orderd.port());
+  auto order = client.post("/OrderService/ProcessOrder", kOrder);
+  ASSERT_EQ(order.status, 200u) << order.body;
+  EXPECT_EQ(order.header("x-request-id").rfind("req_", 0), 0u);
+  EXPECT_EQ(order.header("content-type"), "application/json");
+  auto traced = client.post("/OrderService/ProcessOrder", kOrder, {{"X-Request-Id", "trace-42"}});
+  EXPECT_EQ(traced.header("x-request-id"), "trace-42");
+  HttpClient admin(orderd.admin_port());
+  EXPECT_FALSE(admin.get("/invocations?limit=1").header("x-request-id").empty());
+}
+
+TEST_F(IngressTest, ApiPathsAreProblemsNeverServiceLookups) {
+  OrderdProcess orderd(dir.path().string(), args);
+  HttpClient client(orderd.port());
+  for (const char* target : {"/api/v1/orders", "/api/v1/orders/ord-1", "/api"}) {
+    auto r = client.request("POST", target, "{}", {{"x-request-id", "rid-1"}});
+    EXPECT_EQ(r.status, 404u) << target;
+    EXPECT_EQ(r.header("content-type"), "application/problem+json") << target;
+    auto problem = parse_object(r.body);
+    EXPECT_EQ(problem["type"], "about:blank");
+    EXPECT_EQ(problem["title"], "Not Found");
+    EXPECT_EQ(problem["status"], 404);
+    EXPECT_EQ(problem["code"], "not_found");
+    EXPECT_EQ(problem["request_id"], "rid-1");
+    EXPECT_EQ(r.header("x-request-id"), "rid-1");
+  }
+}
+
+TEST_F(IngressTest, ATooLargeBodyIsRefusedInTheFamilyOfItsTarget) {
+  args.insert(args.end(), {"--max-body-bytes", "1024"});
+  OrderdProcess orderd(dir.path().string(), args);
+  const std::string big(4096, 'x');
+  {
+    HttpClient client(orderd.port());  // the server closes the connection after a refusal
+    auto api = client.post("/api/v1/orders", big, {{"x-request-id", "big-1"}});
+    EXPECT_EQ(api.status, 413u);
+    EXPECT_EQ(api.header("content-type"), "application/problem+json");
+    auto problem = parse_object(api.body);
+    EXPECT_EQ(problem["code"], "body_too_large");
+    EXPECT_EQ(problem["status"], 413);
+    EXPECT_EQ(problem["request_id"], "big-1");
+    EXPECT_EQ(api.header("x-request-id"), "big-1");
+  }
+  {
+    HttpClient client(orderd.port());
+    auto restate = client.post("/OrderService/ProcessOrder", big);
+    EXPECT_EQ(restate.status, 413u);
+    EXPECT_EQ(restate.header("content-type"), "application/json");
+    EXPECT_EQ(restate.body, R"({"code":413,"message":"request body too large"})");
+  }
+  HttpClient other(orderd.port());
+  EXPECT_EQ(other.get("/health").status, 200u);
+}
+
+TEST_F(IngressTest, TheAccessLogIsAFlag) {
+  args.insert(args.end(), {"--access-log", "on"});
+  OrderdProcess orderd(dir.path().string(), args);
+  HttpClient client(orderd.port());
+  EXPECT_EQ(client.get("/health").status, 200u);
+  EXPECT_THROW(OrderdProcess(dir.path().string(), {"--access-log", "loud"}), std::runtime_error);
 }
 
 }  // namespace

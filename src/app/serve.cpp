@@ -50,10 +50,15 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   auto engine = std::make_unique<orderd::Engine>(*scheduler, *store, registry, engine_options);
   std::size_t recovered = engine->recover();
 
-  orderd::http::InvocationRoutes routes(*engine, registry, options.routes);
+  // Each listener's middleware chain (ingress/middleware.hpp). The seams left empty here
+  // (metrics, rate limit, authentication) cost nothing until an issue fills them.
+  auto chain = [&options] { return orderd::http::ChainOptions{options.access_log, {}, {}, {}}; };
+  orderd::http::InvocationRoutes routes(*engine, registry, options.routes, chain());
+  // Domain routes (the /api family) are added here, before the listener serves:
+  // routes.router().add(http::Method::kPost, "/api/v1/orders", handler, RouteFamily::kApi).
   orderd::http::Server server(io, orderd::app::host_of(options.listen),
                               orderd::app::port_of(options.listen), routes, options.limits);
-  orderd::http::AdminRoutes admin_routes(*engine);
+  orderd::http::AdminRoutes admin_routes(*engine, chain());
   orderd::http::Server admin(io, orderd::app::host_of(options.admin_listen),
                              orderd::app::port_of(options.admin_listen), admin_routes,
                              options.limits);

@@ -48,6 +48,11 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
       ->envname("ORDERD_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
       ->capture_default_str();
+  cmd.add_option("--access-log", o.access_log,
+                 "log each answer at info: method, path, status, duration (us), request id")
+      ->envname("ORDERD_ACCESS_LOG")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->default_str("off");
   cmd.add_option("--latency-scale", o.simulation.latency_scale,
                  "multiplies the seed services' simulated latency (0 = none)")
       ->envname("ORDERD_LATENCY_SCALE")

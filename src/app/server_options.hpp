@@ -19,6 +19,8 @@ struct ServerOptions {
   std::string data_dir = "./data";
   std::string sync = "full";  // full: fsync each group commit; normal: survives process crashes
   std::string log_level = "info";
+  // One info line per answer on both listeners; off by default, so benchmarks pay nothing.
+  bool access_log = false;
   // On SIGTERM/SIGINT, how long callers still waiting for an outcome get before they are answered
   // 503 (their invocations resume at the next start).
   std::int64_t shutdown_grace_ms = 10'000;

@@ -3,6 +3,18 @@
 // Starting invocations and handing out their outcomes.
 
 namespace orderd {
+namespace {
+
+// A caller's idempotency key is recorded as principal + '\x1f' + key, anonymous ones as sent.
+// The record has no principal of its own: folded into its key, every use of the record's key
+// (the in-memory slot, the store's idempotency row, purge, the sweep, recovery) is scoped by
+// principal as it is. 0x1F cannot arrive in an HTTP header, so no client's key can spell
+// another caller's.
+std::string scoped_key(const std::string& principal, std::string key) {
+  return principal.empty() ? key : principal + '\x1f' + key;
+}
+
+}  // namespace
 
 Engine::Engine(Scheduler& scheduler, store::Store& store, const Registry& registry,
                EngineOptions options)
@@ -22,6 +34,8 @@ InvokeResult Engine::invoke(InvokeRequest request, OutcomeCallback on_done,
     if (!request.idempotency_key.empty())
       throw std::invalid_argument("a workflow's run takes no idempotency key");
     request.idempotency_key = request.object_key;
+  } else if (!request.idempotency_key.empty()) {
+    request.idempotency_key = scoped_key(request.principal, std::move(request.idempotency_key));
   }
 
   if (!request.idempotency_key.empty()) {
@@ -100,10 +114,12 @@ std::string Engine::invoke(std::string_view service, std::string_view handler,
 }
 
 std::optional<std::string> Engine::find_idempotent(const std::string& target,
-                                                   const std::string& key) {
-  auto it = impl_->idempotent_running.find(target + "\n" + key);
+                                                   const std::string& key,
+                                                   const std::string& principal) {
+  const std::string scoped = scoped_key(principal, key);
+  auto it = impl_->idempotent_running.find(target + "\n" + scoped);
   if (it != impl_->idempotent_running.end()) return it->second;
-  return impl_->store.find_idempotent(target, key);
+  return impl_->store.find_idempotent(target, scoped);
 }
 
 void Engine::flush() {

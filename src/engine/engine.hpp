@@ -71,6 +71,9 @@ struct InvokeRequest {
   std::string idempotency_key;  // empty: none
   std::int64_t delay_ms = 0;    // start this much later (sends only)
   std::string object_key;       // the virtual-object key or workflow id, for keyed handlers
+  // Who calls, as the ingress authenticated it; empty: anonymous. Scopes the idempotency key:
+  // two callers' equal keys name two invocations. A workflow id is one for every caller.
+  std::string principal;
 };
 
 enum class InvokeDisposition {
@@ -118,9 +121,11 @@ class Engine {
                       AcceptedCallback on_accepted = {});
   std::string invoke(std::string_view service, std::string_view handler, std::string input_json,
                      OutcomeCallback on_done, AcceptedCallback on_accepted = {});
-  // The invocation started under an idempotency key, if it is still known.
-  // `target` is "Service/handler", or "Service/objectKey/handler" (store::idempotency_target).
-  std::optional<std::string> find_idempotent(const std::string& target, const std::string& key);
+  // The invocation `principal` (empty: anonymous) started under an idempotency key, if it is
+  // still known. `target` is "Service/handler", or "Service/objectKey/handler"
+  // (store::idempotency_target).
+  std::optional<std::string> find_idempotent(const std::string& target, const std::string& key,
+                                             const std::string& principal = {});
 
   enum class Lookup { kUnknown, kRunning, kDone };
   // The outcome of a finished invocation, without waiting.

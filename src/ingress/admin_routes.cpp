@@ -10,7 +10,6 @@
 #include "common/json_writer.hpp"
 #include "common/numbers.hpp"
 #include "engine/engine.hpp"
-#include "ingress/http_target.hpp"
 
 namespace orderd::http {
 namespace {
@@ -128,36 +127,38 @@ boost::json::object journal_entry(const store::JournalEntry& e, const Invocation
 
 }  // namespace
 
-void AdminRoutes::handle(Request request, Responder respond) {
-  Target t = split_target(request.target);
-  const auto& s = t.segments;
-  if (s.size() == 1 && s[0] == "health") return respond(json_response(200, {{"status", "ok"}}));
-  if (s.empty() || s[0] != "invocations")
-    return respond(error_response(404, "not found: " + request.target));
-  if (s.size() <= 2 && request.method != "GET") return respond(error_response(405, "use GET"));
-  if (s.size() == 1) return respond(list(t.query));
-  if (s.size() == 2) return respond(describe(percent_decode(s[1])));
-  if (s.size() == 3) {
-    if (request.method != "PATCH") return respond(error_response(405, "use PATCH"));
-    return respond(control(percent_decode(s[1]), s[2]));
-  }
-  respond(error_response(404, "not found: " + request.target));
+AdminRoutes::AdminRoutes(Engine& engine, ChainOptions chain)
+    : engine_(engine), service_(RouteFamily::kRestate, std::move(chain)) {
+  Router& router = service_.router();
+  auto answer = [this](Response (AdminRoutes::*route)(const RouteRequest&)) -> RouteHandler {
+    return [this, route](const RouteRequest& request, Responder respond) {
+      respond((this->*route)(request));
+    };
+  };
+  router.add(Method::kGet, "/health", [](const RouteRequest&, Responder respond) {
+    respond(json_response(200, {{"status", "ok"}}));
+  });
+  router.add(Method::kGet, "/invocations", answer(&AdminRoutes::list));
+  router.add(Method::kGet, "/invocations/{id}", answer(&AdminRoutes::describe));
+  router.add(Method::kPatch, "/invocations/{id}/{action}", answer(&AdminRoutes::control));
 }
 
-Response AdminRoutes::list(std::string_view query) {
+Response AdminRoutes::list(const RouteRequest& request) {
+  auto invalid = [&](std::string message) {
+    return request.error({ErrorCode::kInvalidArgument, std::move(message)});
+  };
   store::ListQuery q;
-  if (auto status = query_param(query, "status"); status && !status->empty()) {
+  if (const std::string* status = request.query_param("status"); status && !status->empty()) {
     q.status = parse_status(*status);
-    if (!q.status)
-      return error_response(400, "status must be running, paused, succeeded or failed");
+    if (!q.status) return invalid("status must be running, paused, succeeded or failed");
   }
-  if (auto service = query_param(query, "service")) q.service = percent_decode(*service);
-  if (auto cursor = query_param(query, "cursor")) q.before_id = percent_decode(*cursor);
-  if (auto limit = query_param(query, "limit")) {
+  if (const std::string* service = request.query_param("service")) q.service = *service;
+  if (const std::string* cursor = request.query_param("cursor")) q.before_id = *cursor;
+  if (const std::string* limit = request.query_param("limit")) {
     std::size_t n = 0;
     auto [end, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), n);
     if (ec != std::errc{} || end != limit->data() + limit->size() || n < 1 || n > kMaxPage)
-      return error_response(400, "limit must be a whole number from 1 to 1000");
+      return invalid("limit must be a whole number from 1 to 1000");
     q.limit = n;
   }
   auto page = engine_.list(q);
@@ -168,9 +169,9 @@ Response AdminRoutes::list(std::string_view query) {
   return json_response(200, {{"invocations", std::move(items)}, {"nextCursor", next}});
 }
 
-Response AdminRoutes::describe(const std::string& id) {
-  auto details = engine_.describe(id);
-  if (!details) return error_response(404, "invocation not found");
+Response AdminRoutes::describe(const RouteRequest& request) {
+  auto details = engine_.describe(*request.param("id"));
+  if (!details) return request.error({ErrorCode::kNotFound, "invocation not found"});
   const auto& r = details->record;
   boost::json::object o = summary(r);
   o["input"] = stored_json(r.input);
@@ -182,7 +183,9 @@ Response AdminRoutes::describe(const std::string& id) {
   return json_response(200, o);
 }
 
-Response AdminRoutes::control(const std::string& id, std::string_view action) {
+Response AdminRoutes::control(const RouteRequest& request) {
+  const std::string& id = *request.param("id");
+  const std::string& action = *request.param("action");
   Engine::Control result;
   if (action == "kill")
     result = engine_.kill(id);
@@ -195,16 +198,16 @@ Response AdminRoutes::control(const std::string& id, std::string_view action) {
   else if (action == "cancel")
     result = engine_.cancel(id);
   else
-    return error_response(404, "unknown action '" + std::string(action) +
-                                   "': use cancel, kill, pause, resume or purge");
+    return request.error({ErrorCode::kNotFound, "unknown action '" + action +
+                                                    "': use cancel, kill, pause, resume or purge"});
   switch (result) {
     case Engine::Control::kNotFound:
-      return error_response(404, "invocation not found");
+      return request.error({ErrorCode::kNotFound, "invocation not found"});
     case Engine::Control::kWrongState: {
       auto details = engine_.describe(id);
       std::string state = details ? store::to_string(details->record.status) : "gone";
-      return error_response(409,
-                            "cannot " + std::string(action) + " an invocation that is " + state);
+      return request.error(
+          {ErrorCode::kConflict, "cannot " + action + " an invocation that is " + state});
     }
     case Engine::Control::kDone:
       break;

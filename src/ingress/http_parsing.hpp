@@ -6,6 +6,7 @@
 #include <optional>
 #include <string_view>
 
+#include "ingress/api_error.hpp"
 #include "ingress/http_server.hpp"
 #include "ingress/http_types.hpp"
 
@@ -17,9 +18,14 @@ using RequestParser = boost::beast::http::request_parser<boost::beast::http::str
 // A fresh parser per request (a reused one keeps its state), bounded by the server's limits.
 void apply_limits(RequestParser& parser, const ServerLimits& limits);
 Request to_request(BeastRequest&& in);
-// The answer to a request the parser refused (the connection closes after it), or nullopt when
-// the failure leaves nothing to answer (the peer went away).
-std::optional<Response> refusal(const boost::beast::error_code& ec);
+// The error a refused request is answered with (the connection closes after it), or nullopt
+// when the failure leaves nothing to answer (the peer went away).
+std::optional<ApiError> refusal_error(const boost::beast::error_code& ec);
+// That answer, rendered by `handler` (Restate's shape without one) in the family of the
+// request's target when the parser has read the start line: past a body limit it always has,
+// past a header limit only when the start line fit.
+std::optional<Response> refusal(const boost::beast::error_code& ec, const RequestParser& parser,
+                                const RequestHandler* handler);
 
 // Parses one request held whole in `bytes`, as a session would: either a request, or the answer
 // to a refused one, or neither (incomplete input).
@@ -27,6 +33,7 @@ struct ParsedRequest {
   std::optional<Request> request;
   std::optional<Response> refusal;
 };
-ParsedRequest parse_request(std::string_view bytes, const ServerLimits& limits);
+ParsedRequest parse_request(std::string_view bytes, const ServerLimits& limits,
+                            const RequestHandler* handler = nullptr);
 
 }  // namespace orderd::http

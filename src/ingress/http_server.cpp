@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/json_writer.hpp"
+#include "ingress/api_error.hpp"
 #include "ingress/http_parsing.hpp"
 
 namespace orderd::http {
@@ -58,12 +59,15 @@ asio::awaitable<Response> respond_to(std::shared_ptr<Server::State> state, Reque
       asio::post(executor, std::move(resume));
     };
     Responder responder = deliver;
+    // What a 500 is rendered for, should handle() throw: the request itself has moved by then.
+    Request head{request.method, request.target, {}, {}};
     try {
       state->handler.handle(std::move(request), std::move(responder));
     } catch (const std::exception& e) {
       // A handler that throws still gets its client an answer, and the session goes on.
       spdlog::error("request handler failed: {}", e.what());
-      deliver(error_response(500, std::string("internal error: ") + e.what()));
+      ApiError error{ErrorCode::kInternal, std::string("internal error: ") + e.what()};
+      deliver(state->handler.refusal(error, &head));
     }
   };
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Response)>(
@@ -111,7 +115,7 @@ asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<Server::State>
     state->idle.erase(&stream);
     if (ec == bhttp::error::end_of_stream) break;  // the client closed between requests
     if (ec) {
-      if (auto answer = refusal(ec)) {
+      if (auto answer = refusal(ec, parser, &state->handler)) {
         auto out = to_beast(std::move(*answer), 11, false);
         stream.expires_after(limits.write_timeout);
         co_await bhttp::async_write(stream, out, use_tuple);

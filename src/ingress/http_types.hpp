@@ -30,15 +30,23 @@ struct Response {
 
 using Responder = UniqueFunction<void(Response)>;
 
+struct ApiError;
+
 // Answers requests. handle() runs on the server's I/O thread and may answer later, from any
 // callback on that same thread.
 class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
   virtual void handle(Request request, Responder respond) = 0;
+  // The answer to a request the server refuses itself (too large, malformed), or whose handle()
+  // threw. `head` holds what the parser read of it (method, target, headers; never the body),
+  // or is null when it did not get that far. By default Restate's {code, message}; a handler
+  // with route families renders it in the family of head's target.
+  virtual Response refusal(const ApiError& error, const Request* head) const;
 };
 
-// {"code": N, "message": "..."}: the error body every endpoint uses (Restate's shape).
+// {"code": N, "message": "..."}: Restate's error body. Routes express their errors as ApiError
+// instead, which their family renders (error_rendering.hpp); this is for outcomes passed on.
 Response error_response(unsigned status, std::string_view message);
 
 }  // namespace orderd::http

@@ -2,7 +2,6 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-#include <cctype>
 #include <optional>
 #include <vector>
 
@@ -22,6 +21,8 @@ unsigned status_for(std::uint16_t code) {
   return code >= 400 && code <= 599 ? code : 500;
 }
 
+// An invocation's failure is its outcome, answered with the handler's own code: not an error of
+// the ingress, so not an ApiError.
 Response outcome_response(const InvocationOutcome& outcome) {
   Response r = outcome.ok ? Response{200, outcome.body, {}, "application/json"}
                           : error_response(status_for(outcome.code), outcome.body);
@@ -44,127 +45,171 @@ Response accepted_response(const std::string& id, bool previously, std::int64_t 
   return r;
 }
 
+ApiError retry_later(std::string message, const char* reason) {
+  ApiError e{ErrorCode::kUnavailable, std::move(message), reason};
+  e.headers.emplace_back("retry-after", "1");
+  return e;
+}
+
+ApiError invalid(std::string message) {
+  return ApiError{ErrorCode::kInvalidArgument, std::move(message)};
+}
+
+// Shutting down: new work is refused with 503, in every family; health and `output` lookups
+// (which answer at once) still go through.
+class ShutdownGate final : public Middleware {
+ public:
+  explicit ShutdownGate(const bool& draining) : draining_(draining) {}
+  void handle(RouteRequest& request, Responder respond, Next next) override {
+    const auto& s = request.segments;
+    const bool lookup_now = request.method() == "GET" && !s.empty() && s.back() == "output";
+    const bool health = s.size() == 1 && s[0] == "health";
+    if (!draining_ || lookup_now || health) return next(request, std::move(respond));
+    respond(request.error(
+        retry_later("orderd is shutting down; retry against its restart", "shutting_down")));
+  }
+
+ private:
+  const bool& draining_;
+};
+
+std::vector<std::unique_ptr<Middleware>> shutdown_gate(const bool& draining) {
+  std::vector<std::unique_ptr<Middleware>> stages;
+  stages.push_back(std::make_unique<ShutdownGate>(draining));
+  return stages;
+}
+
 }  // namespace
 
-void InvocationRoutes::handle(Request request, Responder respond) {
-  Target t = split_target(request.target);
-  const auto& s = t.segments;
-  const bool get = request.method == "GET";
-  const bool lookup_now = get && !s.empty() && s.back() == "output";
-  if (draining_ && !lookup_now && !(s.size() == 1 && s[0] == "health")) {
-    Response closing = error_response(503, "orderd is shutting down; retry against its restart");
-    closing.headers.emplace_back("retry-after", "1");
-    return respond(std::move(closing));
-  }
+InvocationRoutes::InvocationRoutes(Engine& engine, const Registry& registry, RouteOptions options,
+                                   ChainOptions chain)
+    : engine_(engine),
+      registry_(registry),
+      options_(options),
+      service_(RouteFamily::kRestate, std::move(chain), shutdown_gate(draining_)) {
+  Router& router = service_.router();
+  router.claim("/api", RouteFamily::kApi);
+  router.claim("/restate", RouteFamily::kRestate);
 
-  if (s.size() == 1 && s[0] == "health") {
-    if (!get) return respond(error_response(405, "use GET"));
-    return respond(Response{200, "{\"status\":\"ok\"}", {}, "application/json"});
+  router.add(Method::kGet, "/health", [](const RouteRequest&, Responder respond) {
+    respond(Response{200, "{\"status\":\"ok\"}", {}, "application/json"});
+  });
+  for (std::string what : {"attach", "output"}) {
+    router.add(Method::kGet, "/restate/invocation/{id}/" + what,
+               [this, what](const RouteRequest& request, Responder respond) {
+                 lookup(request, *request.param("id"), what, std::move(respond));
+               });
+    router.add(Method::kGet, "/restate/invocation/{service}/{handler}/{idempotencyKey}/" + what,
+               [this, what](const RouteRequest& request, Responder respond) {
+                 lookup_by_key(request, false, what, std::move(respond));
+               });
+    router.add(Method::kGet,
+               "/restate/invocation/{service}/{key}/{handler}/{idempotencyKey}/" + what,
+               [this, what](const RouteRequest& request, Responder respond) {
+                 lookup_by_key(request, true, what, std::move(respond));
+               });
+    router.add(Method::kGet, "/restate/workflow/{workflow}/{key}/" + what,
+               [this, what](const RouteRequest& request, Responder respond) {
+                 workflow_lookup(request, what, std::move(respond));
+               });
   }
-  if (!s.empty() && s[0] == "restate") {
-    const bool result_route =
-        s.size() >= 4 && s[1] == "invocation" && (s.back() == "attach" || s.back() == "output");
-    if (result_route && !get) return respond(error_response(405, "use GET"));
-    if (result_route && s.size() == 4) return lookup(std::string(s[2]), s[3], std::move(respond));
-    if (s.size() == 4 && s[1] == "awakeables" && (s[3] == "resolve" || s[3] == "reject")) {
-      if (request.method != "POST") return respond(error_response(405, "use POST"));
-      return complete_awakeable(request, std::string(s[2]), s[3] == "reject", std::move(respond));
+  // Restate's router takes both forms; its TypeScript ingress client sends only the short one.
+  for (std::string prefix : {"/restate/awakeables/", "/restate/a/"}) {
+    for (bool reject : {false, true}) {
+      router.add(Method::kPost, prefix + "{id}/" + (reject ? "reject" : "resolve"),
+                 [this, reject](const RouteRequest& request, Responder respond) {
+                   complete_awakeable(request, reject, std::move(respond));
+                 });
     }
-    if (s.size() == 5 && s[1] == "workflow" && (s[4] == "attach" || s[4] == "output")) {
-      if (!get) return respond(error_response(405, "use GET"));
-      return workflow_lookup(s[2], percent_decode(s[3]), s[4], std::move(respond));
-    }
-    if (result_route && (s.size() == 6 || s.size() == 7)) {
-      // /restate/invocation/{Service}[/{key}]/{handler}/{idempotencyKey}/attach|output
-      std::string target = std::string(s[2]) + "/" + percent_decode(s[3]);
-      if (s.size() == 7) target += "/" + std::string(s[4]);
-      auto id = engine_.find_idempotent(target, percent_decode(s[s.size() - 2]));
-      if (!id) return respond(error_response(404, "invocation not found"));
-      return lookup(*id, s.back(), std::move(respond));
-    }
-    return respond(error_response(404, "not found: " + std::string(request.target)));
   }
-  // /{Service}/{handler}[/send], or /{Service}/{key}/{handler}[/send] for virtual objects. A
-  // three-segment path ending in "send" is a send when the first two name a plain handler.
+  router.set_fallback([this](const RouteRequest& request,
+                             Responder respond) { invoke_by_path(request, std::move(respond)); },
+                      "/{Service}/[{key}/]{handler}[/send]");
+}
+
+// /{Service}/{handler}[/send], or /{Service}/{key}/{handler}[/send] for virtual objects. A
+// three-segment path ending in "send" is a send when the first two name a plain handler.
+void InvocationRoutes::invoke_by_path(const RouteRequest& request, Responder respond) {
+  const auto& s = request.segments;
   const bool plain_send = s.size() == 3 && s[2] == "send" && registry_.find(s[0], s[1]) &&
                           !registry_.find(s[0], s[1])->keyed();
   if (s.size() == 2 || plain_send || s.size() == 3 || (s.size() == 4 && s[3] == "send")) {
-    if (request.method != "POST") return respond(error_response(405, "invoke with POST"));
+    if (request.method() != "POST")
+      return respond(request.error(method_not_allowed("invoke with POST", "POST")));
     if (s.size() == 2 || plain_send)
       return invoke(request, s[0], s[1], "", plain_send, std::move(respond));
     return invoke(request, s[0], s[2], percent_decode(s[1]), s.size() == 4, std::move(respond));
   }
-  respond(error_response(404, "not found: " + std::string(request.target)));
+  respond(request.error(ApiError{ErrorCode::kNotFound, "not found: " + request.target()}));
 }
 
-void InvocationRoutes::invoke(const Request& request, std::string_view service,
+void InvocationRoutes::invoke(const RouteRequest& request, std::string_view service,
                               std::string_view handler, std::string object_key, bool send,
                               Responder respond) {
+  auto fail = [&](const ApiError& error) { respond(request.error(error)); };
   const HandlerEntry* entry = registry_.find(service, handler);
   if (!entry) {
     if (!registry_.has_service(service))
-      return respond(error_response(404, "service '" + std::string(service) + "' not found"));
-    return respond(error_response(404, "handler '" + std::string(handler) +
+      return fail({ErrorCode::kNotFound, "service '" + std::string(service) + "' not found"});
+    return fail({ErrorCode::kNotFound, "handler '" + std::string(handler) +
                                            "' not found on service '" + std::string(service) +
-                                           "'"));
+                                           "'"});
   }
   if (entry->keyed() && object_key.empty()) {
-    return respond(error_response(400, "handler '" + std::string(handler) +
-                                           "' of virtual object '" + std::string(service) +
-                                           "' needs a key: POST /" + std::string(service) +
-                                           "/{key}/" + std::string(handler)));
+    return fail(invalid("handler '" + std::string(handler) + "' of virtual object '" +
+                        std::string(service) + "' needs a key: POST /" + std::string(service) +
+                        "/{key}/" + std::string(handler)));
   }
   if (!entry->keyed() && !object_key.empty()) {
-    return respond(error_response(
-        400, "service '" + std::string(service) + "' is not a virtual object: it takes no key"));
+    return fail(
+        invalid("service '" + std::string(service) + "' is not a virtual object: it takes no key"));
   }
   // Parked invocations (waiting on a timer, an awakeable, a promise) cost no CPU and little
   // memory: they have a bound of their own.
   const std::size_t active = engine_.in_flight() - engine_.parked();
   if (active >= options_.max_in_flight || engine_.parked() >= options_.max_parked) {
-    Response busy =
-        error_response(503, "overloaded: " + std::to_string(active) + " invocations active and " +
-                                std::to_string(engine_.parked()) + " parked; retry later");
-    busy.headers.emplace_back("retry-after", "1");
-    return respond(std::move(busy));
+    return fail(retry_later("overloaded: " + std::to_string(active) + " invocations active and " +
+                                std::to_string(engine_.parked()) + " parked; retry later",
+                            "overloaded"));
   }
 
   InvokeRequest invoke_request{std::string(service), std::string(handler), {}, {}, 0, object_key};
-  Target t = split_target(request.target);
-  if (auto delay = query_param(t.query, "delay")) {
-    if (!send) return respond(error_response(400, "the delay is supported only with sends"));
+  invoke_request.principal = request.principal;
+  if (const std::string* delay = request.query_param("delay")) {
+    if (!send) return fail(invalid("the delay is supported only with sends"));
     auto ms = durations::parse_ms(*delay);
     if (!ms) {
-      return respond(error_response(
-          400, "delay '" + std::string(*delay) + "' is not a duration like 10s, 500ms or PT10S"));
+      return fail(invalid("delay '" + *delay + "' is not a duration like 10s, 500ms or PT10S"));
     }
     invoke_request.delay_ms = *ms;
   }
-  if (const std::string* key = request.header("idempotency-key")) {
+  if (const std::string* key = request.idempotency_key()) {
     if (entry->kind == HandlerEntry::Kind::kWorkflowRun) {
-      return respond(error_response(400, "idempotency-key is not supported on workflow '" +
-                                             std::string(service) + "''s " + entry->handler +
-                                             " handler: the workflow id already deduplicates"));
+      return fail(invalid("idempotency-key is not supported on workflow '" + std::string(service) +
+                          "''s " + entry->handler +
+                          " handler: the workflow id already deduplicates"));
     }
     if (key->empty() || key->size() > kMaxIdempotencyKey) {
-      return respond(error_response(400, "idempotency-key must have 1 to " +
-                                             std::to_string(kMaxIdempotencyKey) + " characters"));
+      return fail(invalid("idempotency-key must have 1 to " + std::to_string(kMaxIdempotencyKey) +
+                          " characters"));
     }
     invoke_request.idempotency_key = *key;
   }
 
   boost::json::value input;
-  if (!request.body.empty()) {
+  if (!request.body().empty()) {
     boost::system::error_code ec;
-    input = boost::json::parse(request.body, ec);
-    if (ec) return respond(error_response(400, "malformed JSON body: " + ec.message()));
+    input = boost::json::parse(request.body(), ec);
+    if (ec) return fail(invalid("malformed JSON body: " + ec.message()));
   }
   try {
     entry->validate(input);
   } catch (const json::InvalidField& e) {
-    return respond(error_response(400, e.what()));
+    ApiError error{ErrorCode::kInvalidArgument, e.what(), "validation_failed"};
+    error.field_errors.push_back({e.field(), "invalid", e.what()});
+    return fail(error);
   } catch (const std::exception& e) {
-    return respond(error_response(400, std::string("invalid request: ") + e.what()));
+    return fail(invalid(std::string("invalid request: ") + e.what()));
   }
   // Canonical form: the same request sent with other spacing is the same input.
   invoke_request.input = json::dump(input);
@@ -185,21 +230,24 @@ void InvocationRoutes::invoke(const Request& request, std::string_view service,
     auto done = [shared](InvocationOutcome outcome) { (*shared)(outcome_response(outcome)); };
     result = engine_.invoke(std::move(invoke_request), std::move(done));
   }
-  std::optional<Response> conflict;
+  std::optional<ApiError> conflict;
   if (result.disposition == InvokeDisposition::kAlreadyInvoked) {
-    conflict =
-        error_response(409, "the workflow method was already invoked: " + std::string(service) +
-                                "/" + std::string(handler) + " for key '" + object_key + "'");
+    conflict = ApiError{ErrorCode::kConflict,
+                        "the workflow method was already invoked: " + std::string(service) + "/" +
+                            std::string(handler) + " for key '" + object_key + "'",
+                        "workflow_already_invoked"};
   } else if (result.disposition == InvokeDisposition::kKeyReusedWithOtherInput) {
-    conflict = error_response(
-        422, "idempotency key was already used with a different request body (invocation " +
-                 result.invocation_id + ")");
+    conflict =
+        ApiError{ErrorCode::kUnprocessable,
+                 "idempotency key was already used with a different request body (invocation " +
+                     result.invocation_id + ")",
+                 "idempotency_key_reused"};
   }
   if (conflict) {
     conflict->headers.emplace_back("x-restate-id", result.invocation_id);
     // Once the invocation named is durable: a crash before would make the answer a lie, and a
     // client told "already done" would not retry.
-    auto answer = [shared, response = std::move(*conflict)]() mutable {
+    auto answer = [shared, response = request.error(*conflict)]() mutable {
       (*shared)(std::move(response));
     };
     engine_.after_durable(std::move(answer));
@@ -208,15 +256,17 @@ void InvocationRoutes::invoke(const Request& request, std::string_view service,
 
 // resolve: the body is the JSON value the awakeable yields. reject: the body is the reason, as
 // text or as {"message": "...", "code": N}; the awaiting handler gets a TerminalError.
-void InvocationRoutes::complete_awakeable(const Request& request, const std::string& id,
-                                          bool reject, Responder respond) {
+void InvocationRoutes::complete_awakeable(const RouteRequest& request, bool reject,
+                                          Responder respond) {
+  const std::string& id = *request.param("id");
+  const std::string& body = request.body();
   std::string value;
   std::uint16_t code = 0;
   if (reject) {
     code = 500;
-    value = request.body.empty() ? "rejected" : request.body;
+    value = body.empty() ? "rejected" : body;
     boost::system::error_code ec;
-    auto parsed = boost::json::parse(request.body, ec);
+    auto parsed = boost::json::parse(body, ec);
     if (!ec && parsed.is_object()) {
       const auto& o = parsed.get_object();
       if (auto* m = o.if_contains("message"); m && m->is_string()) value = m->get_string();
@@ -226,9 +276,8 @@ void InvocationRoutes::complete_awakeable(const Request& request, const std::str
     }
   } else {
     boost::system::error_code ec;
-    auto parsed =
-        request.body.empty() ? boost::json::value() : boost::json::parse(request.body, ec);
-    if (ec) return respond(error_response(400, "malformed JSON body: " + ec.message()));
+    auto parsed = body.empty() ? boost::json::value() : boost::json::parse(body, ec);
+    if (ec) return respond(request.error(invalid("malformed JSON body: " + ec.message())));
     value = json::dump(parsed);
   }
   auto shared = std::make_shared<Responder>(std::move(respond));
@@ -239,42 +288,64 @@ void InvocationRoutes::complete_awakeable(const Request& request, const std::str
     case Engine::Control::kDone:
       return;
     case Engine::Control::kNotFound:
-      return (*shared)(error_response(404, "awakeable not found"));
+      return (*shared)(request.error({ErrorCode::kNotFound, "awakeable not found"}));
     case Engine::Control::kWrongState: {
       // Answered once the first completion is durable: a crash before would lose it, and this
       // caller, told it was done, would not retry.
-      auto conflict = [shared] { (*shared)(error_response(409, "awakeable already completed")); };
+      auto conflict = [shared,
+                       response = request.error(
+                           {ErrorCode::kConflict, "awakeable already completed"})]() mutable {
+        (*shared)(std::move(response));
+      };
       return engine_.after_durable(std::move(conflict));
     }
   }
 }
 
-// The outcome of a workflow's run, by workflow id.
-void InvocationRoutes::workflow_lookup(std::string_view workflow, const std::string& key,
-                                       std::string_view what, Responder respond) {
-  const HandlerEntry* run = registry_.workflow_run(workflow);
-  if (!run)
-    return respond(error_response(404, "workflow '" + std::string(workflow) + "' not found"));
-  auto id =
-      engine_.find_idempotent(store::idempotency_target(run->service, key, run->handler), key);
-  if (!id) return respond(error_response(404, "invocation not found"));
-  lookup(*id, what, std::move(respond));
+// /restate/invocation/{Service}[/{key}]/{handler}/{idempotencyKey}/attach|output, looked up
+// under the caller's principal: another caller's key is not found.
+void InvocationRoutes::lookup_by_key(const RouteRequest& request, bool keyed, std::string_view what,
+                                     Responder respond) {
+  std::string target = store::idempotency_target(*request.param("service"),
+                                                 keyed ? *request.param("key") : std::string(),
+                                                 *request.param("handler"));
+  auto id = engine_.find_idempotent(target, *request.param("idempotencyKey"), request.principal);
+  if (!id) return respond(request.error({ErrorCode::kNotFound, "invocation not found"}));
+  lookup(request, *id, what, std::move(respond));
 }
 
-void InvocationRoutes::lookup(const std::string& id, std::string_view what, Responder respond) {
+// The outcome of a workflow's run, by workflow id.
+void InvocationRoutes::workflow_lookup(const RouteRequest& request, std::string_view what,
+                                       Responder respond) {
+  const std::string& workflow = *request.param("workflow");
+  const std::string& key = *request.param("key");
+  const HandlerEntry* run = registry_.workflow_run(workflow);
+  if (!run) {
+    return respond(request.error({ErrorCode::kNotFound, "workflow '" + workflow + "' not found"}));
+  }
+  // A workflow id is one for every caller: its run is not scoped by principal.
+  auto id =
+      engine_.find_idempotent(store::idempotency_target(run->service, key, run->handler), key);
+  if (!id) return respond(request.error({ErrorCode::kNotFound, "invocation not found"}));
+  lookup(request, *id, what, std::move(respond));
+}
+
+void InvocationRoutes::lookup(const RouteRequest& request, const std::string& id,
+                              std::string_view what, Responder respond) {
   if (what == "attach") {
     auto shared = std::make_shared<Responder>(std::move(respond));
     auto done = [shared](InvocationOutcome outcome) { (*shared)(outcome_response(outcome)); };
     if (!engine_.attach(id, std::move(done)))
-      (*shared)(error_response(404, "invocation not found"));
+      (*shared)(request.error({ErrorCode::kNotFound, "invocation not found"}));
     return;
   }
   InvocationOutcome outcome;
   switch (engine_.output(id, outcome)) {
     case Engine::Lookup::kUnknown:
-      return respond(error_response(404, "invocation not found"));
+      return respond(request.error({ErrorCode::kNotFound, "invocation not found"}));
     case Engine::Lookup::kRunning:
-      return respond(error_response(470, "the invocation exists but has not completed yet"));
+      return respond(
+          request.error({ErrorCode::kNotReady, "the invocation exists but has not completed yet"}));
     case Engine::Lookup::kDone:
       return respond(outcome_response(outcome));
   }

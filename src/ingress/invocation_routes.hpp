@@ -1,5 +1,6 @@
 #pragma once
-// The ingress routes, following Restate's HTTP conventions so Restate clients work unchanged:
+// The ingress listener. Its Restate family follows Restate's HTTP conventions, so Restate
+// clients work unchanged:
 //   POST /{Service}/{handler}              call and wait for the output
 //   POST /{Service}/{handler}/send         one-way: 202 once the invocation is durably accepted
 //   POST /{Service}/{key}/{handler}[/send] a virtual object's or workflow's handler, under its key
@@ -8,11 +9,17 @@
 //   GET  /restate/invocation/{id}/output   its outcome now, or 470 while it runs
 //   GET  /restate/invocation/{Service}/{handler}/{idempotencyKey}/attach|output
 //   POST /restate/awakeables/{id}/resolve|reject   complete an awakeable from outside
+//   POST /restate/a/{id}/resolve|reject            the same (the form Restate's TS client sends)
 //   GET  /health
-// An idempotency-key header deduplicates calls and sends per target; ?delay= schedules a send.
+// An idempotency-key header deduplicates calls and sends per target and caller; ?delay=
+// schedules a send. The dynamic /{Service}/... paths are the router's fallback; /restate is
+// claimed, so nothing under it is ever an invocation.
+//
+// The /api family (the commerce API) is claimed for the domains, which add their routes with
+// router().add(...) at startup; until they do, every /api path is a problem+json 404.
 #include <cstddef>
 
-#include "ingress/http_types.hpp"
+#include "ingress/http_service.hpp"
 
 namespace orderd {
 class Engine;
@@ -31,25 +38,36 @@ struct RouteOptions {
 
 class InvocationRoutes final : public RequestHandler {
  public:
-  InvocationRoutes(Engine& engine, const Registry& registry, RouteOptions options = {})
-      : engine_(engine), registry_(registry), options_(options) {}
-  void handle(Request request, Responder respond) override;
+  InvocationRoutes(Engine& engine, const Registry& registry, RouteOptions options = {},
+                   ChainOptions chain = {});
+  void handle(Request request, Responder respond) override {
+    service_.handle(std::move(request), std::move(respond));
+  }
+  Response refusal(const ApiError& error, const Request* head) const override {
+    return service_.refusal(error, head);
+  }
+  // Where the domains' routes are added, at startup: router().add(Method::kPost,
+  // "/api/v1/orders", handler, RouteFamily::kApi).
+  Router& router() { return service_.router(); }
   // Shutting down: new invocations and attaches are refused with 503 (lookups still answer).
   void drain() { draining_ = true; }
 
  private:
-  void invoke(const Request& request, std::string_view service, std::string_view handler,
+  void invoke_by_path(const RouteRequest& request, Responder respond);
+  void invoke(const RouteRequest& request, std::string_view service, std::string_view handler,
               std::string object_key, bool send, Responder respond);
-  void lookup(const std::string& invocation_id, std::string_view what, Responder respond);
-  void workflow_lookup(std::string_view workflow, const std::string& key, std::string_view what,
-                       Responder respond);
-  void complete_awakeable(const Request& request, const std::string& id, bool reject,
-                          Responder respond);
+  void lookup(const RouteRequest& request, const std::string& invocation_id, std::string_view what,
+              Responder respond);
+  void lookup_by_key(const RouteRequest& request, bool keyed, std::string_view what,
+                     Responder respond);
+  void workflow_lookup(const RouteRequest& request, std::string_view what, Responder respond);
+  void complete_awakeable(const RouteRequest& request, bool reject, Responder respond);
 
   Engine& engine_;
   const Registry& registry_;
   RouteOptions options_;
-  bool draining_ = false;
+  bool draining_ = false;  // before service_: its shutdown gate reads it
+  HttpService service_;
 };
 
 }  // namespace orderd::http
