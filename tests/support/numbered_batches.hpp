@@ -4,6 +4,7 @@
 // told apart batch by batch (whole, absent, or partial: a broken store).
 #include <cstddef>
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,12 @@ inline std::vector<std::vector<store::Write>> numbered_batches(std::size_t n) {
 }
 
 enum class BatchFound { kWhole, kAbsent, kPartial };
+
+inline std::ostream& operator<<(std::ostream& out, BatchFound found) {
+  return out << (found == BatchFound::kWhole    ? "whole"
+                 : found == BatchFound::kAbsent ? "absent"
+                                                : "partial");
+}
 
 inline BatchFound find_numbered_batch(store::Store& s, std::size_t b) {
   const std::string id = "inv_" + padded(b);

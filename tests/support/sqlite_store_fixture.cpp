@@ -11,6 +11,9 @@
 #include <cstdlib>
 #include <mutex>
 #include <stdexcept>
+#include <string>
+
+#include "support/killing_vfs.hpp"
 
 namespace orderd::testing {
 namespace {
@@ -44,10 +47,19 @@ int wait_for_child(pid_t pid) {
 
 // The child's side of lose_power: submits the batches, keeping a few in flight so that the
 // writer's group commit puts several in one transaction, and reports each on_durable with one
-// byte on `report_fd`. Then waits to be killed.
+// byte on `report_fd`. Once k callbacks have run it dies, at once (kill_at_write 0: between
+// batches) or just before its kill_at_write-th write or sync from then on.
 [[noreturn]] void write_until_killed(const std::string& path,
                                      const std::vector<std::vector<store::Write>>& batches,
-                                     std::size_t in_flight, int report_fd) {
+                                     std::size_t k, int kill_at_write, std::size_t in_flight,
+                                     int report_fd) {
+  auto lose_power = [kill_at_write] {
+    if (kill_at_write == 0) ::kill(::getpid(), SIGKILL);
+    killing_vfs::kill_at_write(kill_at_write);
+  };
+  ::alarm(60);  // a child that is never killed must not hang its test
+  killing_vfs::install();
+  if (k == 0) lose_power();
   auto store = store::open_sqlite_store({path, true});
   std::mutex mutex;
   std::condition_variable durable_changed;
@@ -60,10 +72,13 @@ int wait_for_child(pid_t pid) {
     store->submit(batches[i], [&, report_fd] {
       const char ran = 1;
       if (::write(report_fd, &ran, 1) != 1) ::_exit(2);
+      std::size_t now;
       {
         std::lock_guard lock(mutex);
-        ++durable;
+        now = ++durable;
       }
+      if (now == k) lose_power();
+      if (now == batches.size()) ::kill(::getpid(), SIGKILL);  // no write left to die at
       durable_changed.notify_one();
     });
   }
@@ -112,21 +127,24 @@ std::size_t SqliteStoreFixture::lose_power(const std::vector<std::vector<store::
   store_.reset();
   int report[2];
   if (::pipe(report) != 0) throw std::runtime_error("pipe failed");
-  // 1 to 4 batches in flight, varied with k, so the kill meets transactions of different sizes.
+  // Varied with k: where the kill lands (between batches, or at one of the next 39 writes and
+  // syncs: inside a transaction, or after a commit whose callbacks have not run), and 1 to 4
+  // batches in flight, so that it meets transactions of different sizes.
+  const int kill_at_write = static_cast<int>(k * 7 % 40);
   const std::size_t in_flight = 1 + k % 4;
   pid_t pid = fork_child([&] {
     ::close(report[0]);
-    write_until_killed(path_, batches, in_flight, report[1]);
+    write_until_killed(path_, batches, k, kill_at_write, in_flight, report[1]);
   });
   ::close(report[1]);
   std::size_t durable = 0;
   char ran;
-  while (durable < k && ::read(report[0], &ran, 1) == 1) ++durable;
-  ::kill(pid, SIGKILL);
-  // Callbacks that ran before the kill landed count too.
   while (::read(report[0], &ran, 1) == 1) ++durable;
   ::close(report[0]);
-  wait_for_child(pid);
+  int status = wait_for_child(pid);
+  if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+    throw std::runtime_error("the writer's process was not killed (status " +
+                             std::to_string(status) + ")");
   open();
   return durable;
 }

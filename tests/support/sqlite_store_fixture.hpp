@@ -2,7 +2,9 @@
 // The store contract's fixture for SqliteStore (support/store_contract.hpp): a file in a fresh
 // temporary directory. A restart closes the store and opens the file again; refused batches and
 // power loss run the writer in a forked child process, because SQLite's writer stops its process
-// on a failed write, and a killed process is the real way to lose what was not yet committed.
+// on a failed write, and a killed process is the real way to lose what was not yet committed:
+// the child SIGKILLs itself after the k-th on_durable, between batches or at one of its next
+// writes (support/killing_vfs.hpp).
 #include <cstddef>
 #include <memory>
 #include <string>

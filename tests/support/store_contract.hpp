@@ -26,7 +26,9 @@
 //
 // A PostgreSQL fixture provides the same: a fresh database (or schema) per fixture; restart()
 // closes the store's connections and opens new ones; submit_refused() and lose_power() run the
-// writer in a child process, killed with SIGKILL once the k-th callback has run, as SQLite's do.
+// writer in a child process that is killed with SIGKILL once the k-th callback has run (SQLite's
+// child kills itself then, or at one of its next file writes: support/killing_vfs.hpp); a
+// PostgreSQL writer may also be cut off by terminating its server connection mid-transaction.
 #include <gtest/gtest.h>
 
 #include <algorithm>
