@@ -22,6 +22,13 @@ void MemoryStore::attach(SimulatedScheduler& scheduler, std::size_t commits_allo
   pending_.clear();
 }
 
+// As SQLite's close: what was submitted commits (within this lifetime's budget), in order, with
+// its callbacks, and later submits are refused until the next lifetime.
+void MemoryStore::close() {
+  while (!pending_.empty()) commit_next();
+  scheduler_ = nullptr;
+}
+
 void MemoryStore::detach() {
   scheduler_ = nullptr;
   pending_.clear();
@@ -104,6 +111,8 @@ void MemoryStore::apply(const Write& w) {
       });
       break;
     case Write::Op::kPurge: {
+      auto record = tables_.invocations.find(inv.id);
+      if (record != tables_.invocations.end() && unfinished(record->second)) break;  // as SQLite
       tables_.journal.erase(inv.id);
       tables_.completions.erase(inv.id);
       Key slot{store::idempotency_target(inv.service, inv.object_key, inv.handler),
@@ -111,9 +120,7 @@ void MemoryStore::apply(const Write& w) {
       if (auto it = tables_.idempotency.find(slot);
           it != tables_.idempotency.end() && it->second == inv.id)
         tables_.idempotency.erase(it);
-      if (auto it = tables_.invocations.find(inv.id);
-          it != tables_.invocations.end() && !unfinished(it->second))
-        tables_.invocations.erase(it);
+      if (record != tables_.invocations.end()) tables_.invocations.erase(record);
       break;
     }
     case Write::Op::kCompleteStep:

@@ -41,7 +41,7 @@ class MemoryStore final : public store::Store {
                                                        std::size_t limit) override;
   std::optional<std::string> read_row(const std::string& table, const std::string& key) override;
   std::vector<store::Row> scan_rows(const store::RowRange& range) override;
-  void close() override {}
+  void close() override;
 
   // The committed tables, for the simulation's invariant checks.
   using Key = std::pair<std::string, std::string>;

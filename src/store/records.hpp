@@ -105,7 +105,7 @@ struct Write {
     kComplete,      // invocation: id, status, output, error_code, completed_at_ms, attempts
     kAttempt,       // invocation: id, attempts
     kStatus,        // invocation: id, status (running or paused), output (why it paused)
-    kPurge,         // invocation: id, service, handler, idempotency_key; finished invocations only
+    kPurge,         // invocation: id, service, handler, keys; an unfinished one is left whole
     kCompleteStep,  // invocation.id, completion; the first completion of a step wins
     kPutState,      // invocation: service, object_key; entry: name, payload (failed = delete)
     kPutPromise,    // invocation: service, object_key; entry.name; completion; first one wins

@@ -267,6 +267,8 @@ class SqliteStore final : public Store {
         std::make_unique<Statement>(writer_db_, "DELETE FROM completions WHERE invocation_id = ?1");
     purge_invocation_ = std::make_unique<Statement>(
         writer_db_, "DELETE FROM invocations WHERE id = ?1 AND status IN (2, 3)");
+    find_unfinished_ = std::make_unique<Statement>(
+        writer_db_, "SELECT 1 FROM invocations WHERE id = ?1 AND status IN (1, 4)");
     put_row_ = std::make_unique<Statement>(
         writer_db_, "INSERT OR REPLACE INTO rows (tbl, key, value) VALUES (?1, ?2, ?3)");
     delete_row_ =
@@ -287,6 +289,7 @@ class SqliteStore final : public Store {
     purge_journal_.reset();
     purge_key_.reset();
     purge_invocation_.reset();
+    find_unfinished_.reset();
     insert_completion_.reset();
     put_state_.reset();
     delete_state_.reset();
@@ -665,6 +668,9 @@ class SqliteStore final : public Store {
         set_status_->exec();
         break;
       case Write::Op::kPurge:
+        // An unfinished invocation keeps everything: without its journal, recovery would replay
+        // it from the start and repeat its effects.
+        if (is_unfinished(inv.id)) break;
         purge_journal_->text(1, inv.id).exec();
         if (!inv.idempotency_key.empty()) {
           target_ = idempotency_target(inv.service, inv.object_key, inv.handler);
@@ -711,13 +717,21 @@ class SqliteStore final : public Store {
     }
   }
 
+  // On the writer's connection, inside the batch's transaction.
+  bool is_unfinished(const std::string& id) {
+    find_unfinished_->text(1, id);
+    bool found = find_unfinished_->next();
+    find_unfinished_->reset();
+    return found;
+  }
+
   SqliteOptions options_;
   sqlite3* writer_db_ = nullptr;
   sqlite3* reader_db_ = nullptr;
   std::unique_ptr<Statement> insert_invocation_, insert_entry_, complete_, attempt_, begin_,
       commit_, remember_key_, set_status_, purge_journal_, purge_key_, purge_invocation_,
       insert_completion_, purge_completions_, put_state_, delete_state_, put_promise_, drop_state_,
-      drop_promises_, put_row_, delete_row_;
+      drop_promises_, put_row_, delete_row_, find_unfinished_;
   std::string target_;  // bound by remember_key_ until the statement runs
   std::unique_ptr<Statement> find_, find_key_, journal_, read_row_;
   std::mutex reader_mutex_;
