@@ -14,7 +14,7 @@ inline void check_response(const http::Response& r) {
     std::fprintf(stderr, "status %u out of range\n", r.status);
     std::abort();
   }
-  if (r.content_type == "application/json") {
+  if (r.content_type == "application/json" || r.content_type == "application/problem+json") {
     boost::system::error_code ec;
     boost::json::parse(r.body, ec);
     if (ec) {

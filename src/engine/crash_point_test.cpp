@@ -158,7 +158,9 @@ TEST_P(CrashPointTest, EveryCrashPointRecovers) {
     }
     for (const auto& [invocation, n] : charges)
       EXPECT_FALSE(committed_charges.count(invocation)) << "a committed charge ran again";
-    if (payment_committed) EXPECT_EQ(pay_runs, 0) << "an effect with a durable outcome ran again";
+    if (payment_committed) {
+      EXPECT_EQ(pay_runs, 0) << "an effect with a durable outcome ran again";
+    }
     EXPECT_EQ(h.query_int("SELECT count(*) FROM journal j LEFT JOIN invocations c ON c.id = "
                           "CAST(j.payload AS TEXT) WHERE j.kind = 1 AND c.id IS NULL"),
               0);

@@ -694,7 +694,9 @@ TEST_F(EngineTest, RunDurableHoldsLaterStepsUntilItsRecordIsDurable) {
     const bool quote_committed =
         h.query_int("SELECT count(*) FROM journal WHERE name = 'quote' AND invocation_id = '" + id +
                     "'") == 1;
-    if (executions["charge"] > 0) EXPECT_TRUE(quote_committed);
+    if (executions["charge"] > 0) {
+      EXPECT_TRUE(quote_committed);
+    }
     if (h.query_int("SELECT count(*) FROM invocations WHERE id = '" + id + "'") == 0) continue;
     h.start();
     auto outcome = h.await_outcome(id);

@@ -476,11 +476,15 @@ std::size_t simulate(const Scenario& scenario, std::uint64_t seed,
     for (const auto& r : requests) {
       const std::string key = r.request.handler + r.request.idempotency_key;
       auto& before = seen[key];
-      if (before && seen_body(r)) EXPECT_EQ(seen_body(r), before) << "the answer changed";
+      if (before && seen_body(r)) {
+        EXPECT_EQ(seen_body(r), before) << "the answer changed";
+      }
       if (!before) before = seen_body(r);
       // A send acknowledged before a crash is the same invocation after it, not a new one.
       auto& acked = accepted[key];
-      if (acked && r.accepted) EXPECT_EQ(r.accepted, acked) << "an acknowledged send was redone";
+      if (acked && r.accepted) {
+        EXPECT_EQ(r.accepted, acked) << "an acknowledged send was redone";
+      }
       if (!acked) acked = r.accepted;
     }
     for (const auto& [key, n] : ledger) {

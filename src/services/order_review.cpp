@@ -23,8 +23,10 @@ Task<ReviewResult> review(Context& ctx, ReviewRequest request) {
   ctx.log().info("order {} (risk {}) waits for a reviewer", ctx.key(), request.riskScore);
   auto decision = ctx.promise<ReviewDecision>(kDecision).get();
   auto deadline = ctx.sleep(std::chrono::seconds(request.timeoutSeconds));
-  auto first = ctx.any(decision, deadline);
-  if (co_await std::move(first) == 1) {
+  Waiter race = ctx.wait(decision, deadline);
+  auto next = race.next();
+  std::optional<Completed> first = co_await std::move(next);
+  if (*first == deadline) {
     // The deadline came first: close the decision, so a late reviewer gets a 409 instead of an
     // answer that changes nothing. If a decision got in first after all, it stands.
     try {
