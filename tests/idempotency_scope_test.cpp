@@ -107,5 +107,15 @@ TEST_F(IdempotencyScopeTest, RunningKeysStayScopedAcrossARestart) {
   EXPECT_NE(carol.invocation_id, bob.invocation_id);
 }
 
+TEST_F(IdempotencyScopeTest, AKeyCannotForgeAnotherCallersScope) {
+  auto alice = invoke("Echo", "Run", "alice", "k");
+  ASSERT_TRUE(h.await_outcome(alice.invocation_id).ok);
+  // alice's key is stored as "alice\x1fk": an anonymous caller naming that key finds nothing,
+  // and may not start anything under it.
+  EXPECT_EQ(h.engine().find_idempotent("Echo/Run", std::string("alice\x1fk")), std::nullopt);
+  EXPECT_THROW(invoke("Echo", "Run", "", std::string("alice\x1fk")), std::invalid_argument);
+  EXPECT_EQ(echo_runs, 1);
+}
+
 }  // namespace
 }  // namespace orderd::testing

@@ -8,7 +8,10 @@
 namespace orderd {
 
 std::string Error::encode() const {
-  if (reason.empty() && details.empty() && error_code_from_status(status) == code) return message;
+  // A bare message that looks like an encoded error would decode as one: it is encoded too.
+  if (reason.empty() && details.empty() && error_code_from_status(status) == code &&
+      (message.empty() || message.front() != '{'))
+    return message;
   std::string out = "{\"message\":";
   json::append_string(out, message);
   out += ",\"category\":";

@@ -4,7 +4,8 @@
 //
 //   Compensations undo(ctx);
 //   auto reserved = ctx.call<Hold>("Stock", "reserve", basket);
-//   Result<Hold> hold = co_await settled(reserved);     // or co_await a settle() awaiter
+//   auto settling = reserved.settle();
+//   Result<Hold> hold = co_await settling;                // a named awaiter, never a temporary
 //   if (!hold) co_return ...;
 //   undo.push("release the hold", [id = hold->id](Context& c) {
 //     return c.call<Released>("Stock", "release", Release{id});
@@ -13,8 +14,8 @@
 //   if (failed) { auto unwind = undo.run(); co_await std::move(unwind); }
 //
 // An undo is a plain callable that *starts* a durable step (a call, an effect, a transact) and
-// returns its Future, or a Task for an undo of several steps. It is no coroutine lambda, and it is
-// called outside any co_await expression, which is what keeps it safe under g++ 12 (capturing
+// returns its Future, or a Task<T> for an undo of several steps. It is no coroutine lambda, and it
+// is called outside any co_await expression, which is what keeps it safe under g++ 12 (capturing
 // lambdas created inside co_await corrupt memory there). Capture by value.
 //
 // Replay: the forward steps replay, so the same undos are pushed in the same order, and the
@@ -53,9 +54,15 @@ class Compensations {
   Task<std::optional<Error>> run();
 
  private:
+  template <class T>
+  static constexpr bool is_task(const Task<T>*) {
+    return true;
+  }
+  static constexpr bool is_task(const void*) { return false; }
+
   template <class Started>
   static Task<void> await_undo(Started started) {
-    if constexpr (std::is_same_v<Started, Task<void>>) {
+    if constexpr (is_task(static_cast<const Started*>(nullptr))) {
       co_await std::move(started);
     } else {
       co_await started;  // a Future: a named object, never a temporary
@@ -74,8 +81,9 @@ inline Task<std::optional<Error>> Compensations::run() {
   std::vector<Undo> undos = std::exchange(undos_, {});
   std::optional<Error> first_failure;
   for (auto it = undos.rbegin(); it != undos.rend(); ++it) {
-    Task<void> undo = it->start(ctx_);
     try {
+      // Starting an undo can fail at once (a call to a missing handler): it stops no other.
+      Task<void> undo = it->start(ctx_);
       co_await std::move(undo);
     } catch (const TerminalError& e) {
       ctx_.log().warn("compensation '{}' failed: {}", it->name, e.what());

@@ -226,6 +226,8 @@ Task<EffectResult> attempt_async(std::shared_ptr<Fn> fn, EffectAttempt attempt) 
     result.outcome = {true, e.code(), e.error().encode()};
   } catch (const std::exception& e) {
     result = {true, {}, e.what()};
+  } catch (...) {
+    result = {true, {}, "unknown error"};
   }
   co_return result;
 }
@@ -466,8 +468,8 @@ class Context {
   }
 
   // `fn(WriteSet&)` decides and writes its rows. It may change in-memory domain state only when
-  // it returns (a value or a TerminalError): a step that throws anything else is retried. A
-  // terminal failure writes no rows.
+  // it returns a value: a terminal failure writes no rows (so it must leave memory as it was),
+  // and a step that throws anything else is retried.
   template <class Fn>
   std::invoke_result_t<Fn&, WriteSet&> transact(std::string_view name, Fn&& fn) {
     using R = std::invoke_result_t<Fn&, WriteSet&>;
@@ -485,7 +487,8 @@ class Context {
 
   // `fn()` or `fn(const EffectAttempt&)` runs on a worker thread. It must own what it uses
   // (capture by value): it can outlive the handler's attempt, and a timed-out attempt keeps its
-  // worker until it returns. Key the outside call by attempt.idempotency_key.
+  // worker until it returns, so the retry after a timeout can run beside it: `fn` must be safe
+  // to call twice at once (no mutable state). Key the outside call by attempt.idempotency_key.
   template <class Fn>
   auto run_on_worker(std::string_view name, Fn fn, RunPolicy policy = {}) {
     using R = detail::effect_result_t<Fn>;

@@ -119,7 +119,9 @@ TEST_F(DomainRowsTest, RowsWrittenOutsideAnInvocationAndScannedInKeyOrder) {
 
   std::optional<std::vector<store::Row>> newest_first;
   h.engine().scan_rows(store::prefix_range("audit", "u/1/", 2, true),
-                       [&](std::vector<store::Row> found) { newest_first = std::move(found); });
+                       [&](std::optional<std::vector<store::Row>> found) {
+                         newest_first = std::move(found.value());
+                       });
   ASSERT_TRUE(h.run_until([&] { return newest_first.has_value(); }));
   ASSERT_EQ(newest_first->size(), 2u);
   EXPECT_EQ((*newest_first)[0].key, "u/1/c");
@@ -127,7 +129,9 @@ TEST_F(DomainRowsTest, RowsWrittenOutsideAnInvocationAndScannedInKeyOrder) {
 
   std::optional<std::vector<store::Row>> page;
   store::RowRange after_a{"audit", "u/1/a\x01", "v", 10, false};  // keyset: past "u/1/a"
-  h.engine().scan_rows(after_a, [&](std::vector<store::Row> found) { page = std::move(found); });
+  h.engine().scan_rows(after_a, [&](std::optional<std::vector<store::Row>> found) {
+    page = std::move(found.value());
+  });
   ASSERT_TRUE(h.run_until([&] { return page.has_value(); }));
   ASSERT_EQ(page->size(), 3u);
   EXPECT_EQ((*page)[0].key, "u/1/b");

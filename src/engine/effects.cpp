@@ -26,13 +26,14 @@ std::uint32_t Invocation::start_effect(std::string_view name, detail::Effect eff
   std::uint32_t index = 0;
   if (auto* e = replayed(EntryKind::kEffect, name)) {
     index = e->index;
-    // Done, or still running from an earlier attempt of the handler: nothing to start.
+    // Done, or still running (or settling) from an earlier attempt of the handler: nothing to
+    // start.
     if (steps[index].done || engine_.effects.count({record.id, index})) return index;
   } else {
     index = append(EntryKind::kEffect, std::string(name), "");
     Write w{Write::Op::kAppend, {}, journal.back()};
     w.invocation.id = record.id;
-    engine_.write(std::move(w), engine_.audit_line(*this, journal.back()));
+    engine_.write(std::move(w));  // audited when it has run (settle_effect), not when it starts
   }
   auto run = std::make_unique<EffectRun>();
   run->invocation_id = record.id;
@@ -89,7 +90,8 @@ void Engine::Impl::launch_effect(EffectRun& run) {
 void Engine::Impl::effect_ended(const EffectKey& key, std::uint64_t generation,
                                 detail::EffectResult result, bool timed_out) {
   auto it = effects.find(key);
-  if (it == effects.end() || it->second->generation != generation) return;  // a stale attempt
+  if (it == effects.end() || it->second->settling || it->second->generation != generation)
+    return;  // a stale attempt, or one that ended after the effect had settled
   EffectRun& run = *it->second;
   if (run.timer) scheduler.cancel(run.timer);
   run.timer = 0;
@@ -117,26 +119,37 @@ void Engine::Impl::effect_ended(const EffectKey& key, std::uint64_t generation,
   });
 }
 
-// The effect has ended for good: its outcome becomes durable, then the step is done.
+// The effect has ended for good: its outcome becomes durable, then the step is done. Until then
+// the run stays, settling, so that a replay meeting the step (after an unload, a pause, a retry)
+// does not start the effect again.
 void Engine::Impl::settle_effect(const EffectKey& key, detail::StepOutcome outcome) {
-  effects.erase(key);
   Invocation* inv = find(key.first);
-  if (!inv || inv->completing) return;  // it finished (or was killed) without waiting for this
+  if (!inv || inv->completing) {  // it finished (or was killed) without waiting for this
+    effects.erase(key);
+    return;
+  }
+  effects.at(key)->settling = true;
   Write w{Write::Op::kCompleteStep,
           {},
           {},
           {key.second, outcome.failed, outcome.error_code, outcome.value}};
   w.invocation.id = key.first;
-  std::string audit;
-  if (auditing() && key.second < inv->journal.size())
-    audit = audit_line(*inv, inv->journal[key.second]);
+  write(std::move(w), audit_line(*inv, inv->journal.at(key.second)));
   auto done = [this, key, outcome = std::move(outcome)]() mutable {
+    effects.erase(key);
     complete_step(key.first, key.second, std::move(outcome));
   };
-  make_room(1);
-  batch.writes.push_back(std::move(w));
-  batch.audit += audit;
   after_durable(std::move(done));
+}
+
+// The invocation is finishing (returned, failed, killed): its effects stop. A blocking attempt
+// still running cannot be stopped, and its end finds nothing.
+void Engine::Impl::drop_effects(const std::string& invocation_id) {
+  auto it = effects.lower_bound({invocation_id, 0});
+  while (it != effects.end() && it->first.first == invocation_id) {
+    if (it->second->timer) scheduler.cancel(it->second->timer);
+    it = effects.erase(it);
+  }
 }
 
 void Engine::write_rows(std::vector<store::RowWrite> rows, UniqueFunction<void()> on_durable) {
@@ -149,11 +162,16 @@ std::optional<std::string> Engine::read_row(const std::string& table, const std:
   return impl_->store.read_row(table, key);
 }
 
-void Engine::scan_rows(store::RowRange range, UniqueFunction<void(std::vector<store::Row>)> done) {
-  auto shared = std::make_shared<UniqueFunction<void(std::vector<store::Row>)>>(std::move(done));
+// `done` (which may hold an HTTP responder) is moved into the posted task, so it dies on the
+// engine thread, never on the scanner's.
+void Engine::scan_rows(store::RowRange range, ScanDone done) {
+  auto shared = std::make_shared<ScanDone>(std::move(done));
   impl_->store.scan_rows_async(
-      std::move(range), [post = impl_->poster(), shared](std::vector<store::Row> rows) {
-        post([shared, rows = std::move(rows)]() mutable { (*shared)(std::move(rows)); });
+      std::move(range), [post = impl_->poster(), shared = std::move(shared)](
+                            std::optional<std::vector<store::Row>> rows) mutable {
+        post([shared = std::move(shared), rows = std::move(rows)]() mutable {
+          (*shared)(std::move(rows));
+        });
       });
 }
 

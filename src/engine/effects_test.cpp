@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "engine/handoff.hpp"
 #include "engine/registry.hpp"
 #include "support/engine_harness.hpp"
+#include "support/temp_dir.hpp"
 #include "support/text_value.hpp"
 
 namespace orderd {
@@ -284,6 +286,54 @@ TEST_F(EffectsTest, CrashBetweenTheWorkerFinishingAndItsRecordRunsTheEffectAgain
   ASSERT_EQ(state.keys.size(), 2u);
   EXPECT_EQ(state.keys[0], state.keys[1]);
   EXPECT_EQ(outcome.body, R"({"value":"charged under )" + state.keys[0] + R"("})");
+}
+
+// Fails for ever: only an operator stops it.
+Task<Text> forever_failing(Context& ctx, Text) {
+  RunPolicy policy;
+  policy.initial_backoff = 5ms;
+  policy.max_backoff = 5ms;
+  auto call = ctx.run_on_worker(
+      "call",
+      [](const EffectAttempt& attempt) -> int {
+        seen->record(attempt);
+        throw std::runtime_error("gateway down");
+      },
+      policy);
+  co_await call;
+  co_return Text{"never"};
+}
+
+TEST_F(EffectsTest, KillingTheInvocationStopsItsEffectsRetries) {
+  EngineHarness h;
+  h.registry.add("Pay", "Forever", &forever_failing);
+  h.start();
+  auto id = h.start_invocation("Pay", "Forever", text_input(""));
+  ASSERT_TRUE(h.run_until([&] { return state.count() >= 2; }));
+  EXPECT_EQ(h.engine().kill(id), Engine::Control::kDone);
+  auto outcome = h.await_outcome(id);
+  EXPECT_EQ(outcome.error.code, ErrorCode::kKilled);
+  const auto attempts = state.count();
+  // Twenty backoffs' worth of time: a retry loop that outlived the kill would show here.
+  EXPECT_FALSE(h.run_until([&] { return state.count() > attempts + 1; }, 100ms));
+}
+
+TEST_F(EffectsTest, TheAuditLogHasOneLinePerEffectRun) {
+  testing::TempDir dir;
+  EngineOptions options;
+  options.audit_log_path = (dir.path() / "audit.log").string();
+  {
+    EngineHarness h(options);
+    h.registry.add("Pay", "Charge", &charge_then_wait);
+    h.start();
+    ASSERT_TRUE(h.call("Pay", "Charge", text_input("")).ok);
+  }
+  std::ifstream audit(options.audit_log_path);
+  std::string line;
+  int effect_lines = 0;
+  while (std::getline(audit, line))
+    if (line.find(" effect charge") != std::string::npos) ++effect_lines;
+  EXPECT_EQ(effect_lines, 1);
 }
 
 }  // namespace

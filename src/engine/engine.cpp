@@ -10,8 +10,12 @@ namespace {
 // (the in-memory slot, the store's idempotency row, purge, the sweep, recovery) is scoped by
 // principal as it is. 0x1F cannot arrive in an HTTP header, so no client's key can spell
 // another caller's.
+// A caller's key is stored as principal + 0x1F + key. A key that itself holds 0x1F could pose
+// as another caller's: it is refused (invoke) or finds nothing (lookups).
+constexpr char kScopeSeparator = '\x1f';
+
 std::string scoped_key(const std::string& principal, std::string key) {
-  return principal.empty() ? key : principal + '\x1f' + key;
+  return principal.empty() ? key : principal + kScopeSeparator + key;
 }
 
 }  // namespace
@@ -35,11 +39,13 @@ InvokeResult Engine::invoke(InvokeRequest request, OutcomeCallback on_done,
       throw std::invalid_argument("a workflow's run takes no idempotency key");
     request.idempotency_key = request.object_key;
   } else if (!request.idempotency_key.empty()) {
+    if (request.idempotency_key.find(kScopeSeparator) != std::string::npos)
+      throw std::invalid_argument("an idempotency key may not contain control characters");
     request.idempotency_key = scoped_key(request.principal, std::move(request.idempotency_key));
   }
 
   if (!request.idempotency_key.empty()) {
-    if (auto existing = find_idempotent(
+    if (auto existing = impl.find_idempotent(
             store::idempotency_target(request.service, request.object_key, request.handler),
             request.idempotency_key)) {
       const Invocation* running = impl.find(*existing);
@@ -116,10 +122,8 @@ std::string Engine::invoke(std::string_view service, std::string_view handler,
 std::optional<std::string> Engine::find_idempotent(const std::string& target,
                                                    const std::string& key,
                                                    const std::string& principal) {
-  const std::string scoped = scoped_key(principal, key);
-  auto it = impl_->idempotent_running.find(target + "\n" + scoped);
-  if (it != impl_->idempotent_running.end()) return it->second;
-  return impl_->store.find_idempotent(target, scoped);
+  if (key.find(kScopeSeparator) != std::string::npos) return std::nullopt;
+  return impl_->find_idempotent(target, scoped_key(principal, key));
 }
 
 void Engine::flush() {

@@ -155,9 +155,11 @@ class Engine {
   void write_rows(std::vector<store::RowWrite> rows, UniqueFunction<void()> on_durable);
   // Durable rows. read_row is a point read on the engine thread (cheap: mapped pages, one
   // B-tree lookup); scan_rows runs the scan on the store's reader thread and calls `done` on
-  // the engine thread. Neither sees rows that are journaled but not yet durable.
+  // the engine thread, with nullopt if the scan failed. Neither sees rows that are journaled
+  // but not yet durable.
   std::optional<std::string> read_row(const std::string& table, const std::string& key);
-  void scan_rows(store::RowRange range, UniqueFunction<void(std::vector<store::Row>)> done);
+  using ScanDone = UniqueFunction<void(std::optional<std::vector<store::Row>>)>;
+  void scan_rows(store::RowRange range, ScanDone done);
 
   // Operator controls. kill: fails it and its running call tree at once (409, no compensation).
   // cancel: its next step or await throws TerminalError(409, "cancelled"), so its compensation

@@ -161,6 +161,7 @@ struct EffectRun {
   std::uint64_t generation = 0;  // of the attempt in progress: a stale attempt's end is ignored
   Scheduler::TimerId timer = 0;  // the attempt's timeout, or the backoff before the next one
   Task<void> async_attempt;      // the asynchronous attempt's coroutine
+  bool settling = false;         // ended for good; its outcome is on its way to the disk
 };
 
 // A virtual object or workflow key in memory: its exclusive invocations in arrival order (the
@@ -300,6 +301,13 @@ struct Engine::Impl {
     if (!auditing()) return {};
     return "step " + inv.record.id + " " + std::to_string(e.index) + " " +
            store::to_string(e.kind) + " " + e.name + "\n";
+  }
+
+  // The invocation under (target, key as recorded: already scoped by its caller).
+  std::optional<std::string> find_idempotent(const std::string& target, const std::string& key) {
+    auto it = idempotent_running.find(target + "\n" + key);
+    if (it != idempotent_running.end()) return it->second;
+    return store.find_idempotent(target, key);
   }
 
   static std::string idempotency_slot(const store::InvocationRecord& r) {
@@ -457,6 +465,7 @@ struct Engine::Impl {
   void complete(Invocation& inv, InvocationOutcome outcome) {
     inv.completing = true;
     stop_attempt(inv);
+    drop_effects(inv.record.id);
     auto& r = inv.record;
     r.status = outcome.ok ? InvocationStatus::kSucceeded : InvocationStatus::kFailed;
     r.output = outcome.body;
@@ -572,6 +581,7 @@ struct Engine::Impl {
   void effect_ended(const EffectKey& key, std::uint64_t generation, detail::EffectResult result,
                     bool timed_out);
   void settle_effect(const EffectKey& key, detail::StepOutcome outcome);
+  void drop_effects(const std::string& invocation_id);
   WorkerPool& workers();
   // A function that runs its argument on the engine thread. It may be called from any thread,
   // also after the engine is gone (then it does nothing): it holds no pointer to the engine.

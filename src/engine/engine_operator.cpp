@@ -27,6 +27,8 @@ Engine::Control Engine::complete_awakeable(const std::string& awakeable, bool fa
   if (!inv || index >= inv->steps.size() || inv->steps[index].kind != EntryKind::kAwakeable)
     return Control::kNotFound;
   if (inv->steps[index].done || inv->completing) return Control::kWrongState;
+  // A rejection's text from outside is a message, never an encoded error it could pose as.
+  if (failed) value = Error{error_code_from_status(code), code, {}, std::move(value), {}}.encode();
   Write w{Write::Op::kCompleteStep, {}, {}, {index, failed, code, value}};
   w.invocation.id = invocation_id;
   impl_->write_then(std::move(w), std::move(on_durable));

@@ -11,7 +11,8 @@ namespace orderd {
 
 struct RunPolicy {
   // An attempt still running after this long has failed (0: no limit). A blocking attempt cannot
-  // be stopped: its worker stays busy until it returns, and its late result is ignored.
+  // be stopped: its worker stays busy until it returns, and its result is ignored once the next
+  // attempt has started.
   std::chrono::milliseconds timeout{0};
   // Attempts before the step fails for good with a terminal error the handler can compensate
   // for: deadline_exceeded (504) when the last attempt timed out, upstream_failed (502)

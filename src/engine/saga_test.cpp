@@ -165,6 +165,29 @@ TEST_F(SagaTest, AWaiterYieldsTheFutureThatCompleted) {
   EXPECT_EQ(outcome.body, R"({"value":"fast slow "})");
 }
 
+// An undo that cannot even start (its handler is gone) does not stop the others.
+Task<Text> trip_with_a_broken_undo(Context& ctx, Text) {
+  Compensations undo(ctx);
+  auto flight = ctx.call<Text>("Travel", "Book", Text{"flight"});
+  co_await flight;
+  undo.push("cancel flight",
+            [](Context& c) { return c.call<Text>("Travel", "Unbook", Text{"flight"}); });
+  undo.push("cancel hotel",
+            [](Context& c) { return c.call<Text>("Travel", "NoSuchHandler", Text{"hotel"}); });
+  auto unwind = undo.run();
+  std::optional<Error> failed = co_await std::move(unwind);
+  co_return Text{failed ? std::string(failed->reason_or_category()) : "all undone"};
+}
+
+TEST_F(SagaTest, AnUndoThatCannotStartStopsNoOther) {
+  h.registry.add("Travel", "BrokenUndo", &trip_with_a_broken_undo);
+  h.start();
+  auto outcome = h.call("Travel", "BrokenUndo", text_input(""));
+  ASSERT_TRUE(outcome.ok) << outcome.body;
+  EXPECT_EQ(outcome.body, R"({"value":"not_found"})");
+  EXPECT_EQ(undone, (std::vector<std::string>{"flight"}));
+}
+
 TEST(Money, ArithmeticKeepsTheCurrencyAndRefusesOverflow) {
   Money price(1999, "USD");
   EXPECT_EQ(price.times(3), Money(5997, "USD"));

@@ -16,10 +16,13 @@ class ThreadPool final : public WorkerPool {
     for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i)
       threads_.emplace_back([this] { work(); });
   }
+  // Jobs that have not started are dropped: an effect that never ran runs again after the
+  // restart, under the same idempotency key. Only the running ones are waited for.
   ~ThreadPool() override {
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
+      jobs_.clear();
     }
     wake_.notify_all();
     for (auto& t : threads_) t.join();

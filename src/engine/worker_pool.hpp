@@ -15,7 +15,8 @@ class WorkerPool {
   virtual void execute(std::function<void()> job) = 0;
 };
 
-// `threads` workers (at least one). The destructor finishes the queued jobs, then joins.
+// `threads` workers (at least one). The destructor drops the jobs that have not started and
+// waits for the running ones.
 std::unique_ptr<WorkerPool> make_thread_pool(std::size_t threads);
 
 }  // namespace orderd

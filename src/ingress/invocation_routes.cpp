@@ -17,6 +17,13 @@ namespace {
 
 constexpr std::size_t kMaxIdempotencyKey = 255;
 
+// Keys are printable: a control byte could forge another caller's scope (engine.cpp).
+bool has_control_character(std::string_view s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return true;
+  return false;
+}
+
 unsigned status_for(std::uint16_t code) {
   return code >= 400 && code <= 599 ? code : 500;
 }
@@ -166,8 +173,12 @@ void InvocationRoutes::invoke(const RouteRequest& request, std::string_view serv
   }
   // Parked invocations (waiting on a timer, an awakeable, a promise) cost no CPU and little
   // memory: they have a bound of their own.
+  // Shared handlers of objects and workflows are exempt from the parked bound: they are what
+  // resolves the promises that parked runs wait for.
   const std::size_t active = engine_.in_flight() - engine_.parked();
-  if (active >= options_.max_in_flight || engine_.parked() >= options_.max_parked) {
+  const bool signals = entry->kind == HandlerEntry::Kind::kShared ||
+                       entry->kind == HandlerEntry::Kind::kWorkflowShared;
+  if (active >= options_.max_in_flight || (engine_.parked() >= options_.max_parked && !signals)) {
     return fail(retry_later("overloaded: " + std::to_string(active) + " invocations active and " +
                                 std::to_string(engine_.parked()) + " parked; retry later",
                             "overloaded"));
@@ -193,6 +204,8 @@ void InvocationRoutes::invoke(const RouteRequest& request, std::string_view serv
       return fail(invalid("idempotency-key must have 1 to " + std::to_string(kMaxIdempotencyKey) +
                           " characters"));
     }
+    if (has_control_character(*key))
+      return fail(invalid("idempotency-key may not contain control characters"));
     invoke_request.idempotency_key = *key;
   }
 
@@ -309,7 +322,12 @@ void InvocationRoutes::lookup_by_key(const RouteRequest& request, bool keyed, st
   std::string target = store::idempotency_target(*request.param("service"),
                                                  keyed ? *request.param("key") : std::string(),
                                                  *request.param("handler"));
-  auto id = engine_.find_idempotent(target, *request.param("idempotencyKey"), request.principal);
+  const std::string& key = *request.param("idempotencyKey");
+  if (has_control_character(key)) {
+    return respond(request.error(
+        {ErrorCode::kInvalidArgument, "an idempotency key may not contain control characters"}));
+  }
+  auto id = engine_.find_idempotent(target, key, request.principal);
   if (!id) return respond(request.error({ErrorCode::kNotFound, "invocation not found"}));
   lookup(request, *id, what, std::move(respond));
 }

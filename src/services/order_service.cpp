@@ -60,9 +60,11 @@ Task<OrderResult> process_order(Context& ctx, OrderRequest request) {
   for (;;) {
     auto next = waiter.next();
     auto settling = settle(std::move(next));
-    // A waiter fails only when an operator cancelled the order: compensate below.
+    // An operator's cancel is compensated below; any other failure (a journal mismatch after
+    // a code change) fails the order as it is.
     Result<std::optional<Completed>> which = co_await std::move(settling);
     if (!which) {
+      if (which.error().code != ErrorCode::kCancelled) throw TerminalError(which.error());
       cancelled = true;
       break;
     }

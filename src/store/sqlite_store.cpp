@@ -217,9 +217,25 @@ class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const SqliteOptions& options) : options_(options) {
     writer_db_ = open_connection(options.path, options.synchronous_full);
+    try {
+      prepare();
+    } catch (...) {
+      release_connections();  // a refused file (another schema version) leaks nothing
+      throw;
+    }
+    writer_ = std::thread([this] { write_loop(); });
+  }
+
+  ~SqliteStore() override {
+    close();
+    release_connections();
+  }
+
+ private:
+  void prepare() {
     check_schema_version();
     exec_sql(writer_db_, kSchema);
-    reader_db_ = open_connection(options.path, options.synchronous_full);
+    reader_db_ = open_connection(options_.path, options_.synchronous_full);
     insert_invocation_ = std::make_unique<Statement>(
         writer_db_,
         "INSERT INTO invocations (id, service, handler, input, parent_id, parent_index, "
@@ -275,11 +291,10 @@ class SqliteStore final : public Store {
         std::make_unique<Statement>(writer_db_, "DELETE FROM rows WHERE tbl = ?1 AND key = ?2");
     begin_ = std::make_unique<Statement>(writer_db_, "BEGIN");
     commit_ = std::make_unique<Statement>(writer_db_, "COMMIT");
-    writer_ = std::thread([this] { write_loop(); });
   }
 
-  ~SqliteStore() override {
-    close();
+  // Statements first: a connection closes only once its statements are finalized.
+  void release_connections() {
     insert_invocation_.reset();
     insert_entry_.reset();
     complete_.reset();
@@ -303,8 +318,10 @@ class SqliteStore final : public Store {
     commit_.reset();
     sqlite3_close(writer_db_);
     sqlite3_close(reader_db_);
+    writer_db_ = reader_db_ = nullptr;
   }
 
+ public:
   void submit(std::vector<Write> writes, Callback on_durable) override {
     {
       std::lock_guard lock(mutex_);
@@ -474,14 +491,11 @@ class SqliteStore final : public Store {
   }
 
   // On a thread and connection of their own, so a long scan never holds up the engine's reads.
-  void scan_rows_async(RowRange range, std::function<void(std::vector<Row>)> done) override {
+  void scan_rows_async(RowRange range, ScanDone done) override {
     {
       std::lock_guard lock(scan_mutex_);
       if (closed_scans_) throw std::runtime_error("store is closed");
-      if (!scanner_.joinable()) {
-        scan_db_ = open_connection(options_.path, options_.synchronous_full);
-        scanner_ = std::thread([this] { scan_loop(); });
-      }
+      if (!scanner_.joinable()) scanner_ = std::thread([this] { scan_loop(); });
       scans_.push_back({std::move(range), std::move(done)});
     }
     scan_wake_.notify_one();
@@ -518,7 +532,7 @@ class SqliteStore final : public Store {
 
   struct Scan {
     RowRange range;
-    std::function<void(std::vector<Row>)> done;
+    ScanDone done;
   };
 
   // Keyset scans over the primary key: from <= key < to, ascending or descending.
@@ -536,6 +550,7 @@ class SqliteStore final : public Store {
     return rows;
   }
 
+  // Opens its connection here, so the first scan never waits on the engine thread.
   void scan_loop() {
     for (;;) {
       Scan next;
@@ -546,7 +561,15 @@ class SqliteStore final : public Store {
         next = std::move(scans_.front());
         scans_.pop_front();
       }
-      next.done(scan(scan_db_, next.range));
+      std::optional<std::vector<Row>> rows;
+      try {
+        if (!scan_db_) scan_db_ = open_connection(options_.path, options_.synchronous_full);
+        rows = scan(scan_db_, next.range);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "orderd: row scan of '%s' failed: %s\n", next.range.table.c_str(),
+                     e.what());
+      }
+      next.done(std::move(rows));
     }
   }
 

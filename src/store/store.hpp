@@ -54,10 +54,10 @@ class Store {
   virtual std::optional<std::string> read_row(const std::string& table, const std::string& key) = 0;
   virtual std::vector<Row> scan_rows(const RowRange& range) = 0;
   // The same scan off the caller's thread; `done` runs on the store's reader thread (the caller
-  // re-posts it). By default the scan runs at once, on the calling thread.
-  virtual void scan_rows_async(RowRange range, std::function<void(std::vector<Row>)> done) {
-    done(scan_rows(range));
-  }
+  // re-posts it) with the rows, or nullopt when the scan failed (an I/O error). By default the
+  // scan runs at once, on the calling thread.
+  using ScanDone = std::function<void(std::optional<std::vector<Row>>)>;
+  virtual void scan_rows_async(RowRange range, ScanDone done) { done(scan_rows(range)); }
 
   // Waits until everything submitted so far is durable, then stops the writer.
   virtual void close() = 0;

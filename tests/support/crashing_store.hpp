@@ -58,8 +58,7 @@ class CrashingStore final : public store::Store {
   std::vector<store::Row> scan_rows(const store::RowRange& range) override {
     return real_.scan_rows(range);
   }
-  void scan_rows_async(store::RowRange range,
-                       std::function<void(std::vector<store::Row>)> done) override {
+  void scan_rows_async(store::RowRange range, ScanDone done) override {
     real_.scan_rows_async(std::move(range), std::move(done));
   }
   void close() override { real_.close(); }

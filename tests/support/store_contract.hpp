@@ -124,10 +124,11 @@ class StoreContract : public ::testing::Test {
   std::vector<store::Row> scan_async(store::RowRange range) {
     auto done = std::make_shared<Latch>();
     auto rows = std::make_shared<std::vector<store::Row>>();
-    store().scan_rows_async(std::move(range), [done, rows](std::vector<store::Row> found) {
-      *rows = std::move(found);
-      done->set();
-    });
+    store().scan_rows_async(std::move(range),
+                            [done, rows](std::optional<std::vector<store::Row>> found) {
+                              if (found) *rows = std::move(*found);
+                              done->set();
+                            });
     if (!fixture_.await(*done)) throw std::runtime_error("scan_rows_async never called back");
     return *rows;
   }

@@ -48,11 +48,25 @@ WarehouseLevel& StockLedger::level(ProductId product, const std::string& warehou
   return *levels.insert(at, WarehouseLevel{warehouse, 0, 0});
 }
 
+// Whether `product` may hold `on_hand` units in `warehouse`: its total over all warehouses must
+// fit in 64 bits, so the sums reserve() takes never overflow.
+bool StockLedger::fits(ProductId product, const std::string& warehouse,
+                       std::int64_t on_hand) const {
+  std::int64_t total = on_hand;
+  if (const ProductLevels* p = levels(product))
+    for (const auto& w : p->warehouses)
+      if (w.warehouse != warehouse && __builtin_add_overflow(total, w.on_hand, &total))
+        return false;
+  return true;
+}
+
 std::optional<Error> StockLedger::set_on_hand(ProductId product, const std::string& warehouse,
                                               std::int64_t on_hand) {
   if (on_hand < 0)
     return Error::of(ErrorCode::kInvalidArgument, "on_hand must not be negative",
                      "invalid_quantity");
+  if (!fits(product, warehouse, on_hand))
+    return Error::of(ErrorCode::kInvalidArgument, "on_hand would overflow", "invalid_quantity");
   WarehouseLevel& w = level(product, warehouse);
   if (on_hand < w.reserved) {
     return Error::of(ErrorCode::kConflict,
@@ -69,8 +83,10 @@ std::optional<Error> StockLedger::restock(ProductId product, const std::string& 
   if (units < 1)
     return Error::of(ErrorCode::kInvalidArgument, "restock must be at least 1", "invalid_quantity");
   WarehouseLevel& w = level(product, warehouse);
-  if (__builtin_add_overflow(w.on_hand, units, &w.on_hand))
+  std::int64_t restocked = 0;
+  if (__builtin_add_overflow(w.on_hand, units, &restocked) || !fits(product, warehouse, restocked))
     return Error::of(ErrorCode::kInvalidArgument, "on_hand would overflow", "invalid_quantity");
+  w.on_hand = restocked;
   return std::nullopt;
 }
 
@@ -131,7 +147,8 @@ std::variant<StockLedger::Held, Error> StockLedger::reserve(const std::string& r
   return held;
 }
 
-std::variant<StockLedger::Held, Error> StockLedger::release(const std::string& reservation_id) {
+// The reservation, removed from the open ones (S4), or why it cannot end.
+std::variant<StockLedger::Held, Error> StockLedger::take(const std::string& reservation_id) {
   auto it = reservations_.find(reservation_id);
   if (it == reservations_.end()) {
     return Error::of(ErrorCode::kNotFound,
@@ -140,26 +157,27 @@ std::variant<StockLedger::Held, Error> StockLedger::release(const std::string& r
   }
   Held held{std::move(it->second)};
   reservations_.erase(it);
-  for (const auto& a : held.allocations) level(a.product_id, a.warehouse).reserved -= a.quantity;
   return held;
 }
 
+std::variant<StockLedger::Held, Error> StockLedger::release(const std::string& reservation_id) {
+  auto taken = take(reservation_id);
+  if (auto* held = std::get_if<Held>(&taken))
+    for (const auto& a : held->allocations) level(a.product_id, a.warehouse).reserved -= a.quantity;
+  return taken;
+}
+
 std::variant<StockLedger::Held, Error> StockLedger::commit(const std::string& reservation_id) {
-  auto it = reservations_.find(reservation_id);
-  if (it == reservations_.end()) {
-    return Error::of(ErrorCode::kNotFound,
-                     "reservation " + reservation_id + " is not held (unknown, or already ended)",
-                     "reservation_not_held");
+  auto taken = take(reservation_id);
+  if (auto* held = std::get_if<Held>(&taken)) {
+    for (const auto& a : held->allocations) {
+      WarehouseLevel& w = level(a.product_id, a.warehouse);
+      w.reserved -= a.quantity;
+      w.on_hand -= a.quantity;
+      products_[a.product_id].sold += a.quantity;
+    }
   }
-  Held held{std::move(it->second)};
-  reservations_.erase(it);
-  for (const auto& a : held.allocations) {
-    WarehouseLevel& w = level(a.product_id, a.warehouse);
-    w.reserved -= a.quantity;
-    w.on_hand -= a.quantity;
-    products_[a.product_id].sold += a.quantity;
-  }
-  return held;
+  return taken;
 }
 
 const ProductLevels* StockLedger::levels(ProductId product) const {

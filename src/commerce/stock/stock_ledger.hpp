@@ -90,6 +90,8 @@ class StockLedger {
 
  private:
   WarehouseLevel& level(ProductId product, const std::string& warehouse);
+  std::variant<Held, Error> take(const std::string& reservation_id);
+  bool fits(ProductId product, const std::string& warehouse, std::int64_t on_hand) const;
   std::size_t rank(const std::string& warehouse);
 
   std::vector<std::string> warehouse_order_;

@@ -91,6 +91,17 @@ TEST(StockLedger, RefusesBadInputAndOnHandBelowWhatIsReserved) {
   EXPECT_EQ(std::get<Error>(ledger.reserve("r1", {{1, 0}})).reason, "reservation_exists");
 }
 
+TEST(StockLedger, QuantitiesThatWouldOverflowAreRefusedAndChangeNothing) {
+  auto ledger = two_warehouses();
+  ASSERT_FALSE(ledger.set_on_hand(1, "main", INT64_MAX - 1));
+  EXPECT_EQ(ledger.restock(1, "main", 5)->reason, "invalid_quantity");
+  EXPECT_EQ(ledger.levels(1)->on_hand(), INT64_MAX - 1);
+  // The product's total over its warehouses must fit too.
+  EXPECT_EQ(ledger.set_on_hand(1, "backup", 5)->reason, "invalid_quantity");
+  EXPECT_EQ(ledger.restock(1, "backup", 5)->reason, "invalid_quantity");
+  EXPECT_EQ(ledger.levels(1)->on_hand(), INT64_MAX - 1);
+}
+
 TEST(StockLedger, ANewWarehouseJoinsInPriorityOrder) {
   auto ledger = two_warehouses();
   ASSERT_FALSE(ledger.restock(1, "backup", 5));
