@@ -382,9 +382,6 @@ struct Engine::Impl {
       inv.start_when_durable = true;
       return;
     }
-    inv.cursor = 0;
-    inv.rng = ids::DeterministicRandom(ids::seed_from(inv.record.id));
-    inv.context = std::make_unique<Context>(inv);
     ++inv.record.attempts;
     if (inv.record.attempts > 1) {
       Write w{Write::Op::kAttempt, {}, {}};
@@ -392,6 +389,15 @@ struct Engine::Impl {
       w.invocation.attempts = inv.record.attempts;
       write(std::move(w));
     }
+    run_from_the_top(inv);
+  }
+
+  // Runs the handler from its first line: it replays its journal in memory (I3), then goes on.
+  // An attempt, or the wake of an unloaded invocation (parking.cpp).
+  void run_from_the_top(Invocation& inv) {
+    inv.cursor = 0;
+    inv.rng = ids::DeterministicRandom(ids::seed_from(inv.record.id));
+    inv.context = std::make_unique<Context>(inv);
     inv.root = inv.handler.invoke(*inv.context, inv.record.input);
     inv.root.handle().resume();
     after_resume(inv);

@@ -60,13 +60,8 @@ void Engine::Impl::wake(Invocation& inv) {
     after_resume(inv);
     return;
   }
-  // Replays from the journal in memory up to the step that is now done, and goes on from there.
-  inv.cursor = 0;
-  inv.rng = ids::DeterministicRandom(ids::seed_from(inv.record.id));
-  inv.context = std::make_unique<Context>(inv);
-  inv.root = inv.handler.invoke(*inv.context, inv.record.input);
-  inv.root.handle().resume();
-  after_resume(inv);
+  // Replays up to the step that is now done, and goes on from there; not an attempt.
+  run_from_the_top(inv);
 }
 
 void Engine::Impl::unload_sweep() {

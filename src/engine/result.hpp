@@ -36,9 +36,6 @@ class [[nodiscard]] Result {
   std::optional<Error> error_;
 };
 
-// For steps and tasks without a value.
-struct Unit {};
-
 template <>
 class [[nodiscard]] Result<void> {
  public:
