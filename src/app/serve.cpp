@@ -10,11 +10,16 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "app/server_options.hpp"
+#include "commerce/api/commerce_api.hpp"
+#include "commerce/catalog/catalog_file.hpp"
+#include "commerce/shop.hpp"
 #include "engine/asio_scheduler.hpp"
 #include "engine/engine.hpp"
 #include "engine/registry.hpp"
@@ -26,6 +31,40 @@
 #include "store/sqlite_store.hpp"
 
 namespace orderd::app {
+
+namespace {
+
+// A fresh store starts with the demo catalog, a catalog file, or nothing (--catalog).
+void seed_catalog(orderd::commerce::Shop& shop, orderd::Engine& engine, const std::string& catalog,
+                  std::int64_t now_ms) {
+  if (catalog == "none") return;
+  if (shop.has_catalog()) {
+    if (catalog != "demo")
+      spdlog::info("--catalog {}: the store has a catalog, kept as it is", catalog);
+    return;
+  }
+  orderd::commerce::CatalogSpec spec;
+  if (catalog == "demo") {
+    spec = orderd::commerce::demo_catalog();
+  } else {
+    std::ifstream file(catalog);
+    if (!file) throw std::runtime_error("--catalog " + catalog + ": cannot read the file");
+    std::stringstream text;
+    text << file.rdbuf();
+    spec = orderd::commerce::parse_catalog(text.str());
+  }
+  engine.write_rows(shop.seed(spec, now_ms), [] {});
+  spdlog::info("catalog {}: {} products in {} warehouses", catalog, spec.products.size(),
+               shop.warehouses().size());
+}
+
+orderd::commerce::api::CommerceRouteOptions commerce_route_options(const ServerOptions& options) {
+  auto routes = options.commerce_routes;
+  routes.max_in_flight = options.routes.max_in_flight;
+  return routes;
+}
+
+}  // namespace
 
 int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   // Logs go to stderr: stdout carries only the "listening" line scripts wait for.
@@ -40,6 +79,8 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   auto scheduler = orderd::make_asio_scheduler(io);
   orderd::Registry registry;
   orderd::services::register_seed_services(registry, options.simulation);
+  orderd::commerce::Shop shop(*scheduler, options.shop);
+  shop.register_services(registry);
   if (register_extra) register_extra(registry);
   // Declared before the engine, so it outlives it: a worker may still be finishing an effect.
   const std::size_t worker_count =
@@ -48,14 +89,19 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   orderd::EngineOptions engine_options = options.engine;
   engine_options.workers = workers.get();
   auto engine = std::make_unique<orderd::Engine>(*scheduler, *store, registry, engine_options);
+  shop.attach(*engine);
+  shop.load(*store);  // memory as the rows say, before anything replays
+  seed_catalog(shop, *engine, options.catalog, scheduler->now_ms());
   std::size_t recovered = engine->recover();
 
   // Each listener's middleware chain (ingress/middleware.hpp). The seams left empty here
   // (metrics, rate limit, authentication) cost nothing until an issue fills them.
   auto chain = [&options] { return orderd::http::ChainOptions{options.access_log, {}, {}, {}}; };
   orderd::http::InvocationRoutes routes(*engine, registry, options.routes, chain());
-  // Domain routes (the /api family) are added here, before the listener serves:
-  // routes.router().add(http::Method::kPost, "/api/v1/orders", handler, RouteFamily::kApi).
+  // Domain routes (the /api family), before the listener serves.
+  orderd::commerce::api::CommerceApi commerce_api(shop, *engine, *scheduler,
+                                                  commerce_route_options(options));
+  commerce_api.add_routes(routes.router());
   orderd::http::Server server(io, orderd::app::host_of(options.listen),
                               orderd::app::port_of(options.listen), routes, options.limits);
   orderd::http::AdminRoutes admin_routes(*engine, chain());

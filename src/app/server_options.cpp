@@ -146,6 +146,36 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
   duration("--shutdown-grace", "ORDERD_SHUTDOWN_GRACE", o.shutdown_grace_ms, "10s",
            "on SIGTERM, how long waiting callers get before a 503 (their invocations resume at "
            "the next start)");
+  cmd.add_option("--catalog", o.catalog,
+                 "what a fresh store starts with: demo (products 1-20 in warehouses main and "
+                 "backup), none, or a catalog JSON file (docs/API.md)")
+      ->envname("ORDERD_CATALOG")
+      ->capture_default_str();
+  duration("--order-wait", "ORDERD_ORDER_WAIT", o.commerce_routes.order_wait_ms, "5s",
+           "how long POST /api/v1/orders waits for the saga before answering 202 + Location");
+  cmd.add_option("--payment-decline-rate", o.shop.gateway.decline_rate,
+                 "share of mock authorizations the mock gateway declines (0 to 1)")
+      ->envname("ORDERD_PAYMENT_DECLINE_RATE")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd.add_option("--payment-latency-ms", o.shop.gateway.latency_ms,
+                 "how long the mock payment gateway takes to answer")
+      ->envname("ORDERD_PAYMENT_LATENCY_MS")
+      ->check(CLI::Range(0, 600'000))
+      ->capture_default_str();
+  duration("--payment-timeout", "ORDERD_PAYMENT_TIMEOUT", o.shop.payment_timeout_ms, "2s",
+           "limit of one payment gateway attempt (then it is retried)");
+  cmd.add_option("--payment-attempts", o.shop.authorize_attempts,
+                 "gateway attempts an authorization gets before the order fails "
+                 "(payment_unavailable); captures, voids and refunds retry until they succeed")
+      ->envname("ORDERD_PAYMENT_ATTEMPTS")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  cmd.add_option("--fraud-reject-above", o.shop.fraud_reject_above,
+                 "orders whose risk score (0-100) is above this are rejected (fraud_rejected)")
+      ->envname("ORDERD_FRAUD_REJECT_ABOVE")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
   cmd.add_option("--workers", o.workers,
                  "threads for blocking side effects (payment gateways, other databases); 0: one "
                  "per core")

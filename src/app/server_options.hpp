@@ -2,6 +2,8 @@
 // Everything `orderd serve` can be told, with its flag and ORDERD_* environment variable.
 #include <string>
 
+#include "commerce/api/api_support.hpp"
+#include "commerce/shop.hpp"
 #include "engine/engine.hpp"
 #include "ingress/http_server.hpp"
 #include "ingress/invocation_routes.hpp"
@@ -27,6 +29,11 @@ struct ServerOptions {
   // Threads for blocking side effects (Context::run_on_worker); 0: one per core.
   std::size_t workers = 0;
   services::Simulation simulation;
+  // The commerce domain: what a fresh store starts with ("demo", "none" or a JSON file), the
+  // mock payment gateway, the fraud rule, how long order POSTs wait for their saga.
+  std::string catalog = "demo";
+  commerce::ShopOptions shop;
+  commerce::api::CommerceRouteOptions commerce_routes;
   http::ServerLimits limits;
   http::RouteOptions routes;
   EngineOptions engine;

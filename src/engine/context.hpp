@@ -557,6 +557,11 @@ class Context {
   std::string awakeable_id(std::uint32_t step) const;
   // Wall-clock milliseconds since the invocation was accepted. Not journaled: for reporting only.
   std::int64_t elapsed_ms() const { return journal_.now_ms() - journal_.created_at_ms(); }
+  // When the invocation was accepted (durable, the same on every replay).
+  std::int64_t created_at_ms() const { return journal_.created_at_ms(); }
+  // The engine's clock. Not journaled: read it inside a step's function (run, transact), whose
+  // result is what a replay sees.
+  std::int64_t clock_ms() const { return journal_.now_ms(); }
 
  private:
   detail::Journal& journal_;

@@ -180,6 +180,30 @@ std::variant<StockLedger::Held, Error> StockLedger::commit(const std::string& re
   return taken;
 }
 
+std::optional<Error> StockLedger::return_sold(const std::vector<Allocation>& sold) {
+  std::unordered_map<ProductId, std::int64_t> per_product;
+  for (const auto& a : sold) {
+    if (a.quantity < 1)
+      return Error::of(ErrorCode::kInvalidArgument, "a returned quantity must be at least 1",
+                       "invalid_quantity");
+    per_product[a.product_id] += a.quantity;
+  }
+  for (const auto& [product, units] : per_product) {
+    const ProductLevels* p = levels(product);
+    if (!p || p->sold < units) {
+      return Error::of(ErrorCode::kConflict,
+                       "product " + std::to_string(product) + " has not sold " +
+                           std::to_string(units) + " units",
+                       "not_sold");
+    }
+  }
+  for (const auto& a : sold) {
+    level(a.product_id, a.warehouse).on_hand += a.quantity;
+    products_[a.product_id].sold -= a.quantity;
+  }
+  return std::nullopt;
+}
+
 const ProductLevels* StockLedger::levels(ProductId product) const {
   auto it = products_.find(product);
   return it == products_.end() ? nullptr : &it->second;

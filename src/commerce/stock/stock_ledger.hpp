@@ -11,6 +11,7 @@
 //      `removed` is what an operator's set took away.
 //  S3. A reservation is all or nothing: every item of its basket is held, or none is.
 //  S4. A reservation ends once: committed (its units sold) or released (returned), never both.
+//  S5. Units come back from a sale (a refunded order's) at most as many as were sold there.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -19,11 +20,10 @@
 #include <variant>
 #include <vector>
 
+#include "commerce/catalog/product.hpp"
 #include "common/error.hpp"
 
 namespace orderd::commerce {
-
-using ProductId = std::int64_t;
 
 struct WarehouseLevel {
   std::string warehouse;
@@ -79,6 +79,9 @@ class StockLedger {
   // Ends a reservation (S4). Errors: not_found for an unknown id (or one already ended).
   std::variant<Held, Error> release(const std::string& reservation_id);
   std::variant<Held, Error> commit(const std::string& reservation_id);
+  // Puts sold units back on hand where they were taken from (a cancelled, refunded sale). All or
+  // nothing: an error (conflict) when a product has sold fewer units than it would take back (S5).
+  std::optional<Error> return_sold(const std::vector<Allocation>& sold);
 
   const ProductLevels* levels(ProductId product) const;
   const std::vector<Allocation>* reservation(const std::string& reservation_id) const;

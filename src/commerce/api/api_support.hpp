@@ -1,0 +1,89 @@
+#pragma once
+// What every commerce route needs: reading a JSON body, turning the domain's violations and
+// errors into ApiErrors, cursor pages, and starting a handler with the Idempotency-Key semantics
+// of shared/reference/commerce-conventions.md (Invoker).
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "commerce/validation.hpp"
+#include "common/error.hpp"
+#include "common/unique_function.hpp"
+#include "engine/engine.hpp"
+#include "ingress/api_error.hpp"
+#include "ingress/route_request.hpp"
+
+namespace orderd {
+class Scheduler;
+}
+
+namespace orderd::commerce::api {
+
+struct CommerceRouteOptions {
+  // POST /api/v1/orders answers 201 (or the failure) if the saga settles within this, else 202.
+  std::int64_t order_wait_ms = 5000;
+  // Admin writes, reservations and cancels wait this long before answering 202.
+  std::int64_t write_wait_ms = 5000;
+  // Past this many active invocations, new work is refused with 503 (as on the Restate routes).
+  std::size_t max_in_flight = 200'000;
+};
+
+// The body as a JSON object, or the 400 to answer (an empty body reads as {} when `optional`).
+std::optional<boost::json::object> json_body(const http::RouteRequest& request,
+                                             http::ApiError& error, bool optional = false);
+http::ApiError validation_failed(const Violations& violations);
+// A domain error as the API answers it; `details` (a JSON object) joins the problem's members.
+http::ApiError api_error(const Error& error);
+http::Response json_response(unsigned status, const boost::json::value& body);
+
+// `limit` (1..100, default 10), `starting_after` / `ending_before` (one of them).
+struct Page {
+  std::size_t limit = 10;
+  std::string starting_after;
+  std::string ending_before;
+};
+std::optional<Page> read_page(const http::RouteRequest& request, Violations& violations);
+
+// Starts handlers for routes and waits for their outcome.
+class Invoker {
+ public:
+  Invoker(Engine& engine, Scheduler& scheduler, CommerceRouteOptions options)
+      : engine_(engine), scheduler_(scheduler), options_(options) {}
+
+  struct Reply {
+    enum class Kind {
+      kDone,          // the outcome, fresh
+      kReplayed,      // the outcome of an earlier request with the same Idempotency-Key
+      kStillRunning,  // not settled within the wait: answer 202
+      kRefused,       // `refusal` says why (key reused, key in use, overloaded, bad key)
+    };
+    Kind kind = Kind::kDone;
+    std::string invocation_id;
+    InvocationOutcome outcome;
+    http::ApiError refusal;
+  };
+  using Done = UniqueFunction<void(Reply)>;
+
+  // Starts service/handler under the request's Idempotency-Key and caller, and answers `done`
+  // once the outcome is known or `wait_ms` has passed.
+  void call(const http::RouteRequest& request, InvokeRequest invoke, std::int64_t wait_ms,
+            Done done);
+  // Waits for a running invocation, as call does.
+  void wait_for(const std::string& invocation_id, std::int64_t wait_ms, Done done);
+
+  Engine& engine() { return engine_; }
+  const CommerceRouteOptions& options() const { return options_; }
+  // Answers `then` once everything decided so far is durable: reads of in-memory state wait
+  // for it, so nobody sees a decision a crash could take back.
+  void after_durable(UniqueFunction<void()> then) { engine_.after_durable(std::move(then)); }
+
+ private:
+  Engine& engine_;
+  Scheduler& scheduler_;
+  CommerceRouteOptions options_;
+};
+
+}  // namespace orderd::commerce::api

@@ -1,0 +1,313 @@
+// Orders and payments (CommerceApi, commerce_api.hpp), and the table of every route.
+#include <boost/json/parse.hpp>
+#include <boost/json/value_from.hpp>
+#include <boost/json/value_to.hpp>
+
+#include "commerce/api/commerce_api.hpp"
+#include "commerce/payments/mock_gateway.hpp"
+#include "commerce/requests.hpp"
+#include "commerce/shipping/quote.hpp"
+#include "commerce/shop.hpp"
+#include "common/json_writer.hpp"
+#include "common/money.hpp"
+
+namespace orderd::commerce::api {
+
+std::vector<BasketItem> read_basket(const Shop& shop, const boost::json::object& body,
+                                    Violations& violations, bool required);
+
+namespace {
+
+const char* const kStatuses[] = {"pending", "confirmed", "cancelled", "failed"};
+
+std::string location_of(const std::string& order_id) {
+  return "/api/v1/orders/" + order_id;
+}
+
+http::ApiError order_not_found(const std::string& id) {
+  return {ErrorCode::kNotFound, "order " + id + " not found", "order_not_found"};
+}
+
+Order decode_order(const std::string& json_text) {
+  return boost::json::value_to<Order>(boost::json::parse(json_text));
+}
+
+// An order as a POST or a cancel answers it: 201/200 with the order, or its failure as
+// problem+json naming the order (and carrying it).
+http::Response order_answer(const http::RouteRequest& request, const Order& order,
+                            unsigned ok_status, bool replayed) {
+  http::Response r;
+  if (order.status == "failed" || (order.status == "cancelled" && ok_status == 201)) {
+    http::ApiError e = api_error(order.failure());
+    e.extra["order_id"] = order.id;
+    e.extra["order"] = order_view(order);
+    r = request.error(e);
+  } else {
+    r = json_response(ok_status, order_view(order));
+  }
+  r.headers.emplace_back("location", location_of(order.id));
+  if (replayed) r.headers.emplace_back("idempotent-replayed", "true");
+  return r;
+}
+
+// The saga's own failure (not the order's): killed, a bug. The order id still names it.
+http::Response invocation_failure(const http::RouteRequest& request, const std::string& order_id,
+                                  const Error& error) {
+  http::ApiError e = api_error(error);
+  e.extra["order_id"] = order_id;
+  http::Response r = request.error(e);
+  r.headers.emplace_back("location", location_of(order_id));
+  return r;
+}
+
+}  // namespace
+
+void CommerceApi::add_routes(http::Router& router) {
+  using http::Method;
+  using http::RouteFamily;
+  auto route = [this, &router](Method method, const char* path,
+                               void (CommerceApi::*handler)(const Request&, Responder)) {
+    router.add(
+        method, path,
+        [this, handler](const Request& request, Responder respond) {
+          (this->*handler)(request, std::move(respond));
+        },
+        RouteFamily::kApi);
+  };
+  route(Method::kGet, "/api/v1/products", &CommerceApi::list_products);
+  route(Method::kGet, "/api/v1/products/{id}", &CommerceApi::get_product);
+  route(Method::kPut, "/api/v1/products/{id}", &CommerceApi::put_product);
+  route(Method::kPut, "/api/v1/products/{id}/stock/{warehouse}", &CommerceApi::put_stock);
+  route(Method::kPost, "/api/v1/reservations", &CommerceApi::create_reservation);
+  route(Method::kGet, "/api/v1/reservations/{id}", &CommerceApi::get_reservation);
+  route(Method::kPost, "/api/v1/reservations/{id}/release", &CommerceApi::release_reservation);
+  route(Method::kPost, "/api/v1/orders", &CommerceApi::create_order);
+  route(Method::kGet, "/api/v1/orders", &CommerceApi::list_orders);
+  route(Method::kGet, "/api/v1/orders/{id}", &CommerceApi::get_order);
+  route(Method::kPost, "/api/v1/orders/{id}/cancel", &CommerceApi::cancel_order);
+  route(Method::kGet, "/api/v1/payments", &CommerceApi::list_payments);
+}
+
+void CommerceApi::create_order(const Request& request, Responder respond) {
+  http::ApiError bad;
+  auto body = json_body(request, bad);
+  if (!body) return respond(request.error(bad));
+  Violations violations;
+  PlaceOrder order;
+  if (auto user = read_id(*body, "user_id", "user_id", violations)) order.user_id = *user;
+  if (auto reservation =
+          read_text(*body, "reservation_id", "reservation_id", 64, violations, false))
+    order.reservation_id = *reservation;
+  order.items = read_basket(shop_, *body, violations, order.reservation_id.empty());
+  if (auto method = read_text(*body, "payment_method", "payment_method", 32, violations)) {
+    if (MockGateway::supports(*method))
+      order.payment_method = *method;
+    else
+      violations.push_back({"payment_method", "unsupported_payment_method",
+                            "payment_method must be mock, mock_declined or mock_flaky"});
+  }
+  if (auto currency = read_text(*body, "currency", "currency", 3, violations, false)) {
+    if (auto code = parse_currency(*currency))
+      order.currency = *code;
+    else
+      violations.push_back({"currency", "invalid_currency", "currency must be an ISO 4217 code"});
+  }
+  if (const auto* shipping = body->if_contains("shipping"); shipping && !shipping->is_null()) {
+    if (!shipping->is_object()) {
+      violations.push_back(
+          {"shipping", "invalid_shipping", "shipping must be an object {destination, carrier}"});
+    } else {
+      const auto& s = shipping->as_object();
+      if (auto destination = read_text(s, "destination", "shipping.destination", 500, violations))
+        order.destination = *destination;
+      auto carrier = read_text(s, "carrier", "shipping.carrier", 32, violations, false);
+      auto canonical = canonical_carrier(carrier.value_or("standard"));
+      if (canonical)
+        order.carrier = *canonical;
+      else
+        violations.push_back({"shipping.carrier", "unknown_carrier",
+                              "carrier must be standard, express (FastShip) or economy"});
+    }
+  }
+  if (!violations.empty()) return respond(request.error(validation_failed(violations)));
+
+  InvokeRequest invoke{"Orders", "place", json::dump(boost::json::value_from(order))};
+  invoker_.call(request, std::move(invoke), invoker_.options().order_wait_ms,
+                [this, &request, respond = std::move(respond)](Invoker::Reply reply) mutable {
+                  if (reply.kind == Invoker::Reply::Kind::kRefused) {
+                    http::Response r = request.error(reply.refusal);
+                    if (!reply.invocation_id.empty())
+                      r.headers.emplace_back("location",
+                                             location_of(order_id_for(reply.invocation_id)));
+                    return respond(std::move(r));
+                  }
+                  const std::string order_id = order_id_for(reply.invocation_id);
+                  if (reply.kind == Invoker::Reply::Kind::kStillRunning) {
+                    auto stored = shop_.read_order(order_id);
+                    http::Response r = json_response(
+                        202, stored ? order_view(*stored)
+                                    : boost::json::value{{"id", order_id}, {"status", "pending"}});
+                    r.headers.emplace_back("location", location_of(order_id));
+                    r.headers.emplace_back("retry-after", "1");
+                    return respond(std::move(r));
+                  }
+                  if (!reply.outcome.ok)
+                    return respond(invocation_failure(request, order_id, reply.outcome.error));
+                  respond(order_answer(request, decode_order(reply.outcome.body), 201,
+                                       reply.kind == Invoker::Reply::Kind::kReplayed));
+                });
+}
+
+void CommerceApi::get_order(const Request& request, Responder respond) {
+  const std::string& id = *request.param("id");
+  auto order = is_order_id(id) ? shop_.read_order(id) : std::nullopt;
+  if (!order) return respond(request.error(order_not_found(id)));
+  respond(json_response(200, order_view(*order)));
+}
+
+void CommerceApi::list_orders(const Request& request, Responder respond) {
+  Violations violations;
+  auto page = read_page(request, violations);
+  std::optional<std::int64_t> user;
+  if (const auto* text = request.query_param("user_id")) {
+    boost::json::object q{{"user_id", *text}};
+    user = read_id(q, "user_id", "user_id", violations);
+  }
+  std::string status;
+  if (const auto* text = request.query_param("status")) {
+    status = *text;
+    if (std::find(std::begin(kStatuses), std::end(kStatuses), status) == std::end(kStatuses))
+      violations.push_back(
+          {"status", "invalid_status", "status must be pending, confirmed, cancelled or failed"});
+  }
+  for (const std::string* cursor :
+       {request.query_param("starting_after"), request.query_param("ending_before")})
+    if (cursor && !is_order_id(*cursor))
+      violations.push_back({"starting_after", "invalid_cursor", "a cursor is an order id"});
+  if (!violations.empty()) return respond(request.error(validation_failed(violations)));
+
+  // Newest first: order ids sort by creation time, so a reversed scan of a prefix.
+  const bool by_index = user || !status.empty();
+  const std::string table = by_index ? Shop::kOrderIndex : Shop::kOrders;
+  const std::string prefix = user && !status.empty() ? Shop::user_status_index_prefix(*user, status)
+                             : user                  ? Shop::user_index_prefix(*user)
+                             : !status.empty()       ? Shop::status_index_prefix(status)
+                                                     : std::string();
+  store::RowRange range = store::prefix_range(table, prefix, page->limit + 1, true);
+  if (prefix.empty()) range = {table, "", "", page->limit + 1, true};
+  const bool backwards = !page->ending_before.empty();
+  if (!page->starting_after.empty()) range.to = prefix + page->starting_after;
+  if (backwards) {
+    range.from = prefix + page->ending_before + '\0';
+    range.reverse = false;
+  }
+  const std::size_t limit = page->limit;
+  invoker_.engine().scan_rows(
+      std::move(range),
+      [this, &request, prefix, by_index, backwards, limit,
+       respond = std::move(respond)](std::optional<std::vector<store::Row>> rows) mutable {
+        if (!rows)
+          return respond(request.error({ErrorCode::kUnavailable, "the store could not be read"}));
+        const bool has_more = rows->size() > limit;
+        if (has_more) rows->resize(limit);
+        if (backwards) std::reverse(rows->begin(), rows->end());
+        boost::json::array data;
+        for (const auto& row : *rows) {
+          std::optional<Order> order;
+          if (by_index)
+            order = shop_.read_order(row.key.substr(prefix.size()));
+          else
+            order = decode_order(row.value);
+          if (order) data.push_back(order_view(*order));
+        }
+        respond(json_response(200, {{"data", std::move(data)}, {"has_more", has_more}}));
+      });
+}
+
+void CommerceApi::cancel_order(const Request& request, Responder respond) {
+  const std::string id = *request.param("id");
+  if (!is_order_id(id)) return respond(request.error(order_not_found(id)));
+  const std::string invocation_id = invocation_id_for(id);
+  InvocationOutcome outcome;
+  const Engine::Lookup state = invoker_.engine().output(invocation_id, outcome);
+  if (state == Engine::Lookup::kUnknown && !shop_.read_order(id))
+    return respond(request.error(order_not_found(id)));
+  if (state == Engine::Lookup::kRunning) {
+    // A running saga stops at its next step and compensates; what it ends with is the answer
+    // (confirmed: the cancel came too late for the saga, so the confirmed order is cancelled).
+    invoker_.engine().cancel(invocation_id);
+    invoker_.wait_for(
+        invocation_id, invoker_.options().order_wait_ms,
+        [this, &request, id, respond = std::move(respond)](Invoker::Reply reply) mutable {
+          if (reply.kind == Invoker::Reply::Kind::kStillRunning) {
+            http::Response r = json_response(202, {{"id", id}, {"status", "pending"}});
+            r.headers.emplace_back("location", location_of(id));
+            return respond(std::move(r));
+          }
+          if (reply.kind == Invoker::Reply::Kind::kRefused)
+            return respond(request.error(reply.refusal));
+          if (!reply.outcome.ok)
+            return respond(invocation_failure(request, id, reply.outcome.error));
+          Order order = decode_order(reply.outcome.body);
+          if (order.status == "confirmed") return cancel_confirmed(request, id, std::move(respond));
+          if (order.status == "cancelled") return respond(order_answer(request, order, 200, false));
+          respond(request.error({ErrorCode::kConflict,
+                                 "order " + id + " is " + order.status + " and cannot be cancelled",
+                                 "order_not_cancellable"}));
+        });
+    return;
+  }
+  cancel_confirmed(request, id, std::move(respond));
+}
+
+void CommerceApi::cancel_confirmed(const Request& request, const std::string& order_id,
+                                   Responder respond) {
+  http::ApiError bad;
+  auto body = json_body(request, bad, true);
+  if (!body) return respond(request.error(bad));
+  Violations violations;
+  CancelOrder cancel;
+  if (auto reason = read_text(*body, "reason", "reason", 500, violations, false))
+    cancel.reason = *reason;
+  if (!violations.empty()) return respond(request.error(validation_failed(violations)));
+  // One invocation per order at a time (an exclusive object handler): a second cancel waits
+  // for the first and finds the order cancelled.
+  InvokeRequest invoke{"OrderCancel", "cancel", json::dump(boost::json::value_from(cancel))};
+  invoke.object_key = order_id;
+  invoker_.call(request, std::move(invoke), invoker_.options().write_wait_ms,
+                [&request, order_id, respond = std::move(respond)](Invoker::Reply reply) mutable {
+                  if (reply.kind == Invoker::Reply::Kind::kRefused)
+                    return respond(request.error(reply.refusal));
+                  if (reply.kind == Invoker::Reply::Kind::kStillRunning) {
+                    http::Response r = json_response(202, {{"id", order_id}});
+                    r.headers.emplace_back("location", location_of(order_id));
+                    return respond(std::move(r));
+                  }
+                  if (!reply.outcome.ok)
+                    return respond(request.error(api_error(reply.outcome.error)));
+                  respond(order_answer(request, decode_order(reply.outcome.body), 200,
+                                       reply.kind == Invoker::Reply::Kind::kReplayed));
+                });
+}
+
+void CommerceApi::list_payments(const Request& request, Responder respond) {
+  const std::string* order_id = request.query_param("order_id");
+  if (!order_id || !is_order_id(*order_id)) {
+    return respond(request.error(
+        validation_failed({{"order_id", "required", "order_id (an order's id) is required"}})));
+  }
+  auto range = store::prefix_range(Shop::kPayments, *order_id + "/", 100);
+  invoker_.engine().scan_rows(
+      std::move(range), [&request, respond = std::move(respond)](
+                            std::optional<std::vector<store::Row>> rows) mutable {
+        if (!rows)
+          return respond(request.error({ErrorCode::kUnavailable, "the store could not be read"}));
+        boost::json::array data;
+        for (const auto& row : *rows)
+          data.push_back(
+              payment_view(boost::json::value_to<PaymentRecord>(boost::json::parse(row.value))));
+        respond(json_response(200, {{"data", std::move(data)}, {"has_more", false}}));
+      });
+}
+
+}  // namespace orderd::commerce::api

@@ -1,0 +1,196 @@
+#include "commerce/orders/order.hpp"
+
+#include <boost/json/value.hpp>
+#include <boost/json/value_from.hpp>
+#include <boost/json/value_to.hpp>
+
+#include "common/durations.hpp"
+#include "common/json_fields.hpp"
+
+namespace orderd::commerce {
+namespace {
+
+boost::json::value null_if_empty(const std::string& s) {
+  return s.empty() ? boost::json::value(nullptr) : boost::json::value(s);
+}
+
+}  // namespace
+
+Error Order::failure() const {
+  auto category = error_code_from_string(failure_category).value_or(ErrorCode::kInternal);
+  return Error::of(category, failure_reason, failure_code, failure_details);
+}
+
+std::string order_id_for(const std::string& invocation_id) {
+  return "ord_" + invocation_id.substr(invocation_id.rfind('_') + 1);
+}
+
+std::string invocation_id_for(const std::string& order_id) {
+  return "inv_" + order_id.substr(4);
+}
+
+bool is_order_id(const std::string& text) {
+  if (text.size() != 30 || text.compare(0, 4, "ord_") != 0) return false;
+  for (std::size_t i = 4; i < text.size(); ++i) {
+    const char c = text[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'))) return false;
+  }
+  return true;
+}
+
+void touch(Order& order, std::int64_t now_ms) {
+  ++order.version;
+  order.updated_at_ms = std::max(order.updated_at_ms, now_ms);
+}
+
+void fail(Order& order, const Error& why, std::int64_t now_ms) {
+  order.status = why.code == ErrorCode::kCancelled ? "cancelled" : "failed";
+  if (order.status == "cancelled") order.fulfillment_status = "cancelled";
+  order.failure_code = std::string(why.reason_or_category());
+  order.failure_category = std::string(to_string(why.code));
+  order.failure_reason = why.message;
+  order.failure_details = why.details;
+  touch(order, now_ms);
+}
+
+void set_payment_status(Order& order, std::string status, std::int64_t now_ms) {
+  order.payment_status = std::move(status);
+  touch(order, now_ms);
+}
+
+void confirm(Order& order, std::int64_t now_ms) {
+  order.status = "confirmed";
+  order.payment_status = "captured";
+  touch(order, now_ms);
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const OrderItem& i) {
+  v = {{"product_id", i.product_id},
+       {"sku", i.sku},
+       {"name", i.name},
+       {"quantity", i.quantity},
+       {"unit_price", i.unit_price},
+       {"allocations", boost::json::value_from(i.allocations)}};
+}
+
+OrderItem tag_invoke(boost::json::value_to_tag<OrderItem>, const boost::json::value& v) {
+  const auto& o = json::as_object(v);
+  OrderItem i;
+  i.product_id = json::require_integer(o, "product_id");
+  i.sku = json::require_string(o, "sku");
+  i.name = json::require_string(o, "name");
+  i.quantity = json::require_integer(o, "quantity");
+  i.unit_price = json::require_integer(o, "unit_price");
+  i.allocations = boost::json::value_to<std::vector<Allocation>>(o.at("allocations"));
+  return i;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const ShippingQuote& q) {
+  v = {{"destination", q.destination},
+       {"carrier", q.carrier},
+       {"cost", q.cost},
+       {"estimated_days", q.estimated_days}};
+}
+
+ShippingQuote tag_invoke(boost::json::value_to_tag<ShippingQuote>, const boost::json::value& v) {
+  const auto& o = json::as_object(v);
+  return {json::require_string(o, "destination"), json::require_string(o, "carrier"),
+          json::require_integer(o, "cost"), json::require_integer(o, "estimated_days")};
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const Order& o) {
+  boost::json::object row{{"id", o.id},
+                          {"user_id", o.user_id},
+                          {"items", boost::json::value_from(o.items)},
+                          {"currency", o.currency},
+                          {"subtotal_amount", o.subtotal_amount},
+                          {"shipping", boost::json::value_from(o.shipping)},
+                          {"total_amount", o.total_amount},
+                          {"payment_method", o.payment_method},
+                          {"reservation_id", o.reservation_id},
+                          {"status", o.status},
+                          {"payment_status", o.payment_status},
+                          {"fulfillment_status", o.fulfillment_status},
+                          {"failure_code", o.failure_code},
+                          {"failure_category", o.failure_category},
+                          {"failure_reason", o.failure_reason},
+                          {"failure_details", o.failure_details},
+                          {"payment_reference", o.payment_reference},
+                          {"created_at_ms", o.created_at_ms},
+                          {"updated_at_ms", o.updated_at_ms},
+                          {"version", o.version}};
+  if (o.risk_score) row["risk_score"] = *o.risk_score;
+  v = std::move(row);
+}
+
+Order tag_invoke(boost::json::value_to_tag<Order>, const boost::json::value& v) {
+  const auto& o = json::as_object(v);
+  Order r;
+  r.id = json::require_string(o, "id");
+  r.user_id = json::require_integer(o, "user_id");
+  r.items = boost::json::value_to<std::vector<OrderItem>>(o.at("items"));
+  r.currency = json::require_string(o, "currency");
+  r.subtotal_amount = json::require_integer(o, "subtotal_amount");
+  r.shipping = boost::json::value_to<ShippingQuote>(o.at("shipping"));
+  r.total_amount = json::require_integer(o, "total_amount");
+  r.payment_method = json::require_string(o, "payment_method");
+  r.reservation_id = json::require_string(o, "reservation_id");
+  r.status = json::require_string(o, "status");
+  r.payment_status = json::require_string(o, "payment_status");
+  r.fulfillment_status = json::require_string(o, "fulfillment_status");
+  if (o.contains("risk_score")) r.risk_score = json::require_integer(o, "risk_score");
+  r.failure_code = json::require_string(o, "failure_code");
+  r.failure_category = json::require_string(o, "failure_category");
+  r.failure_reason = json::require_string(o, "failure_reason");
+  r.failure_details = json::require_string(o, "failure_details");
+  r.payment_reference = json::require_string(o, "payment_reference");
+  r.created_at_ms = json::require_integer(o, "created_at_ms");
+  r.updated_at_ms = json::require_integer(o, "updated_at_ms");
+  r.version = json::require_integer(o, "version");
+  return r;
+}
+
+boost::json::value order_view(const Order& o) {
+  boost::json::array items;
+  for (const auto& i : o.items) {
+    boost::json::array from;
+    for (const auto& a : i.allocations)
+      from.push_back({{"warehouse", a.warehouse}, {"quantity", a.quantity}});
+    // One warehouse when the item came from one, else null (the allocations say where).
+    boost::json::value warehouse = nullptr;
+    if (i.allocations.size() == 1) warehouse = i.allocations.front().warehouse;
+    items.push_back({{"product_id", i.product_id},
+                     {"sku", i.sku},
+                     {"name", i.name},
+                     {"quantity", i.quantity},
+                     {"unit_price", i.unit_price},
+                     {"amount", i.unit_price * i.quantity},
+                     {"warehouse", std::move(warehouse)},
+                     {"allocations", std::move(from)}});
+  }
+  boost::json::object shipping{{"destination", null_if_empty(o.shipping.destination)},
+                               {"carrier", o.shipping.carrier},
+                               {"cost", o.shipping.cost},
+                               {"estimated_days", o.shipping.estimated_days}};
+  boost::json::object view{{"id", o.id},
+                           {"user_id", o.user_id},
+                           {"items", std::move(items)},
+                           {"subtotal_amount", o.subtotal_amount},
+                           {"shipping", std::move(shipping)},
+                           {"total_amount", o.total_amount},
+                           {"currency", o.currency},
+                           {"payment_method", o.payment_method},
+                           {"reservation_id", null_if_empty(o.reservation_id)},
+                           {"status", o.status},
+                           {"payment_status", o.payment_status},
+                           {"fulfillment_status", o.fulfillment_status},
+                           {"failure_code", null_if_empty(o.failure_code)},
+                           {"failure_reason", null_if_empty(o.failure_reason)},
+                           {"created_at", durations::format_rfc3339(o.created_at_ms)},
+                           {"updated_at", durations::format_rfc3339(o.updated_at_ms)},
+                           {"version", o.version}};
+  view["risk_score"] = o.risk_score ? boost::json::value(*o.risk_score) : nullptr;
+  return view;
+}
+
+}  // namespace orderd::commerce

@@ -1,0 +1,388 @@
+#include "commerce/orders/order_saga.hpp"
+
+#include <optional>
+#include <vector>
+
+#include "commerce/fraud/risk.hpp"
+#include "commerce/payments/mock_gateway.hpp"
+#include "commerce/shipping/quote.hpp"
+#include "commerce/shop.hpp"
+
+namespace orderd::commerce {
+namespace {
+
+Error cancelled_error(const std::string& why = "the order was cancelled") {
+  return Error::of(ErrorCode::kCancelled, why, "order_cancelled");
+}
+
+bool is_cancel(const TerminalError& e) {
+  return e.category() == ErrorCode::kCancelled;
+}
+
+// Runs a step that must happen. A cancel met there is noted and the step run again (the cancel
+// came before it, so it did not run): the unwind that follows needs what it decides.
+template <class Step>
+void through_cancel(bool& cancelled, Step step) {
+  for (;;) {
+    try {
+      step();
+      return;
+    } catch (const TerminalError& e) {
+      if (!is_cancel(e)) throw;
+      cancelled = true;
+    }
+  }
+}
+
+// Starts a step only while not cancelled; a cancel met there is noted and the step skipped.
+template <class Step>
+bool unless_cancelled(bool& cancelled, Step step) {
+  if (cancelled) return false;
+  try {
+    step();
+    return true;
+  } catch (const TerminalError& e) {
+    if (!is_cancel(e)) throw;
+    cancelled = true;
+    return false;
+  }
+}
+
+// The gateway's answer, even when a cancel arrives while it is out: the cancel is noted and the
+// answer awaited, because what the gateway did decides the unwind.
+Task<Result<GatewayReply>> settle_gateway(Future<GatewayReply> op, bool* cancelled) {
+  for (;;) {
+    auto settling = op.settle();
+    Result<GatewayReply> reply = co_await settling;
+    if (reply || reply.error().code != ErrorCode::kCancelled) co_return reply;
+    *cancelled = true;
+  }
+}
+
+Future<GatewayReply> start_gateway(Shop* shop, Context& ctx, const char* name,
+                                   GatewayRequest request, const RunPolicy& policy) {
+  auto gateway = shop->gateway();
+  auto call = [gateway, request](const EffectAttempt& attempt) {
+    return call_gateway(gateway, request, attempt);
+  };
+  return ctx.run_async(name, std::move(call), policy);
+}
+
+PaymentRecord record_of(Context& ctx, const Future<GatewayReply>& op, const GatewayRequest& request,
+                        const Result<GatewayReply>& reply, std::int64_t now_ms) {
+  PaymentRecord r;
+  r.id = payment_id_for(ctx.invocation_id() + "/" + std::to_string(op.step()));
+  r.order_id = request.order_id;
+  r.type = request.type;
+  r.amount = request.amount;
+  r.currency = request.currency;
+  r.created_at_ms = now_ms;
+  if (reply) {
+    r.status = reply->succeeded() ? "succeeded" : "declined";
+    r.reference = reply->reference;
+    r.message = reply->message;
+  } else {
+    r.status = "failed";
+    r.message = reply.error().message;
+  }
+  return r;
+}
+
+bool same_basket(std::vector<BasketItem> a, std::vector<BasketItem> b) {
+  auto by_product = [](const BasketItem& x, const BasketItem& y) {
+    return x.product_id < y.product_id;
+  };
+  std::sort(a.begin(), a.end(), by_product);
+  std::sort(b.begin(), b.end(), by_product);
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i].product_id != b[i].product_id || a[i].quantity != b[i].quantity) return false;
+  return true;
+}
+
+// The reserve step: the order priced and its stock held, stored pending; or stored failed with
+// the reason it cannot go on. Memory changes only when the stock is held.
+Order open_order(Shop& shop, const PlaceOrder& in, const std::string& order_id,
+                 const ShippingQuote& quote, std::int64_t created_at_ms, std::int64_t now_ms,
+                 WriteSet& writes) {
+  Order order;
+  order.id = order_id;
+  order.user_id = in.user_id;
+  order.payment_method = in.payment_method;
+  order.currency = in.currency;
+  order.shipping = quote;
+  order.created_at_ms = created_at_ms;
+  order.updated_at_ms = std::max(created_at_ms, now_ms);
+  auto refuse = [&](const Error& why) {
+    order.version = 0;  // fail() counts the failure as the order's first version
+    fail(order, why, now_ms);
+    shop.write_order(order, "", writes);
+    return order;
+  };
+
+  std::vector<BasketItem> basket = in.items;
+  const Reservation* adopted = nullptr;
+  if (!in.reservation_id.empty()) {
+    adopted = shop.held(in.reservation_id);
+    order.reservation_id = in.reservation_id;
+    if (!adopted || (!adopted->order_id.empty() && adopted->order_id != order_id)) {
+      return refuse(Error::of(ErrorCode::kConflict,
+                              "reservation " + in.reservation_id +
+                                  " is not held (expired, released or used by another order)",
+                              "reservation_not_held"));
+    }
+    if (!basket.empty() && !same_basket(basket, adopted->items)) {
+      return refuse(Error::of(ErrorCode::kUnprocessable,
+                              "items differ from reservation " + in.reservation_id,
+                              "reservation_mismatch"));
+    }
+    basket = adopted->items;
+  }
+
+  std::int64_t subtotal = 0;
+  for (const auto& item : basket) {
+    const Product* product = shop.product(item.product_id);
+    if (!product) {
+      return refuse(
+          Error::of(ErrorCode::kUnprocessable,
+                    "product " + std::to_string(item.product_id) + " is not in the catalog",
+                    "unknown_product"));
+    }
+    if (order.currency.empty()) order.currency = product->currency;
+    if (product->currency != order.currency) {
+      return refuse(Error::of(ErrorCode::kUnprocessable,
+                              "product " + std::to_string(item.product_id) + " is priced in " +
+                                  product->currency + ", the order in " + order.currency,
+                              "currency_mismatch"));
+    }
+    std::int64_t amount = 0;
+    if (__builtin_mul_overflow(product->unit_price, item.quantity, &amount) ||
+        __builtin_add_overflow(subtotal, amount, &subtotal)) {
+      return refuse(
+          Error::of(ErrorCode::kUnprocessable, "the order's total overflows", "amount_too_large"));
+    }
+    order.items.push_back(
+        {item.product_id, product->sku, product->name, item.quantity, product->unit_price, {}});
+  }
+  order.subtotal_amount = subtotal;
+  if (__builtin_add_overflow(subtotal, quote.cost, &order.total_amount))
+    return refuse(
+        Error::of(ErrorCode::kUnprocessable, "the order's total overflows", "amount_too_large"));
+
+  std::vector<Allocation> allocations;
+  if (adopted) {
+    auto taken = shop.adopt(in.reservation_id, order_id, now_ms, writes);
+    if (auto* error = std::get_if<Error>(&taken)) return refuse(*error);
+    allocations = std::get<Reservation>(taken).allocations;
+  } else {
+    Reservation want;
+    want.id = "res_" + order_id.substr(4);
+    want.owner = "order:" + order_id;
+    want.order_id = order_id;
+    want.items = basket;
+    want.created_at_ms = want.updated_at_ms = now_ms;
+    auto held = shop.reserve(std::move(want), writes);
+    if (auto* error = std::get_if<Error>(&held)) return refuse(*error);
+    const Reservation& r = std::get<Reservation>(held);
+    order.reservation_id = r.id;
+    allocations = r.allocations;
+  }
+  for (auto& item : order.items)
+    for (const auto& a : allocations)
+      if (a.product_id == item.product_id) item.allocations.push_back(a);
+  shop.write_order(order, "", writes);
+  return order;
+}
+
+}  // namespace
+
+Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
+  const std::string order_id = order_id_for(ctx.invocation_id());
+  bool cancelled = false;
+
+  ShippingQuote quote;
+  through_cancel(cancelled, [&] {
+    quote = ctx.run("shipping_quote", [&] { return quote_shipping(in.destination, in.carrier); });
+  });
+  Order order;
+  through_cancel(cancelled, [&] {
+    order = ctx.transact("reserve", [&](WriteSet& writes) {
+      return open_order(*shop, in, order_id, quote, ctx.created_at_ms(), ctx.clock_ms(), writes);
+    });
+  });
+  if (order.terminal()) co_return order;
+
+  // Fan-out: the authorization goes out while the risk is scored.
+  GatewayRequest authorization{"authorize",        order_id,       in.payment_method,
+                               order.total_amount, order.currency, ""};
+  std::optional<Future<GatewayReply>> authorizing;
+  unless_cancelled(cancelled, [&] {
+    authorizing.emplace(
+        start_gateway(shop, ctx, "authorize", authorization, shop->authorize_policy()));
+  });
+  RiskVerdict risk;
+  through_cancel(cancelled, [&] {
+    risk = ctx.run("fraud_check", [&] {
+      return assess_risk(order.total_amount, order.currency, shop->options().fraud_reject_above);
+    });
+  });
+
+  std::optional<Error> failure;
+  bool authorized = false;
+  if (authorizing) {
+    Task<Result<GatewayReply>> settling = settle_gateway(*authorizing, &cancelled);
+    Result<GatewayReply> reply = co_await std::move(settling);
+    authorized = reply && reply->succeeded();
+    if (!reply) {
+      failure = Error::of(
+          reply.error().code == ErrorCode::kDeadlineExceeded ? ErrorCode::kDeadlineExceeded
+                                                             : ErrorCode::kUpstreamFailed,
+          "the payment gateway did not answer: " + reply.error().message, "payment_unavailable");
+    } else if (!authorized) {
+      failure = Error::of(ErrorCode::kPaymentRequired, "payment declined: " + reply->message,
+                          "payment_declined");
+    }
+    through_cancel(cancelled, [&] {
+      order = ctx.transact("record_authorization", [&](WriteSet& writes) {
+        Order next = order;
+        const std::int64_t now = ctx.clock_ms();
+        shop->write_payment(record_of(ctx, *authorizing, authorization, reply, now), writes);
+        next.risk_score = risk.score;
+        if (authorized) next.payment_reference = reply->reference;
+        set_payment_status(next, authorized ? "authorized" : "failed", now);
+        shop->write_order(next, order.status, writes);
+        return next;
+      });
+    });
+  }
+  if (!failure && cancelled) failure = cancelled_error();
+  if (!failure && risk.rejected) {
+    failure = Error::of(ErrorCode::kUnprocessable,
+                        "the order's risk score " + std::to_string(risk.score) + " is above " +
+                            std::to_string(shop->options().fraud_reject_above),
+                        "fraud_rejected");
+  }
+
+  std::vector<PaymentRecord> records;  // written by the last step
+  bool captured = false;
+  GatewayRequest capture{"capture",          order_id,       in.payment_method,
+                         order.total_amount, order.currency, order.payment_reference};
+  std::optional<Future<GatewayReply>> capturing;
+  if (!failure)
+    unless_cancelled(cancelled, [&] {
+      capturing.emplace(start_gateway(shop, ctx, "capture", capture, shop->settle_policy()));
+    });
+  if (capturing) {
+    Task<Result<GatewayReply>> settling = settle_gateway(*capturing, &cancelled);
+    Result<GatewayReply> reply = co_await std::move(settling);
+    captured = reply && reply->succeeded();
+    records.push_back(record_of(ctx, *capturing, capture, reply, 0));
+    if (!captured) {
+      failure = Error::of(
+          ErrorCode::kUpstreamFailed,
+          "the payment could not be captured: " + (reply ? reply->message : reply.error().message),
+          "payment_capture_failed");
+    } else if (!cancelled) {
+      through_cancel(cancelled, [&] {
+        order = ctx.transact("confirm", [&](WriteSet& writes) {
+          Order next = order;
+          const std::int64_t now = ctx.clock_ms();
+          records.back().created_at_ms = now;
+          shop->write_payment(records.back(), writes);
+          auto sold = shop->end_reservation(order.reservation_id, "committed", now, writes);
+          if (auto* error = std::get_if<Error>(&sold)) throw TerminalError(*error);
+          confirm(next, now);
+          shop->write_order(next, order.status, writes);
+          return next;
+        });
+      });
+      co_return order;
+    }
+  }
+  if (!failure) failure = cancelled_error();
+
+  // Unwind, last first: give the money back, then the stock.
+  const char* undo = captured ? "refund" : authorized ? "void" : nullptr;
+  if (undo) {
+    GatewayRequest request{undo,
+                           order_id,
+                           in.payment_method,
+                           order.total_amount,
+                           order.currency,
+                           order.payment_reference};
+    std::optional<Future<GatewayReply>> undoing;
+    through_cancel(cancelled, [&] {
+      undoing.emplace(start_gateway(shop, ctx, undo, request, shop->settle_policy()));
+    });
+    Task<Result<GatewayReply>> settling = settle_gateway(*undoing, &cancelled);
+    Result<GatewayReply> reply = co_await std::move(settling);
+    records.push_back(record_of(ctx, *undoing, request, reply, 0));
+  }
+  through_cancel(cancelled, [&] {
+    order = ctx.transact("unwind", [&](WriteSet& writes) {
+      Order next = order;
+      const std::int64_t now = ctx.clock_ms();
+      for (auto& record : records) {
+        if (record.created_at_ms == 0) record.created_at_ms = now;
+        shop->write_payment(record, writes);
+      }
+      if (!records.empty() && records.back().status == "succeeded" && undo)
+        next.payment_status = captured ? "refunded" : "voided";
+      // An order whose stock was sold (captured, then cancelled) has no held reservation left.
+      if (shop->held(order.reservation_id))
+        shop->end_reservation(order.reservation_id, "released", now, writes);
+      next.risk_score = risk.score;
+      fail(next, *failure, now);
+      shop->write_order(next, order.status, writes);
+      return next;
+    });
+  });
+  co_return order;
+}
+
+Task<Order> cancel_confirmed_order(Shop* shop, Context& ctx, CancelOrder in) {
+  const std::string order_id = ctx.key();
+  Order order = ctx.run("load_order", [&] {
+    auto stored = shop->read_order(order_id);
+    if (!stored) {
+      throw TerminalError(ErrorCode::kNotFound, "order " + order_id + " not found",
+                          "order_not_found");
+    }
+    return *stored;
+  });
+  if (order.status == "cancelled") co_return order;
+  if (order.status != "confirmed" || order.fulfillment_status != "unfulfilled") {
+    throw TerminalError(ErrorCode::kConflict,
+                        "order " + order_id + " is " + order.status + " and cannot be cancelled",
+                        "order_not_cancellable");
+  }
+  bool cancelled = false;
+  GatewayRequest request{"refund",           order_id,       order.payment_method,
+                         order.total_amount, order.currency, order.payment_reference};
+  std::optional<Future<GatewayReply>> refunding;
+  through_cancel(cancelled, [&] {
+    refunding.emplace(start_gateway(shop, ctx, "refund", request, shop->settle_policy()));
+  });
+  Task<Result<GatewayReply>> settling = settle_gateway(*refunding, &cancelled);
+  Result<GatewayReply> reply = co_await std::move(settling);
+  const std::string why = in.reason.empty() ? "cancelled on request" : in.reason;
+  through_cancel(cancelled, [&] {
+    order = ctx.transact("return_stock", [&](WriteSet& writes) {
+      Order next = order;
+      const std::int64_t now = ctx.clock_ms();
+      PaymentRecord record = record_of(ctx, *refunding, request, reply, now);
+      shop->write_payment(record, writes);
+      std::vector<Allocation> sold;
+      for (const auto& item : order.items)
+        sold.insert(sold.end(), item.allocations.begin(), item.allocations.end());
+      if (auto error = shop->return_sold(sold, writes)) throw TerminalError(*error);
+      if (record.status == "succeeded") next.payment_status = "refunded";
+      fail(next, cancelled_error(why), now);
+      shop->write_order(next, order.status, writes);
+      return next;
+    });
+  });
+  co_return order;
+}
+
+}  // namespace orderd::commerce

@@ -1,0 +1,274 @@
+#include "commerce/shop.hpp"
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/value_from.hpp>
+#include <boost/json/value_to.hpp>
+#include <cstdio>
+
+#include "common/json_writer.hpp"
+#include "engine/engine.hpp"
+#include "engine/registry.hpp"
+#include "store/store.hpp"
+
+namespace orderd::commerce {
+namespace {
+
+template <class T>
+std::string row_json(const T& value) {
+  return json::dump(boost::json::value_from(value));
+}
+
+template <class T>
+T from_row(const std::string& text) {
+  return boost::json::value_to<T>(boost::json::parse(text));
+}
+
+// Every row of `table`, a page at a time.
+template <class Visit>
+void scan_all(store::Store& store, const std::string& table, Visit visit) {
+  std::string from;
+  for (;;) {
+    std::vector<store::Row> rows = store.scan_rows({table, from, "", 10'000, false});
+    for (const auto& row : rows) visit(row);
+    if (rows.size() < 10'000) return;
+    from = rows.back().key;
+    from.push_back('\0');  // the first key after it
+  }
+}
+
+std::string user_digits(std::int64_t user_id) {
+  char digits[24];
+  std::snprintf(digits, sizeof digits, "%020lld", static_cast<long long>(user_id));
+  return digits;
+}
+
+}  // namespace
+
+Shop::Shop(Scheduler& scheduler, ShopOptions options)
+    : options_(options), gateway_(std::make_shared<MockGateway>(scheduler, options.gateway)) {}
+
+Shop::~Shop() = default;
+
+void Shop::load(store::Store& store) {
+  products_.clear();
+  warehouses_.clear();
+  held_.clear();
+  ledger_ = StockLedger();
+  std::vector<Warehouse> warehouses;
+  scan_all(store, kWarehouses,
+           [&](const store::Row& row) { warehouses.push_back(from_row<Warehouse>(row.value)); });
+  std::sort(warehouses.begin(), warehouses.end(), [](const Warehouse& a, const Warehouse& b) {
+    return a.priority != b.priority ? a.priority < b.priority : a.id < b.id;
+  });
+  for (auto& w : warehouses) {
+    ledger_.add_warehouse(w.id);
+    warehouses_[w.id] = std::move(w);
+  }
+  scan_all(store, kProducts, [&](const store::Row& row) {
+    Product p = from_row<Product>(row.value);
+    products_[p.id] = std::move(p);
+  });
+  scan_all(store, kStock, [&](const store::Row& row) {
+    ledger_.load_product(std::stoll(row.key), from_row<ProductLevels>(row.value));
+  });
+  scan_all(store, kHeld, [&](const store::Row& row) {
+    Reservation r = from_row<Reservation>(row.value);
+    ledger_.load_reservation(r.id, r.allocations);
+    held_[r.id] = std::move(r);
+  });
+}
+
+std::vector<store::RowWrite> Shop::seed(const CatalogSpec& spec, std::int64_t now_ms) {
+  WriteSet writes;
+  std::vector<Warehouse> warehouses = spec.warehouses;
+  std::stable_sort(warehouses.begin(), warehouses.end(),
+                   [](const Warehouse& a, const Warehouse& b) { return a.priority < b.priority; });
+  for (const auto& w : warehouses) add_warehouse(w, writes);
+  for (const auto& item : spec.products) {
+    Product p = item.product;
+    p.created_at_ms = p.updated_at_ms = now_ms;
+    put_product(p, writes);
+    for (const auto& [warehouse, units] : item.stock) {
+      if (auto error = set_stock(p.id, warehouse, false, units, writes))
+        throw std::invalid_argument("catalog: " + error->message);
+    }
+  }
+  return writes.take();
+}
+
+void Shop::add_warehouse(const Warehouse& warehouse, WriteSet& writes) {
+  if (warehouses_.count(warehouse.id)) return;
+  ledger_.add_warehouse(warehouse.id);
+  warehouses_[warehouse.id] = warehouse;
+  writes.put(kWarehouses, warehouse.id, row_json(warehouse));
+}
+
+const Product* Shop::product(ProductId id) const {
+  auto it = products_.find(id);
+  return it == products_.end() ? nullptr : &it->second;
+}
+
+const Reservation* Shop::held(const std::string& reservation_id) const {
+  auto it = held_.find(reservation_id);
+  return it == held_.end() ? nullptr : &it->second;
+}
+
+RunPolicy Shop::authorize_policy() const {
+  RunPolicy policy;
+  policy.timeout = std::chrono::milliseconds(options_.payment_timeout_ms);
+  policy.max_attempts = options_.authorize_attempts;
+  policy.initial_backoff = std::chrono::milliseconds(50);
+  policy.max_backoff = std::chrono::milliseconds(2000);
+  return policy;
+}
+
+RunPolicy Shop::settle_policy() const {
+  RunPolicy policy = authorize_policy();
+  policy.max_attempts = 0;
+  return policy;
+}
+
+Product Shop::put_product(const Product& product, WriteSet& writes) {
+  Product stored = product;
+  if (const Product* existing = this->product(product.id))
+    stored.created_at_ms = existing->created_at_ms;
+  writes.put(kProducts, product_key(stored.id), row_json(stored));
+  products_[stored.id] = stored;
+  return stored;
+}
+
+void Shop::write_levels(ProductId product, WriteSet& writes) const {
+  if (const ProductLevels* levels = ledger_.levels(product))
+    writes.put(kStock, product_key(product), row_json(*levels));
+}
+
+std::optional<Error> Shop::set_stock(ProductId product, const std::string& warehouse, bool restock,
+                                     std::int64_t quantity, WriteSet& writes) {
+  if (!this->product(product)) {
+    return Error::of(ErrorCode::kNotFound, "product " + std::to_string(product) + " not found",
+                     "product_not_found");
+  }
+  // A warehouse named here for the first time is created, after the known ones.
+  const bool new_warehouse = !warehouses_.count(warehouse);
+  auto error = restock ? ledger_.restock(product, warehouse, quantity)
+                       : ledger_.set_on_hand(product, warehouse, quantity);
+  if (error) return error;
+  if (new_warehouse) {
+    std::int64_t priority = 1;
+    for (const auto& [id, w] : warehouses_) priority = std::max(priority, w.priority + 1);
+    add_warehouse({warehouse, warehouse, priority}, writes);
+  }
+  write_levels(product, writes);
+  return std::nullopt;
+}
+
+std::variant<Reservation, Error> Shop::reserve(Reservation reservation, WriteSet& writes) {
+  for (const auto& item : reservation.items) {
+    if (!product(item.product_id)) {
+      return Error::of(ErrorCode::kUnprocessable,
+                       "product " + std::to_string(item.product_id) + " is not in the catalog",
+                       "unknown_product");
+    }
+  }
+  auto held = ledger_.reserve(reservation.id, reservation.items);
+  if (auto* error = std::get_if<Error>(&held)) return std::move(*error);
+  reservation.allocations = std::get<StockLedger::Held>(held).allocations;
+  reservation.status = "held";
+  for (const auto& item : reservation.items) write_levels(item.product_id, writes);
+  writes.put(kHeld, reservation.id, row_json(reservation));
+  if (reservation.order_id.empty())
+    writes.put(kReservations, reservation.id, row_json(reservation));
+  held_[reservation.id] = reservation;
+  return reservation;
+}
+
+std::variant<Reservation, Error> Shop::end_reservation(const std::string& id,
+                                                       const std::string& status,
+                                                       std::int64_t now_ms, WriteSet& writes) {
+  auto it = held_.find(id);
+  if (it == held_.end()) {
+    return Error::of(ErrorCode::kConflict, "reservation " + id + " is not held",
+                     "reservation_not_held");
+  }
+  auto ended = status == "committed" ? ledger_.commit(id) : ledger_.release(id);
+  if (auto* error = std::get_if<Error>(&ended)) return std::move(*error);
+  Reservation r = std::move(it->second);
+  held_.erase(it);
+  r.status = status;
+  r.updated_at_ms = now_ms;
+  for (const auto& a : r.allocations) write_levels(a.product_id, writes);
+  writes.erase(kHeld, r.id);
+  // Only the API's reservations have a public record; an order's own lives in the order.
+  if (r.owner.rfind("order:", 0) != 0) writes.put(kReservations, r.id, row_json(r));
+  return r;
+}
+
+std::variant<Reservation, Error> Shop::adopt(const std::string& id, const std::string& order_id,
+                                             std::int64_t now_ms, WriteSet& writes) {
+  auto it = held_.find(id);
+  if (it == held_.end()) {
+    return Error::of(ErrorCode::kConflict,
+                     "reservation " + id + " is not held (expired, released or used)",
+                     "reservation_not_held");
+  }
+  if (!it->second.order_id.empty() && it->second.order_id != order_id) {
+    return Error::of(ErrorCode::kConflict, "reservation " + id + " belongs to another order",
+                     "reservation_not_held");
+  }
+  it->second.order_id = order_id;
+  it->second.updated_at_ms = now_ms;
+  writes.put(kHeld, id, row_json(it->second));
+  writes.put(kReservations, id, row_json(it->second));
+  return it->second;
+}
+
+std::optional<Error> Shop::return_sold(const std::vector<Allocation>& sold, WriteSet& writes) {
+  if (auto error = ledger_.return_sold(sold)) return error;
+  for (const auto& a : sold) write_levels(a.product_id, writes);
+  return std::nullopt;
+}
+
+std::string Shop::user_index_prefix(std::int64_t user_id) {
+  return "u/" + user_digits(user_id) + "/";
+}
+
+std::string Shop::user_status_index_prefix(std::int64_t user_id, const std::string& status) {
+  return "us/" + user_digits(user_id) + "/" + status + "/";
+}
+
+std::string Shop::status_index_prefix(const std::string& status) {
+  return "s/" + status + "/";
+}
+
+void Shop::write_order(const Order& order, const std::string& previous_status,
+                       WriteSet& writes) const {
+  writes.put(kOrders, order.id, row_json(order));
+  if (previous_status == order.status) return;
+  if (previous_status.empty()) {
+    writes.put(kOrderIndex, user_index_prefix(order.user_id) + order.id, "");
+  } else {
+    writes.erase(kOrderIndex, user_status_index_prefix(order.user_id, previous_status) + order.id);
+    writes.erase(kOrderIndex, status_index_prefix(previous_status) + order.id);
+  }
+  writes.put(kOrderIndex, user_status_index_prefix(order.user_id, order.status) + order.id, "");
+  writes.put(kOrderIndex, status_index_prefix(order.status) + order.id, "");
+}
+
+void Shop::write_payment(const PaymentRecord& record, WriteSet& writes) const {
+  writes.put(kPayments, payment_key(record.order_id, record.id), row_json(record));
+}
+
+std::optional<Order> Shop::read_order(const std::string& order_id) const {
+  auto row = engine_->read_row(kOrders, order_id);
+  if (!row) return std::nullopt;
+  return from_row<Order>(*row);
+}
+
+std::optional<Reservation> Shop::read_reservation(const std::string& id) const {
+  auto row = engine_->read_row(kReservations, id);
+  if (!row) return std::nullopt;
+  return from_row<Reservation>(*row);
+}
+
+}  // namespace orderd::commerce

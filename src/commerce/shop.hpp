@@ -1,0 +1,131 @@
+#pragma once
+// The shop: the commerce domain's state on the engine thread (the catalog, the stock ledger, the
+// open reservations), its tables, and the handlers that change them. Every change is made inside
+// a journaled step (Context::transact) that writes the changed rows in the same transaction, so
+// memory is what the durable rows say plus decisions whose rows are in the group commit under
+// way (docs/ARCHITECTURE.md, "Domain tables"); a restart rebuilds memory from the rows (load).
+//
+// Tables (keys sort as the scans need them):
+//   products           product_key(id)                       -> Product
+//   warehouses         id                                    -> Warehouse
+//   stock              product_key(id)                       -> ProductLevels
+//   held_reservations  reservation id                        -> Reservation (open ones only)
+//   reservations       reservation id                        -> Reservation (the API's, any state)
+//   orders             order id (sorts by creation time)     -> Order
+//   order_index        u/<user>/<order>, us/<user>/<status>/<order>, s/<status>/<order> -> ""
+//   payments           <order id>/<payment id>               -> PaymentRecord
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "commerce/catalog/catalog_file.hpp"
+#include "commerce/orders/order.hpp"
+#include "commerce/payments/mock_gateway.hpp"
+#include "commerce/stock/stock_ledger.hpp"
+#include "commerce/stock/stock_rows.hpp"
+#include "engine/run_policy.hpp"
+#include "engine/write_set.hpp"
+#include "store/rows.hpp"
+
+namespace orderd {
+class Engine;
+class Registry;
+class Scheduler;
+namespace store {
+class Store;
+}
+}  // namespace orderd
+
+namespace orderd::commerce {
+
+struct ShopOptions {
+  GatewayOptions gateway;
+  // Each gateway attempt's limit, and how many attempts an authorization gets before the order
+  // fails (payment_unavailable). Captures, voids and refunds retry until they succeed.
+  std::int64_t payment_timeout_ms = 2000;
+  std::uint32_t authorize_attempts = 4;
+  std::int64_t fraud_reject_above = 70;  // the seed's rule
+};
+
+class Shop {
+ public:
+  Shop(Scheduler& scheduler, ShopOptions options);
+  ~Shop();
+  Shop(const Shop&) = delete;
+  Shop& operator=(const Shop&) = delete;
+
+  // Declares the tables and registers Catalog, Stock, Reservations, Orders and OrderCancel.
+  void register_services(Registry& registry);
+  // Rebuilds memory from the rows, before Engine::recover replays anything.
+  void load(store::Store& store);
+  // Reads of durable orders (the cancel handler's).
+  void attach(Engine& engine) { engine_ = &engine; }
+  Engine& engine() const { return *engine_; }
+
+  // A fresh store gets `spec`: the rows to write (Engine::write_rows), already applied to memory.
+  bool has_catalog() const { return !products_.empty() || !warehouses_.empty(); }
+  std::vector<store::RowWrite> seed(const CatalogSpec& spec, std::int64_t now_ms);
+
+  const ShopOptions& options() const { return options_; }
+  const std::map<ProductId, Product>& products() const { return products_; }
+  const Product* product(ProductId id) const;
+  const std::map<std::string, Warehouse>& warehouses() const { return warehouses_; }
+  const StockLedger& ledger() const { return ledger_; }
+  const Reservation* held(const std::string& reservation_id) const;
+  std::shared_ptr<MockGateway> gateway() const { return gateway_; }
+  RunPolicy authorize_policy() const;
+  RunPolicy settle_policy() const;  // capture, void, refund: until they succeed
+
+  // The domain's decisions, each inside a transact step: memory changes only on success.
+  Product put_product(const Product& product, WriteSet& writes);
+  std::optional<Error> set_stock(ProductId product, const std::string& warehouse, bool restock,
+                                 std::int64_t quantity, WriteSet& writes);
+  std::variant<Reservation, Error> reserve(Reservation reservation, WriteSet& writes);
+  // Ends a held reservation: released (or expired) returns its units, committed sells them.
+  std::variant<Reservation, Error> end_reservation(const std::string& id, const std::string& status,
+                                                   std::int64_t now_ms, WriteSet& writes);
+  // An order takes over a held reservation: it no longer expires.
+  std::variant<Reservation, Error> adopt(const std::string& id, const std::string& order_id,
+                                         std::int64_t now_ms, WriteSet& writes);
+  std::optional<Error> return_sold(const std::vector<Allocation>& sold, WriteSet& writes);
+  // Writes the order and moves its index entries from `previous_status` (empty: a new order).
+  void write_order(const Order& order, const std::string& previous_status, WriteSet& writes) const;
+  void write_payment(const PaymentRecord& record, WriteSet& writes) const;
+
+  // Durable reads (point reads on the engine thread).
+  std::optional<Order> read_order(const std::string& order_id) const;
+  std::optional<Reservation> read_reservation(const std::string& id) const;
+
+  // Order listing keys (order_index).
+  static std::string user_index_prefix(std::int64_t user_id);
+  static std::string user_status_index_prefix(std::int64_t user_id, const std::string& status);
+  static std::string status_index_prefix(const std::string& status);
+
+  static constexpr const char* kProducts = "products";
+  static constexpr const char* kWarehouses = "warehouses";
+  static constexpr const char* kStock = "stock";
+  static constexpr const char* kHeld = "held_reservations";
+  static constexpr const char* kReservations = "reservations";
+  static constexpr const char* kOrders = "orders";
+  static constexpr const char* kOrderIndex = "order_index";
+  static constexpr const char* kPayments = "payments";
+
+ private:
+  void write_levels(ProductId product, WriteSet& writes) const;
+  void add_warehouse(const Warehouse& warehouse, WriteSet& writes);
+
+  ShopOptions options_;
+  std::shared_ptr<MockGateway> gateway_;
+  Engine* engine_ = nullptr;
+  std::map<ProductId, Product> products_;
+  std::map<std::string, Warehouse> warehouses_;
+  StockLedger ledger_;
+  std::unordered_map<std::string, Reservation> held_;
+};
+
+}  // namespace orderd::commerce

@@ -1,0 +1,93 @@
+#include "commerce/stock/stock_handlers.hpp"
+
+#include "commerce/shop.hpp"
+
+namespace orderd::commerce {
+namespace {
+
+template <class T>
+T or_throw(std::variant<T, Error> decided) {
+  if (auto* error = std::get_if<Error>(&decided)) throw TerminalError(std::move(*error));
+  return std::get<T>(std::move(decided));
+}
+
+}  // namespace
+
+Task<Product> put_product(Shop* shop, Context& ctx, PutProduct in) {
+  Product stored = ctx.transact("put_product", [&](WriteSet& writes) {
+    const std::int64_t now = ctx.clock_ms();
+    Product product{in.id, in.sku, in.name, in.unit_price, in.currency, now, now};
+    return shop->put_product(product, writes);
+  });
+  co_return stored;
+}
+
+Task<ProductLevels> set_stock(Shop* shop, Context& ctx, SetStock in) {
+  ProductLevels levels = ctx.transact("set_stock", [&](WriteSet& writes) {
+    if (auto error = shop->set_stock(in.product_id, in.warehouse, in.restock, in.quantity, writes))
+      throw TerminalError(std::move(*error));
+    return *shop->ledger().levels(in.product_id);
+  });
+  co_return levels;
+}
+
+Task<Reservation> create_reservation(Shop* shop, Context& ctx, CreateReservation in) {
+  const std::string id = "res_" + ctx.invocation_id().substr(4);
+  Reservation held = ctx.transact("reserve", [&](WriteSet& writes) {
+    Reservation want;
+    want.id = id;
+    want.owner = in.owner;
+    want.items = in.items;
+    want.created_at_ms = want.updated_at_ms = ctx.created_at_ms();
+    want.expires_at_ms = want.created_at_ms + in.ttl_ms;
+    return or_throw(shop->reserve(std::move(want), writes));
+  });
+  // Started in the same commit as this step's successor, and never awaited: the expiry outlives
+  // this invocation, parked on its timer (a crash resumes it with the time it has left).
+  ReservationRef expiry{id, in.ttl_ms};
+  Future<Reservation> expiring = ctx.call<Reservation>("Reservations", "expire", expiry);
+  (void)expiring;
+  co_return held;
+}
+
+Task<Reservation> release_reservation(Shop* shop, Context& ctx, ReservationRef in) {
+  Reservation released = ctx.transact("release", [&](WriteSet& writes) {
+    const Reservation* held = shop->held(in.id);
+    if (!held) {
+      auto stored = shop->read_reservation(in.id);
+      if (!stored) {
+        throw TerminalError(ErrorCode::kNotFound, "reservation " + in.id + " not found",
+                            "reservation_not_found");
+      }
+      if (stored->status == "released") return *stored;  // released before: the same answer
+      throw TerminalError(ErrorCode::kConflict, "reservation " + in.id + " is " + stored->status,
+                          "reservation_not_held");
+    }
+    if (!held->order_id.empty()) {
+      throw TerminalError(ErrorCode::kConflict,
+                          "reservation " + in.id + " belongs to order " + held->order_id,
+                          "reservation_in_use");
+    }
+    return or_throw(shop->end_reservation(in.id, "released", ctx.clock_ms(), writes));
+  });
+  co_return released;
+}
+
+Task<Reservation> expire_reservation(Shop* shop, Context& ctx, ReservationRef in) {
+  Future<void> timer = ctx.sleep(std::chrono::milliseconds(in.ttl_ms));
+  co_await timer;
+  Reservation ended = ctx.transact("expire", [&](WriteSet& writes) {
+    const Reservation* held = shop->held(in.id);
+    if (!held || !held->order_id.empty()) {
+      // Ended before (released, committed) or taken over by an order: nothing to do.
+      Reservation untouched;
+      untouched.id = in.id;
+      untouched.status = held ? "held" : "ended";
+      return untouched;
+    }
+    return or_throw(shop->end_reservation(in.id, "expired", ctx.clock_ms(), writes));
+  });
+  co_return ended;
+}
+
+}  // namespace orderd::commerce
