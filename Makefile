@@ -10,7 +10,7 @@ LISTEN ?= 127.0.0.1:8080
 DATA   ?= ./data
 CMAKE_FLAGS := -G Ninja -Wno-dev
 
-.PHONY: deps run build test asan fuzz bench format clean
+.PHONY: deps run build test asan fuzz bench bench-orders format clean
 
 deps:
 	@scripts/install-deps
@@ -43,9 +43,16 @@ fuzz: deps
 	@cmake --build $(FUZZ_DIR) --target http_request_fuzz journal_replay_fuzz
 	scripts/run-fuzzers $(FUZZ_DIR) $(FUZZ_SECONDS)
 
+# The seed workload (bench/run-bench.sh), then the commerce API's orders (bench-orders).
 bench: build
 	@cmake --build $(RELEASE_DIR) --target orderd-load
 	bench/run-bench.sh $(RELEASE_DIR)
+	bench/run-orders-bench.sh $(RELEASE_DIR)
+
+# POST /api/v1/orders alone, spread over 100 products and on one hot product.
+bench-orders: build
+	@cmake --build $(RELEASE_DIR) --target orderd-load
+	bench/run-orders-bench.sh $(RELEASE_DIR)
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -16,12 +16,17 @@
 #include <boost/beast/http.hpp>
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -35,11 +40,91 @@ using Clock = std::chrono::steady_clock;
 // Errors come back as values: a failed request is data for the report, not an exception.
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
+// Beast parses a status line's code as three digits, so 0..999 indexes every status it returns.
+constexpr unsigned kStatusSlots = 1000;
+using StatusSet = std::array<bool, kStatusSlots>;
+
+// --expect-status: a comma-separated list of codes (201) or classes (2xx); nullopt if malformed.
+std::optional<StatusSet> parse_expected_statuses(std::string_view list) {
+  StatusSet set{};
+  for (bool more = true; more;) {  // every item must be valid: "200," and "200,,201" are not
+    const auto comma = list.find(',');
+    more = comma != std::string_view::npos;
+    std::string_view item = list.substr(0, comma);
+    if (more) list.remove_prefix(comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.size() != 3 || item[0] < '1' || item[0] > '5') return std::nullopt;
+    if ((item[1] == 'x' || item[1] == 'X') && (item[2] == 'x' || item[2] == 'X')) {
+      const unsigned first = static_cast<unsigned>(item[0] - '0') * 100;
+      for (unsigned s = first; s < first + 100; ++s) set[s] = true;
+      continue;
+    }
+    unsigned code = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), code);
+    if (ec != std::errc{} || end != item.data() + item.size()) return std::nullopt;
+    set[code] = true;
+  }
+  return set;
+}
+
+// A --body template cut at its placeholders: literals[i], then slots[i], ..., then the last
+// literal. Cutting it once up front keeps each request's rendering to appends.
+struct BodyTemplate {
+  enum class Slot { product, user };
+  std::vector<std::string> literals;  // slots.size() + 1 pieces
+  std::vector<Slot> slots;
+
+  static BodyTemplate parse(std::string_view body) {
+    static constexpr std::string_view kProduct = "{product}";
+    static constexpr std::string_view kUser = "{user}";
+    BodyTemplate t;
+    std::string literal;
+    std::size_t i = 0;
+    while (i < body.size()) {
+      const auto rest = body.substr(i);
+      if (rest.starts_with(kProduct) || rest.starts_with(kUser)) {
+        const bool product = rest.starts_with(kProduct);
+        t.literals.push_back(std::move(literal));
+        literal.clear();
+        t.slots.push_back(product ? Slot::product : Slot::user);
+        i += product ? kProduct.size() : kUser.size();
+      } else {
+        literal.push_back(body[i++]);
+      }
+    }
+    t.literals.push_back(std::move(literal));
+    return t;
+  }
+};
+
+// splitmix64: one per connection, so drawing costs a few multiplies and needs no lock.
+struct FastRng {
+  std::uint64_t state;
+  std::uint64_t next() {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  // Uniform in 1..n by multiply-shift; the bias, under n / 2^64, is far below what a run sees.
+  std::uint64_t between_one_and(std::uint64_t n) {
+    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64) + 1;
+  }
+};
+
+constexpr std::uint64_t kUsers = 100000;  // {user} is drawn from 1..kUsers
+
 struct Target {
   tcp::resolver::results_type endpoints;
   std::string host_header;
   std::string path;
   std::string body;
+  // With products > 0 each request's body is rendered from body_template instead of body.
+  std::uint64_t products = 0;
+  BodyTemplate body_template;
+  std::uint64_t rng_seed = 0;
+  StatusSet expected_status{};
   // "none": no idempotency-key header; "unique": a fresh key per request (measures the cost of
   // deduplication); "same": one key per connection (measures answering repeats from the store).
   std::string idempotency = "none";
@@ -51,8 +136,9 @@ struct Stats {
   Clock::time_point measure_from;
   Clock::time_point measure_until;
   std::vector<std::int64_t> latencies_us;
-  std::uint64_t http_errors = 0;        // non-2xx responses
-  std::uint64_t connection_errors = 0;  // failed connects, writes or reads
+  std::uint64_t http_errors = 0;  // responses whose status is not in --expect-status
+  std::array<std::uint64_t, kStatusSlots> unexpected_status{};  // those, by status
+  std::uint64_t connection_errors = 0;                          // failed connects, writes or reads
 
   // Warmup and drain-phase completions are excluded so rps = requests / duration holds.
   bool measuring(Clock::time_point t) const { return t >= measure_from && t <= measure_until; }
@@ -74,14 +160,36 @@ asio::awaitable<void> connection_loop(std::shared_ptr<const Target> target,
   request.prepare_payload();
 
   static std::uint64_t connection_counter = 0;
-  const std::string key_prefix = "load-" + std::to_string(++connection_counter) + "-";
+  const std::uint64_t connection_number = ++connection_counter;
+  const std::string key_prefix = "load-" + std::to_string(connection_number) + "-";
   std::uint64_t sent = 0;
   if (target->idempotency == "same") request.set("idempotency-key", key_prefix + "same");
+  FastRng rng{target->rng_seed + connection_number * 0xd1b54a32d192ed03ULL};
+
+  // {product}: a fresh draw at each occurrence; {user}: one draw per request, every occurrence.
+  auto render_body = [&] {
+    std::string& out = request.body();
+    out.clear();
+    const std::uint64_t user = rng.between_one_and(kUsers);
+    char digits[24];
+    for (std::size_t i = 0; i < target->body_template.slots.size(); ++i) {
+      out += target->body_template.literals[i];
+      const std::uint64_t value = target->body_template.slots[i] == BodyTemplate::Slot::product
+                                      ? rng.between_one_and(target->products)
+                                      : user;
+      const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+      (void)ec;
+      out.append(digits, end);
+    }
+    out += target->body_template.literals.back();
+    request.prepare_payload();
+  };
 
   bool connected = false;
   while (Clock::now() < target->stop_at) {
     if (target->idempotency == "unique")
       request.set("idempotency-key", key_prefix + std::to_string(++sent));
+    if (target->products > 0) render_body();
     if (!connected) {
       stream.expires_at(target->hard_deadline);
       auto [connect_ec, endpoint] = co_await stream.async_connect(target->endpoints, use_nothrow);
@@ -125,7 +233,11 @@ asio::awaitable<void> connection_loop(std::shared_ptr<const Target> target,
     if (stats->measuring(finished)) {
       stats->latencies_us.push_back(
           std::chrono::duration_cast<std::chrono::microseconds>(finished - started).count());
-      if (response.result_int() / 100 != 2) ++stats->http_errors;
+      const unsigned status = response.result_int();
+      if (status >= kStatusSlots || !target->expected_status[status]) {
+        ++stats->http_errors;
+        ++stats->unexpected_status[std::min(status, kStatusSlots - 1)];
+      }
     }
     if (!response.keep_alive()) {  // the server chose to close: reconnect, not an error
       stream.close();
@@ -178,7 +290,38 @@ int main(int argc, char** argv) {
                  "none, unique (a new key per request) or same (one key per connection)")
       ->check(CLI::IsMember({"none", "unique", "same"}))
       ->capture_default_str();
+  std::uint64_t products = 0;
+  app.add_option("--products", products,
+                 "when > 0, each request's body is --body with every {product} replaced by a "
+                 "random integer in 1..N (a fresh draw at each occurrence) and every {user} by "
+                 "one random integer in 1..100000 (0: --body is sent verbatim)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  std::string expect_status = "2xx";
+  app.add_option("--expect-status", expect_status,
+                 "comma-separated statuses (201) or classes (2xx) that count as success; any "
+                 "other status is an error, counted per status in the result line")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+
+  const auto expected = parse_expected_statuses(expect_status);
+  if (!expected) {
+    std::fprintf(stderr,
+                 "orderd-load: --expect-status %s: expected a comma-separated list of statuses "
+                 "like 200,201 or classes like 2xx\n",
+                 expect_status.c_str());
+    return 2;
+  }
+  auto body_template = BodyTemplate::parse(body);
+  if (products > 0 && body_template.slots.empty())
+    std::fprintf(stderr,
+                 "orderd-load: warning: --products %llu, but --body has no {product} or "
+                 "{user}: every request sends the same body\n",
+                 static_cast<unsigned long long>(products));
+  if (products == 0 && !body_template.slots.empty())
+    std::fprintf(stderr,
+                 "orderd-load: warning: --body has {product} or {user} but --products is "
+                 "0: they are sent verbatim\n");
 
   asio::io_context io(1);  // one thread: the stats need no locks
   auto target = std::make_shared<Target>();
@@ -194,6 +337,11 @@ int main(int argc, char** argv) {
   target->path = path;
   target->body = body;
   target->idempotency = idempotency;
+  target->products = products;
+  target->body_template = std::move(body_template);
+  target->rng_seed = std::random_device{}();
+  target->rng_seed = (target->rng_seed << 32) ^ std::random_device{}();
+  target->expected_status = *expected;
 
   auto to_duration = [](double s) {
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
@@ -217,13 +365,20 @@ int main(int argc, char** argv) {
   std::sort(latencies.begin(), latencies.end());
   const std::uint64_t requests = latencies.size();
   const std::uint64_t errors = stats->http_errors + stats->connection_errors;
+  // Unexpected statuses, if any, close the line as status_NNN=count fields, lowest first.
+  std::string by_status;
+  for (unsigned s = 0; s < kStatusSlots; ++s) {
+    if (stats->unexpected_status[s] == 0) continue;
+    by_status += " status_" + std::to_string(s) + "=" + std::to_string(stats->unexpected_status[s]);
+  }
   std::printf(
       "label=%s concurrency=%d duration_s=%g requests=%llu errors=%llu rps=%.1f p50_ms=%.2f "
-      "p90_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
+      "p90_ms=%.2f p99_ms=%.2f max_ms=%.2f%s\n",
       label.c_str(), concurrency, duration_s, static_cast<unsigned long long>(requests),
       static_cast<unsigned long long>(errors), static_cast<double>(requests) / duration_s,
       percentile_ms(latencies, 0.50), percentile_ms(latencies, 0.90),
-      percentile_ms(latencies, 0.99), latencies.empty() ? 0.0 : latencies.back() / 1000.0);
+      percentile_ms(latencies, 0.99), latencies.empty() ? 0.0 : latencies.back() / 1000.0,
+      by_status.c_str());
   // The breakdown goes to stderr so stdout stays one parseable line.
   std::fprintf(stderr, "orderd-load: http_errors=%llu connection_errors=%llu\n",
                static_cast<unsigned long long>(stats->http_errors),
