@@ -79,7 +79,7 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   auto scheduler = orderd::make_asio_scheduler(io);
   orderd::Registry registry;
   orderd::services::register_seed_services(registry, options.simulation);
-  orderd::commerce::Shop shop(*scheduler, options.shop);
+  orderd::commerce::Shop shop(options.shop);
   shop.register_services(registry);
   if (register_extra) register_extra(registry);
   // Declared before the engine, so it outlives it: a worker may still be finishing an effect.
@@ -89,7 +89,7 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   orderd::EngineOptions engine_options = options.engine;
   engine_options.workers = workers.get();
   auto engine = std::make_unique<orderd::Engine>(*scheduler, *store, registry, engine_options);
-  shop.attach(*engine);
+  shop.attach(*engine, *scheduler);
   shop.load(*store);  // memory as the rows say, before anything replays
   seed_catalog(shop, *engine, options.catalog, scheduler->now_ms());
   std::size_t recovered = engine->recover();

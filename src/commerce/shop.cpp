@@ -45,8 +45,12 @@ std::string user_digits(std::int64_t user_id) {
 
 }  // namespace
 
-Shop::Shop(Scheduler& scheduler, ShopOptions options)
-    : options_(options), gateway_(std::make_shared<MockGateway>(scheduler, options.gateway)) {}
+Shop::Shop(ShopOptions options) : options_(options) {}
+
+void Shop::attach(Engine& engine, Scheduler& scheduler) {
+  engine_ = &engine;
+  gateway_ = std::make_shared<MockGateway>(scheduler, options_.gateway);
+}
 
 Shop::~Shop() = default;
 

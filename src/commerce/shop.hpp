@@ -54,7 +54,7 @@ struct ShopOptions {
 
 class Shop {
  public:
-  Shop(Scheduler& scheduler, ShopOptions options);
+  explicit Shop(ShopOptions options);
   ~Shop();
   Shop(const Shop&) = delete;
   Shop& operator=(const Shop&) = delete;
@@ -63,8 +63,9 @@ class Shop {
   void register_services(Registry& registry);
   // Rebuilds memory from the rows, before Engine::recover replays anything.
   void load(store::Store& store);
-  // Reads of durable orders (the cancel handler's).
-  void attach(Engine& engine) { engine_ = &engine; }
+  // The engine it runs in (durable reads) and its clock (the gateway's latency), before any
+  // handler runs; again after a restart in tests.
+  void attach(Engine& engine, Scheduler& scheduler);
   Engine& engine() const { return *engine_; }
 
   // A fresh store gets `spec`: the rows to write (Engine::write_rows), already applied to memory.

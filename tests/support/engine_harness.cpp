@@ -33,6 +33,7 @@ void EngineHarness::start_crashing_after(std::size_t batches) {
   crashing_ = std::make_unique<CrashingStore>(*store_, batches);
   scheduler_ = make_asio_scheduler(*io_);
   engine_ = std::make_unique<Engine>(*scheduler_, *crashing_, registry, options_);
+  if (before_recover) before_recover(*crashing_, *scheduler_, *engine_);
   engine_->recover();
 }
 

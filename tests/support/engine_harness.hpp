@@ -24,6 +24,9 @@ class EngineHarness {
   ~EngineHarness();
 
   Registry registry;
+  // Runs at every start, once the engine exists and before it recovers: a domain loads its
+  // memory from the store here (commerce::Shop::load).
+  std::function<void(store::Store&, Scheduler&, Engine&)> before_recover;
 
   void start();
   // Starts over a store that commits only its first `batches` batches and drops the rest.

@@ -120,6 +120,15 @@ Order open_order(Shop& shop, const PlaceOrder& in, const std::string& order_id,
     return order;
   };
 
+  // The API validated all this; a direct call (POST /Orders/place) may not have.
+  if (!MockGateway::supports(in.payment_method)) {
+    return refuse(Error::of(ErrorCode::kInvalidArgument,
+                            "payment_method must be mock, mock_declined or mock_flaky",
+                            "unsupported_payment_method"));
+  }
+  if (in.items.empty() && in.reservation_id.empty()) {
+    return refuse(Error::of(ErrorCode::kInvalidArgument, "the basket is empty", "empty_basket"));
+  }
   std::vector<BasketItem> basket = in.items;
   const Reservation* adopted = nullptr;
   if (!in.reservation_id.empty()) {

@@ -1,0 +1,337 @@
+// The order saga and the stock handlers over the real engine and SQLite store: outcomes, the
+// payment ledger, stock conservation, cancels, expiry, and a crash at every commit.
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value_from.hpp>
+#include <boost/json/value_to.hpp>
+
+#include "commerce/requests.hpp"
+#include "commerce/shop.hpp"
+#include "common/json_writer.hpp"
+#include "support/engine_harness.hpp"
+
+namespace orderd::commerce {
+namespace {
+
+using testing::EngineHarness;
+
+constexpr std::int64_t kStock = 10;  // product 1: 6 in main, 4 in backup
+
+CatalogSpec small_catalog() {
+  CatalogSpec spec;
+  spec.warehouses = {{"main", "Main", 1}, {"backup", "Backup", 2}};
+  spec.products.push_back({{1, "CUP", "Cup", 1500, "USD", 0, 0}, {{"main", 6}, {"backup", 4}}});
+  // 7,000.00: scores 75, above the fraud threshold of 70.
+  spec.products.push_back({{2, "GOLD", "Gold", 700000, "USD", 0, 0}, {{"main", 5}}});
+  return spec;
+}
+
+class OrderSagaTest : public ::testing::Test {
+ protected:
+  explicit OrderSagaTest(ShopOptions options = fast_payments()) : shop(options) {
+    shop.register_services(harness.registry);
+    harness.before_recover = [this](store::Store& store, Scheduler& scheduler, Engine& engine) {
+      shop.attach(engine, scheduler);
+      shop.load(store);
+      if (!shop.has_catalog()) {
+        bool durable = false;
+        engine.write_rows(shop.seed(small_catalog(), 0), [&durable] { durable = true; });
+        seeded = &durable;
+      }
+    };
+  }
+  static ShopOptions fast_payments() {
+    ShopOptions options;
+    options.payment_timeout_ms = 50;
+    return options;
+  }
+  void SetUp() override {
+    harness.start();
+    ASSERT_TRUE(harness.run_until([&] { return !seeded || *seeded; }));
+    seeded = nullptr;
+  }
+
+  Order place(PlaceOrder request) {
+    auto outcome = harness.call("Orders", "place", json::dump(boost::json::value_from(request)));
+    EXPECT_TRUE(outcome.ok) << outcome.body;
+    return boost::json::value_to<Order>(boost::json::parse(outcome.body));
+  }
+  static PlaceOrder basket(std::int64_t product, std::int64_t quantity,
+                           std::string method = "mock") {
+    PlaceOrder r;
+    r.user_id = 100;
+    r.items = {{product, quantity}};
+    r.payment_method = std::move(method);
+    return r;
+  }
+  std::int64_t payments(const std::string& order_id, const std::string& type,
+                        const std::string& status = "succeeded") {
+    return harness.query_int(
+        "SELECT count(*) FROM rows WHERE tbl = 'payments' AND CAST(key AS TEXT) LIKE '" + order_id +
+        "/%' AND CAST(value AS TEXT) LIKE '%\"type\":\"" + type +
+        "\"%' AND CAST(value AS TEXT) LIKE '%\"status\":\"" + status + "\"%'");
+  }
+  // S2 for product 1 with nothing restocked: every unit is available, held or sold.
+  void expect_conserved(const StockLedger& ledger) {
+    const ProductLevels* levels = ledger.levels(1);
+    ASSERT_NE(levels, nullptr);
+    EXPECT_EQ(levels->available() + levels->reserved() + levels->sold, kStock);
+    for (const auto& w : levels->warehouses) {
+      EXPECT_GE(w.reserved, 0);
+      EXPECT_LE(w.reserved, w.on_hand);
+    }
+  }
+  // The durable rows rebuild exactly the ledger in memory.
+  void expect_rows_match_memory() {
+    Shop reloaded{ShopOptions{}};
+    harness.crash();
+    harness.before_recover = [&](store::Store& store, Scheduler& scheduler, Engine& engine) {
+      shop.attach(engine, scheduler);
+      shop.load(store);
+      reloaded.load(store);
+    };
+    harness.start();
+    for (ProductId id : {1, 2}) {
+      ASSERT_NE(reloaded.ledger().levels(id), nullptr);
+      EXPECT_EQ(reloaded.ledger().levels(id)->available(), shop.ledger().levels(id)->available());
+      EXPECT_EQ(reloaded.ledger().levels(id)->sold, shop.ledger().levels(id)->sold);
+    }
+  }
+
+  EngineHarness harness;
+  Shop shop;
+  bool* seeded = nullptr;
+};
+
+TEST_F(OrderSagaTest, AConfirmedOrderSellsItsUnitsAndIsCapturedOnce) {
+  Order order = place(basket(1, 8));
+  EXPECT_EQ(order.status, "confirmed");
+  EXPECT_EQ(order.payment_status, "captured");
+  EXPECT_EQ(order.total_amount, 12000);
+  ASSERT_EQ(order.items.size(), 1u);
+  // 8 units: none of the warehouses has them all, so both give (best priority first).
+  std::vector<Allocation> expected{{1, "main", 6}, {1, "backup", 2}};
+  EXPECT_EQ(order.items[0].allocations, expected);
+  EXPECT_EQ(shop.ledger().levels(1)->sold, 8);
+  EXPECT_EQ(shop.ledger().levels(1)->reserved(), 0);
+  EXPECT_EQ(payments(order.id, "authorize"), 1);
+  EXPECT_EQ(payments(order.id, "capture"), 1);
+  EXPECT_EQ(payments(order.id, "void"), 0);
+  EXPECT_EQ(harness.query_int("SELECT count(*) FROM rows WHERE tbl = 'held_reservations'"), 0);
+  expect_conserved(shop.ledger());
+  expect_rows_match_memory();
+}
+
+TEST_F(OrderSagaTest, OutOfStockFailsBeforeAnyPaymentAndHoldsNothing) {
+  Order order = place(basket(1, kStock + 1));
+  EXPECT_EQ(order.status, "failed");
+  EXPECT_EQ(order.failure_code, "out_of_stock");
+  EXPECT_EQ(order.failure().code, ErrorCode::kConflict);
+  EXPECT_EQ(harness.query_int("SELECT count(*) FROM rows WHERE tbl = 'payments'"), 0);
+  EXPECT_EQ(shop.ledger().levels(1)->available(), kStock);
+}
+
+TEST_F(OrderSagaTest, ADeclinedPaymentReleasesTheStock) {
+  Order order = place(basket(1, 3, "mock_declined"));
+  EXPECT_EQ(order.status, "failed");
+  EXPECT_EQ(order.failure_code, "payment_declined");
+  EXPECT_EQ(order.payment_status, "failed");
+  EXPECT_EQ(payments(order.id, "authorize", "declined"), 1);
+  EXPECT_EQ(payments(order.id, "void"), 0);  // nothing was authorized
+  EXPECT_EQ(shop.ledger().levels(1)->available(), kStock);
+  expect_conserved(shop.ledger());
+}
+
+TEST_F(OrderSagaTest, AFraudRejectionVoidsTheAuthorization) {
+  Order order = place(basket(2, 1));
+  EXPECT_EQ(order.status, "failed");
+  EXPECT_EQ(order.failure_code, "fraud_rejected");
+  EXPECT_EQ(order.risk_score, 75);
+  EXPECT_EQ(order.payment_status, "voided");
+  EXPECT_EQ(payments(order.id, "authorize"), 1);
+  EXPECT_EQ(payments(order.id, "void"), 1);
+  EXPECT_EQ(payments(order.id, "capture"), 0);
+  EXPECT_EQ(shop.ledger().levels(2)->available(), 5);
+}
+
+TEST_F(OrderSagaTest, AFlakyGatewayIsRetriedUntilItAnswers) {
+  Order order = place(basket(1, 1, "mock_flaky"));
+  EXPECT_EQ(order.status, "confirmed");
+  EXPECT_EQ(payments(order.id, "authorize"), 1);
+  EXPECT_EQ(payments(order.id, "capture"), 1);
+}
+
+TEST_F(OrderSagaTest, CancellingAConfirmedOrderRefundsAndReturnsItsUnits) {
+  Order order = place(basket(1, 4));
+  ASSERT_EQ(order.status, "confirmed");
+  InvokeRequest cancel{"OrderCancel", "cancel", "{\"reason\":\"changed my mind\"}"};
+  cancel.object_key = order.id;
+  std::optional<InvocationOutcome> done;
+  harness.engine().invoke(cancel, [&](InvocationOutcome o) { done = std::move(o); });
+  ASSERT_TRUE(harness.run_until([&] { return done.has_value(); }));
+  ASSERT_TRUE(done->ok) << done->body;
+  Order cancelled = boost::json::value_to<Order>(boost::json::parse(done->body));
+  EXPECT_EQ(cancelled.status, "cancelled");
+  EXPECT_EQ(cancelled.payment_status, "refunded");
+  EXPECT_EQ(cancelled.failure_reason, "changed my mind");
+  EXPECT_GT(cancelled.version, order.version);
+  EXPECT_EQ(payments(order.id, "refund"), 1);
+  EXPECT_EQ(shop.ledger().levels(1)->sold, 0);
+  EXPECT_EQ(shop.ledger().levels(1)->available(), kStock);
+  expect_conserved(shop.ledger());
+
+  // Again: the same order, nothing refunded twice.
+  done.reset();
+  harness.engine().invoke(cancel, [&](InvocationOutcome o) { done = std::move(o); });
+  ASSERT_TRUE(harness.run_until([&] { return done.has_value(); }));
+  EXPECT_TRUE(done->ok);
+  EXPECT_EQ(payments(order.id, "refund"), 1);
+  expect_rows_match_memory();
+}
+
+TEST_F(OrderSagaTest, AnOrderThatFailedCannotBeCancelled) {
+  Order order = place(basket(1, 1, "mock_declined"));
+  InvokeRequest cancel{"OrderCancel", "cancel", "{}"};
+  cancel.object_key = order.id;
+  std::optional<InvocationOutcome> done;
+  harness.engine().invoke(cancel, [&](InvocationOutcome o) { done = std::move(o); });
+  ASSERT_TRUE(harness.run_until([&] { return done.has_value(); }));
+  EXPECT_FALSE(done->ok);
+  EXPECT_EQ(done->error.reason, "order_not_cancellable");
+}
+
+TEST_F(OrderSagaTest, AReservationExpiresOnceEvenAcrossARestart) {
+  CreateReservation create{{{1, 5}}, 300, "user:1"};
+  auto outcome =
+      harness.call("Reservations", "create", json::dump(boost::json::value_from(create)));
+  ASSERT_TRUE(outcome.ok) << outcome.body;
+  auto held = boost::json::value_to<Reservation>(boost::json::parse(outcome.body));
+  EXPECT_EQ(shop.ledger().levels(1)->reserved(), 5);
+  harness.crash();  // the expiry is parked on its timer
+  harness.before_recover = [this](store::Store& store, Scheduler& scheduler, Engine& engine) {
+    shop.attach(engine, scheduler);
+    shop.load(store);
+  };
+  harness.start();
+  EXPECT_EQ(shop.ledger().levels(1)->reserved(), 5);  // rebuilt from the rows
+  ASSERT_TRUE(harness.run_until([&] { return shop.ledger().levels(1)->reserved() == 0; }));
+  auto stored = shop.read_reservation(held.id);
+  ASSERT_TRUE(harness.run_until([&] {
+    stored = shop.read_reservation(held.id);
+    return stored && stored->status == "expired";
+  }));
+  expect_conserved(shop.ledger());
+}
+
+TEST_F(OrderSagaTest, AnOrderTakesOverAReservationWhichThenNeverExpires) {
+  CreateReservation create{{{1, 2}}, 200, "user:1"};
+  auto outcome =
+      harness.call("Reservations", "create", json::dump(boost::json::value_from(create)));
+  auto held = boost::json::value_to<Reservation>(boost::json::parse(outcome.body));
+  PlaceOrder request = basket(1, 2);
+  request.items.clear();
+  request.reservation_id = held.id;
+  Order order = place(request);
+  EXPECT_EQ(order.status, "confirmed");
+  EXPECT_EQ(order.reservation_id, held.id);
+  EXPECT_EQ(shop.ledger().levels(1)->sold, 2);
+  // The expiry wakes and finds the reservation gone: nothing is released twice.
+  ASSERT_TRUE(harness.run_until([&] { return harness.engine().in_flight() == 0; }));
+  EXPECT_EQ(shop.ledger().levels(1)->sold, 2);
+  expect_conserved(shop.ledger());
+  // A second order on the same reservation fails: it is used.
+  Order again = place(request);
+  EXPECT_EQ(again.failure_code, "reservation_not_held");
+}
+
+class SlowGatewayTest : public OrderSagaTest {
+ protected:
+  static ShopOptions slow() {
+    ShopOptions options;
+    options.gateway.latency_ms = 200;
+    return options;
+  }
+  SlowGatewayTest() : OrderSagaTest(slow()) {}
+};
+
+TEST_F(SlowGatewayTest, CancellingARunningSagaVoidsAndReleases) {
+  std::string id = harness.engine().invoke("Orders", "place",
+                                           json::dump(boost::json::value_from(basket(1, 3))), {});
+  // Cancel while the authorization is out.
+  ASSERT_TRUE(harness.run_until([&] { return shop.ledger().levels(1)->reserved() == 3; }));
+  EXPECT_EQ(harness.engine().cancel(id), Engine::Control::kDone);
+  InvocationOutcome outcome = harness.await_outcome(id);
+  ASSERT_TRUE(outcome.ok) << outcome.body;
+  Order order = boost::json::value_to<Order>(boost::json::parse(outcome.body));
+  EXPECT_EQ(order.status, "cancelled");
+  EXPECT_EQ(order.failure_code, "order_cancelled");
+  EXPECT_EQ(order.payment_status, "voided");
+  EXPECT_EQ(payments(order.id, "authorize"), 1);
+  EXPECT_EQ(payments(order.id, "void"), 1);
+  EXPECT_EQ(payments(order.id, "capture"), 0);
+  EXPECT_EQ(shop.ledger().levels(1)->available(), kStock);
+}
+
+// A crash at every commit of a saga (the store keeps only its first k batches): after the
+// restart the order ends, its stock is conserved and it is charged at most once.
+TEST(OrderSagaCrashTest, EveryCrashPointEndsWithConservedStockAndOneCharge) {
+  std::size_t crash_points = 0;
+  for (std::size_t k = 1; k < 40; ++k) {
+    SCOPED_TRACE("crash after batch " + std::to_string(k));
+    EngineOptions options;
+    options.max_writes_per_batch = 1;
+    EngineHarness harness(options);
+    ShopOptions shop_options;
+    shop_options.payment_timeout_ms = 50;
+    Shop shop(shop_options);
+    shop.register_services(harness.registry);
+    bool seeded = false;
+    harness.before_recover = [&](store::Store& store, Scheduler& scheduler, Engine& engine) {
+      shop.attach(engine, scheduler);
+      shop.load(store);
+      if (!shop.has_catalog())
+        engine.write_rows(shop.seed(small_catalog(), 0), [&seeded] { seeded = true; });
+    };
+    harness.start();
+    ASSERT_TRUE(harness.run_until([&] { return seeded; }));
+    harness.crash();
+    harness.start_crashing_after(k);
+    PlaceOrder request;
+    request.user_id = 1;
+    request.items = {{1, 7}};
+    request.payment_method = "mock";
+    std::string id =
+        harness.start_invocation("Orders", "place", json::dump(boost::json::value_from(request)));
+    std::optional<InvocationOutcome> finished;
+    harness.engine().attach(id, [&](InvocationOutcome o) { finished = std::move(o); });
+    harness.run_until([&] { return finished.has_value() || harness.store_crashed(); });
+    const bool crashed = harness.store_crashed();
+    crash_points += crashed;
+    harness.crash();
+    harness.start();
+    if (harness.query_int("SELECT count(*) FROM invocations WHERE id = '" + id + "'") == 0) {
+      EXPECT_TRUE(crashed);  // its creation never committed: no order, nothing held
+      EXPECT_EQ(shop.ledger().levels(1)->available(), kStock);
+      continue;
+    }
+    InvocationOutcome outcome = harness.await_outcome(id);
+    ASSERT_TRUE(outcome.ok) << outcome.body;
+    Order order = boost::json::value_to<Order>(boost::json::parse(outcome.body));
+    EXPECT_EQ(order.status, "confirmed");
+    const ProductLevels* levels = shop.ledger().levels(1);
+    EXPECT_EQ(levels->sold, 7);
+    EXPECT_EQ(levels->reserved(), 0);
+    EXPECT_EQ(levels->available() + levels->sold, kStock);
+    EXPECT_EQ(harness.query_int("SELECT count(*) FROM rows WHERE tbl = 'payments' AND "
+                                "CAST(value AS TEXT) LIKE '%\"type\":\"capture\"%'"),
+              1);
+    EXPECT_EQ(harness.query_int("SELECT count(*) FROM rows WHERE tbl = 'payments'"), 2);
+    if (!crashed) break;  // past the last commit: every crash point was visited
+  }
+  // The saga commits its creation, its steps and its outcome separately (one write per batch).
+  EXPECT_GE(crash_points, 8u);
+}
+
+}  // namespace
+}  // namespace orderd::commerce
