@@ -221,6 +221,7 @@ std::variant<Reservation, Error> Shop::adopt(const std::string& id, const std::s
                      "reservation_not_held");
   }
   it->second.order_id = order_id;
+  it->second.expires_at_ms = 0;  // an order's: it ends with the order, never on its own
   it->second.updated_at_ms = now_ms;
   writes.put(kHeld, id, row_json(it->second));
   writes.put(kReservations, id, row_json(it->second));

@@ -49,6 +49,20 @@ http::ApiError product_not_found(const std::string& id) {
   return {ErrorCode::kNotFound, "product " + id + " not found", "product_not_found"};
 }
 
+// The answer, marked as a replay when it repeats an earlier request's (Idempotency-Key).
+http::Response marked(const Invoker::Reply& reply, http::Response r) {
+  if (reply.kind == Invoker::Reply::Kind::kReplayed)
+    r.headers.emplace_back("idempotent-replayed", "true");
+  return r;
+}
+
+bool digits(const std::string& s) {
+  if (s.empty() || s.size() > 18) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
 template <class T>
 T decode(const std::string& json_text) {
   return boost::json::value_to<T>(boost::json::parse(json_text));
@@ -104,7 +118,11 @@ void CommerceApi::get_product(const Request& request, Responder respond) {
 void CommerceApi::list_products(const Request& request, Responder respond) {
   Violations violations;
   auto page = read_page(request, violations);
-  if (!page) return respond(request.error(validation_failed(violations)));
+  if (page && !page->starting_after.empty() && !digits(page->starting_after))
+    violations.push_back({"starting_after", "invalid_cursor", "a cursor is a product id"});
+  if (page && !page->ending_before.empty() && !digits(page->ending_before))
+    violations.push_back({"ending_before", "invalid_cursor", "a cursor is a product id"});
+  if (!page || !violations.empty()) return respond(request.error(validation_failed(violations)));
   // The catalog is in memory, in id order: ascending pages (the one list that is not newest
   // first: a catalog reads in its own order).
   const auto& products = shop_.products();
@@ -139,7 +157,10 @@ void CommerceApi::list_products(const Request& request, Responder respond) {
 
 void CommerceApi::put_product(const Request& request, Responder respond) {
   auto id = path_id(request, "id");
-  if (!id) return respond(request.error(product_not_found(*request.param("id"))));
+  if (!id) {
+    return respond(request.error(
+        validation_failed({{"id", "invalid_id", "a product id is a positive integer"}})));
+  }
   http::ApiError bad;
   auto body = json_body(request, bad);
   if (!body) return respond(request.error(bad));
@@ -158,27 +179,27 @@ void CommerceApi::put_product(const Request& request, Responder respond) {
     violations.push_back({"currency", "invalid_currency", "currency must be an ISO 4217 code"});
   if (!violations.empty()) return respond(request.error(validation_failed(violations)));
 
-  const bool created = shop_.product(*id) == nullptr;
   PutProduct put{*id, *sku, *name, *price, *currency};
   InvokeRequest invoke{"Catalog", "put_product", json::dump(boost::json::value_from(put))};
   const ProductId product_id = *id;
-  invoker_.call(request, std::move(invoke), invoker_.options().write_wait_ms,
-                [this, &request, created, product_id,
-                 respond = std::move(respond)](Invoker::Reply reply) mutable {
-                  if (reply.kind == Invoker::Reply::Kind::kRefused)
-                    return respond(request.error(reply.refusal));
-                  if (reply.kind == Invoker::Reply::Kind::kStillRunning)
-                    return respond(json_response(202, {{"id", product_id}}));
-                  if (!reply.outcome.ok)
-                    return respond(request.error(api_error(reply.outcome.error)));
-                  Product product = decode<Product>(reply.outcome.body);
-                  http::Response r =
-                      json_response(created ? 201 : 200,
-                                    product_view(product, shop_.ledger().levels(product.id)));
-                  if (reply.kind == Invoker::Reply::Kind::kReplayed)
-                    r.headers.emplace_back("idempotent-replayed", "true");
-                  respond(std::move(r));
-                });
+  invoker_.call(
+      request, std::move(invoke), invoker_.options().write_wait_ms,
+      [this, &request, product_id, respond = std::move(respond)](Invoker::Reply reply) mutable {
+        if (reply.kind == Invoker::Reply::Kind::kRefused)
+          return respond(request.error(reply.refusal));
+        if (reply.kind == Invoker::Reply::Kind::kStillRunning)
+          return respond(json_response(202, {{"id", product_id}}));
+        if (!reply.outcome.ok)
+          return respond(marked(reply, request.error(api_error(reply.outcome.error))));
+        Product product = decode<Product>(reply.outcome.body);
+        // Created by this put (the same on a replay): 201.
+        const bool created = product.created_at_ms == product.updated_at_ms;
+        http::Response r = json_response(created ? 201 : 200,
+                                         product_view(product, shop_.ledger().levels(product.id)));
+        if (reply.kind == Invoker::Reply::Kind::kReplayed)
+          r.headers.emplace_back("idempotent-replayed", "true");
+        respond(std::move(r));
+      });
 }
 
 void CommerceApi::put_stock(const Request& request, Responder respond) {
@@ -219,7 +240,8 @@ void CommerceApi::put_stock(const Request& request, Responder respond) {
           return respond(request.error(reply.refusal));
         if (reply.kind == Invoker::Reply::Kind::kStillRunning)
           return respond(json_response(202, {{"id", product_id}}));
-        if (!reply.outcome.ok) return respond(request.error(api_error(reply.outcome.error)));
+        if (!reply.outcome.ok)
+          return respond(marked(reply, request.error(api_error(reply.outcome.error))));
         // The levels as this change left them (later changes may already be in memory).
         ProductLevels levels = decode<ProductLevels>(reply.outcome.body);
         http::Response r = json_response(200, product_view(*shop_.product(product_id), &levels));
@@ -260,7 +282,7 @@ void CommerceApi::create_reservation(const Request& request, Responder respond) 
                     return respond(std::move(r));
                   }
                   if (!reply.outcome.ok)
-                    return respond(request.error(api_error(reply.outcome.error)));
+                    return respond(marked(reply, request.error(api_error(reply.outcome.error))));
                   http::Response r =
                       json_response(201, reservation_view(decode<Reservation>(reply.outcome.body)));
                   r.headers.emplace_back("location", "/api/v1/reservations/" + id);
@@ -299,7 +321,7 @@ void CommerceApi::release_reservation(const Request& request, Responder respond)
                   if (reply.kind == Invoker::Reply::Kind::kStillRunning)
                     return respond(json_response(202, {{"id", id}}));
                   if (!reply.outcome.ok)
-                    return respond(request.error(api_error(reply.outcome.error)));
+                    return respond(marked(reply, request.error(api_error(reply.outcome.error))));
                   http::Response r =
                       json_response(200, reservation_view(decode<Reservation>(reply.outcome.body)));
                   if (reply.kind == Invoker::Reply::Kind::kReplayed)

@@ -283,8 +283,12 @@ void CommerceApi::cancel_confirmed(const Request& request, const std::string& or
                     r.headers.emplace_back("location", location_of(order_id));
                     return respond(std::move(r));
                   }
-                  if (!reply.outcome.ok)
-                    return respond(request.error(api_error(reply.outcome.error)));
+                  if (!reply.outcome.ok) {
+                    http::Response r = request.error(api_error(reply.outcome.error));
+                    if (reply.kind == Invoker::Reply::Kind::kReplayed)
+                      r.headers.emplace_back("idempotent-replayed", "true");
+                    return respond(std::move(r));
+                  }
                   respond(order_answer(request, decode_order(reply.outcome.body), 200,
                                        reply.kind == Invoker::Reply::Kind::kReplayed));
                 });

@@ -7,13 +7,13 @@
 //                         the pending order (transact: all in one commit)
 //   authorize ∥ fraud_check   the gateway authorizes (an asynchronous effect, retried) while
 //                         the risk is scored
-//   record_authorization  the ledger's record and the order's payment status (transact)
 //   capture               (effect), then
-//   confirm               record the capture, sell the reservation, confirm (transact)
+//   confirm               record the payments, sell the reservation, confirm (transact)
 // Any failure, or a cancel, unwinds in reverse: refund (after a capture) or void (after an
-// authorization), then `unwind` releases the reservation and stores the failed (or cancelled)
-// order, with the payment records, in one commit. Every gateway call is idempotent under its
-// effect's key and recorded by exactly one journaled step: P1, P2 (payments/payment.hpp).
+// authorization), then `unwind` records the payments, releases the reservation and stores the
+// failed (or cancelled) order, in one commit. Every gateway call is idempotent under its
+// effect's key, its answer journaled, and recorded in the ledger by exactly one journaled step:
+// P1, P2 (payments/payment.hpp). The order is stored twice: pending, then settled (O1).
 #include "commerce/orders/order.hpp"
 #include "commerce/requests.hpp"
 #include "engine/context.hpp"

@@ -190,6 +190,24 @@ TEST_F(OrderSagaTest, CancellingAConfirmedOrderRefundsAndReturnsItsUnits) {
   expect_rows_match_memory();
 }
 
+TEST_F(OrderSagaTest, AProductNamedTwiceIsOneItemAndCancelsWhole) {
+  PlaceOrder request = basket(1, 1);
+  request.items.push_back({1, 2});
+  Order order = place(request);
+  ASSERT_EQ(order.status, "confirmed");
+  ASSERT_EQ(order.items.size(), 1u);
+  EXPECT_EQ(order.items[0].quantity, 3);
+  EXPECT_EQ(order.total_amount, 4500);
+  InvokeRequest cancel{"OrderCancel", "cancel", "{}"};
+  cancel.object_key = order.id;
+  std::optional<InvocationOutcome> done;
+  harness.engine().invoke(cancel, [&](InvocationOutcome o) { done = std::move(o); });
+  ASSERT_TRUE(harness.run_until([&] { return done.has_value(); }));
+  ASSERT_TRUE(done->ok) << done->body;
+  EXPECT_EQ(shop.ledger().levels(1)->available(), kStock);
+  EXPECT_EQ(payments(order.id, "refund"), 1);
+}
+
 TEST_F(OrderSagaTest, AnOrderThatFailedCannotBeCancelled) {
   Order order = place(basket(1, 1, "mock_declined"));
   InvokeRequest cancel{"OrderCancel", "cancel", "{}"};
@@ -225,13 +243,17 @@ TEST_F(OrderSagaTest, AReservationExpiresOnceEvenAcrossARestart) {
 }
 
 TEST_F(OrderSagaTest, AnOrderTakesOverAReservationWhichThenNeverExpires) {
-  CreateReservation create{{{1, 2}}, 200, "user:1"};
+  CreateReservation create{{{1, 2}}, 200, "user:100"};
   auto outcome =
       harness.call("Reservations", "create", json::dump(boost::json::value_from(create)));
   auto held = boost::json::value_to<Reservation>(boost::json::parse(outcome.body));
   PlaceOrder request = basket(1, 2);
   request.items.clear();
   request.reservation_id = held.id;
+  PlaceOrder someone_else = request;
+  someone_else.user_id = 101;
+  EXPECT_EQ(place(someone_else).failure_code, "reservation_not_held");  // user 100's to buy
+  EXPECT_EQ(shop.ledger().levels(1)->reserved(), 2);                    // and still held
   Order order = place(request);
   EXPECT_EQ(order.status, "confirmed");
   EXPECT_EQ(order.reservation_id, held.id);

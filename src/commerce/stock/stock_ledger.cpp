@@ -1,6 +1,9 @@
 #include "commerce/stock/stock_ledger.hpp"
 
 #include <algorithm>
+#include <boost/json/object.hpp>
+
+#include "common/json_writer.hpp"
 
 namespace orderd::commerce {
 namespace {
@@ -69,10 +72,13 @@ std::optional<Error> StockLedger::set_on_hand(ProductId product, const std::stri
     return Error::of(ErrorCode::kInvalidArgument, "on_hand would overflow", "invalid_quantity");
   WarehouseLevel& w = level(product, warehouse);
   if (on_hand < w.reserved) {
-    return Error::of(ErrorCode::kConflict,
-                     "product " + std::to_string(product) + " has " + std::to_string(w.reserved) +
-                         " units reserved in warehouse '" + warehouse + "'",
-                     "stock_reserved", units_json(product, on_hand, w.reserved));
+    return Error::of(
+        ErrorCode::kConflict,
+        "product " + std::to_string(product) + " has " + std::to_string(w.reserved) +
+            " units reserved in warehouse '" + warehouse + "'",
+        "stock_reserved",
+        json::dump(boost::json::object{
+            {"product_id", product}, {"warehouse", warehouse}, {"reserved", w.reserved}}));
   }
   w.on_hand = on_hand;
   return std::nullopt;
