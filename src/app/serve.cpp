@@ -67,6 +67,14 @@ orderd::commerce::api::CommerceRouteOptions commerce_route_options(const ServerO
 }  // namespace
 
 int serve(const ServerOptions& options, const ExtraServices& register_extra) {
+  if (options.shop.gateway.latency_ms >= options.shop.payment_timeout_ms) {
+    // Every attempt would time out, and captures retry until they succeed: refuse to start.
+    std::fprintf(stderr,
+                 "orderd: --payment-latency-ms (%lld) must be below --payment-timeout (%lld ms)\n",
+                 static_cast<long long>(options.shop.gateway.latency_ms),
+                 static_cast<long long>(options.shop.payment_timeout_ms));
+    return 2;
+  }
   // Logs go to stderr: stdout carries only the "listening" line scripts wait for.
   spdlog::set_default_logger(spdlog::stderr_color_mt("orderd"));
   std::signal(SIGPIPE, SIG_IGN);

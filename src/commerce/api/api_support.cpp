@@ -169,7 +169,9 @@ void Invoker::wait_for(const std::string& invocation_id, std::int64_t wait_ms, D
     Reply running;
     running.kind = Reply::Kind::kStillRunning;
     running.invocation_id = invocation_id;
-    race->done(std::move(running));
+    // The engine keeps the attached waiter until the invocation ends: let it hold nothing.
+    Done done = std::move(race->done);
+    done(std::move(running));
   });
 }
 

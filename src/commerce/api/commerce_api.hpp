@@ -7,6 +7,7 @@
 #include <string>
 
 #include "commerce/api/api_support.hpp"
+#include "commerce/requests.hpp"
 #include "ingress/router.hpp"
 
 namespace orderd::commerce {
@@ -35,7 +36,8 @@ class CommerceApi {
   void get_order(const Request& request, Responder respond);
   void list_orders(const Request& request, Responder respond);
   void cancel_order(const Request& request, Responder respond);
-  void cancel_confirmed(const Request& request, const std::string& order_id, Responder respond);
+  void cancel_confirmed(const Request& request, const std::string& order_id, CancelOrder cancel,
+                        Responder respond);
   void list_payments(const Request& request, Responder respond);
 
   Shop& shop_;

@@ -227,6 +227,20 @@ void CommerceApi::list_orders(const Request& request, Responder respond) {
 void CommerceApi::cancel_order(const Request& request, Responder respond) {
   const std::string id = *request.param("id");
   if (!is_order_id(id)) return respond(request.error(order_not_found(id)));
+  // Everything is checked before anything is cancelled.
+  http::ApiError bad;
+  auto body = json_body(request, bad, true);
+  if (!body) return respond(request.error(bad));
+  Violations violations;
+  CancelOrder cancel;
+  if (auto reason = read_text(*body, "reason", "reason", 500, violations, false))
+    cancel.reason = *reason;
+  if (const std::string* key = request.idempotency_key();
+      key && (key->empty() || key->size() > 255)) {
+    violations.push_back({"Idempotency-Key", "invalid_idempotency_key",
+                          "Idempotency-Key must have 1 to 255 printable characters"});
+  }
+  if (!violations.empty()) return respond(request.error(validation_failed(violations)));
   const std::string invocation_id = invocation_id_for(id);
   InvocationOutcome outcome;
   const Engine::Lookup state = invoker_.engine().output(invocation_id, outcome);
@@ -238,7 +252,7 @@ void CommerceApi::cancel_order(const Request& request, Responder respond) {
     invoker_.engine().cancel(invocation_id);
     invoker_.wait_for(
         invocation_id, invoker_.options().order_wait_ms,
-        [this, &request, id, respond = std::move(respond)](Invoker::Reply reply) mutable {
+        [this, &request, id, cancel, respond = std::move(respond)](Invoker::Reply reply) mutable {
           if (reply.kind == Invoker::Reply::Kind::kStillRunning) {
             http::Response r = json_response(202, {{"id", id}, {"status", "pending"}});
             r.headers.emplace_back("location", location_of(id));
@@ -249,7 +263,8 @@ void CommerceApi::cancel_order(const Request& request, Responder respond) {
           if (!reply.outcome.ok)
             return respond(invocation_failure(request, id, reply.outcome.error));
           Order order = decode_order(reply.outcome.body);
-          if (order.status == "confirmed") return cancel_confirmed(request, id, std::move(respond));
+          if (order.status == "confirmed")
+            return cancel_confirmed(request, id, std::move(cancel), std::move(respond));
           if (order.status == "cancelled") return respond(order_answer(request, order, 200, false));
           respond(request.error({ErrorCode::kConflict,
                                  "order " + id + " is " + order.status + " and cannot be cancelled",
@@ -257,19 +272,11 @@ void CommerceApi::cancel_order(const Request& request, Responder respond) {
         });
     return;
   }
-  cancel_confirmed(request, id, std::move(respond));
+  cancel_confirmed(request, id, std::move(cancel), std::move(respond));
 }
 
 void CommerceApi::cancel_confirmed(const Request& request, const std::string& order_id,
-                                   Responder respond) {
-  http::ApiError bad;
-  auto body = json_body(request, bad, true);
-  if (!body) return respond(request.error(bad));
-  Violations violations;
-  CancelOrder cancel;
-  if (auto reason = read_text(*body, "reason", "reason", 500, violations, false))
-    cancel.reason = *reason;
-  if (!violations.empty()) return respond(request.error(validation_failed(violations)));
+                                   CancelOrder cancel, Responder respond) {
   // One invocation per order at a time (an exclusive object handler): a second cancel waits
   // for the first and finds the order cancelled.
   InvokeRequest invoke{"OrderCancel", "cancel", json::dump(boost::json::value_from(cancel))};

@@ -38,7 +38,7 @@ CatalogSpec parse_catalog(std::string_view json_text) {
                             json::optional_string(o, "name", json::require_string(o, "id")),
                             o.contains("priority")
                                 ? json::require_integer(o, "priority")
-                                : static_cast<std::int64_t>(ws->as_array().size())};
+                                : static_cast<std::int64_t>(spec.warehouses.size() + 1)};
         if (warehouse.id.empty() || !warehouse_ids.insert(warehouse.id).second)
           throw std::invalid_argument("warehouse ids must be unique and non-empty");
         spec.warehouses.push_back(std::move(warehouse));

@@ -11,6 +11,7 @@ namespace orderd::commerce {
 struct RiskVerdict {
   std::int64_t score = 0;
   bool rejected = false;
+  std::int64_t threshold = 0;  // as it was when scored: a replay words the rejection the same
 };
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const RiskVerdict& r);

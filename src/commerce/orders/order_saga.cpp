@@ -281,7 +281,7 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
   if (!failure && risk.rejected) {
     failure = Error::of(ErrorCode::kUnprocessable,
                         "the order's risk score " + std::to_string(risk.score) + " is above " +
-                            std::to_string(shop->options().fraud_reject_above),
+                            std::to_string(risk.threshold),
                         "fraud_rejected");
   }
 
@@ -291,7 +291,6 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
   auto finish = [&](const char* name, auto effects, auto settle) {
     const std::int64_t at = ctx.transact(name, [&](WriteSet& writes) {
       const std::int64_t now = ctx.clock_ms();
-      if (std::optional<Error> error = effects(now, writes)) throw TerminalError(*error);
       for (auto record : records) {
         if (record.created_at_ms == 0) record.created_at_ms = now;
         shop->write_payment(record, writes);
@@ -299,6 +298,8 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
       Order next = order;
       settle(next, now);
       shop->write_order(next, order.status, writes);
+      // Memory last: nothing after it can throw and leave it changed without the rows.
+      if (std::optional<Error> error = effects(now, writes)) throw TerminalError(*error);
       return now;
     });
     settle(order, at);

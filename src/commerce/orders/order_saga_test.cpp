@@ -35,9 +35,8 @@ class OrderSagaTest : public ::testing::Test {
       shop.attach(engine, scheduler);
       shop.load(store);
       if (!shop.has_catalog()) {
-        bool durable = false;
-        engine.write_rows(shop.seed(small_catalog(), 0), [&durable] { durable = true; });
-        seeded = &durable;
+        seeding = true;
+        engine.write_rows(shop.seed(small_catalog(), 0), [this] { seeding = false; });
       }
     };
   }
@@ -48,8 +47,7 @@ class OrderSagaTest : public ::testing::Test {
   }
   void SetUp() override {
     harness.start();
-    ASSERT_TRUE(harness.run_until([&] { return !seeded || *seeded; }));
-    seeded = nullptr;
+    ASSERT_TRUE(harness.run_until([&] { return !seeding; }));
   }
 
   Order place(PlaceOrder request) {
@@ -101,7 +99,7 @@ class OrderSagaTest : public ::testing::Test {
 
   EngineHarness harness;
   Shop shop;
-  bool* seeded = nullptr;
+  bool seeding = false;  // the catalog's rows are on their way to the store
 };
 
 TEST_F(OrderSagaTest, AConfirmedOrderSellsItsUnitsAndIsCapturedOnce) {

@@ -1,6 +1,7 @@
 #include "commerce/stock/stock_handlers.hpp"
 
 #include "commerce/shop.hpp"
+#include "common/money.hpp"
 
 namespace orderd::commerce {
 namespace {
@@ -14,6 +15,14 @@ T or_throw(std::variant<T, Error> decided) {
 }  // namespace
 
 Task<Product> put_product(Shop* shop, Context& ctx, PutProduct in) {
+  // The API validated these; a direct call (POST /Catalog/put_product) may not have.
+  if (in.id < 1 || in.unit_price < 0 || !parse_currency(in.currency) || in.name.empty() ||
+      in.sku.empty()) {
+    throw TerminalError(ErrorCode::kInvalidArgument,
+                        "a product needs a positive id, a name, a sku, a unit_price >= 0 and an "
+                        "ISO 4217 currency",
+                        "invalid_product");
+  }
   Product stored = ctx.transact("put_product", [&](WriteSet& writes) {
     const std::int64_t now = ctx.clock_ms();
     Product product{in.id, in.sku, in.name, in.unit_price, in.currency, now, now};

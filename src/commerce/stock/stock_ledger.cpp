@@ -70,17 +70,20 @@ std::optional<Error> StockLedger::set_on_hand(ProductId product, const std::stri
                      "invalid_quantity");
   if (!fits(product, warehouse, on_hand))
     return Error::of(ErrorCode::kInvalidArgument, "on_hand would overflow", "invalid_quantity");
-  WarehouseLevel& w = level(product, warehouse);
-  if (on_hand < w.reserved) {
+  std::int64_t reserved = 0;
+  if (const ProductLevels* p = levels(product))
+    for (const auto& w : p->warehouses)
+      if (w.warehouse == warehouse) reserved = w.reserved;
+  if (on_hand < reserved) {
     return Error::of(
         ErrorCode::kConflict,
-        "product " + std::to_string(product) + " has " + std::to_string(w.reserved) +
+        "product " + std::to_string(product) + " has " + std::to_string(reserved) +
             " units reserved in warehouse '" + warehouse + "'",
         "stock_reserved",
         json::dump(boost::json::object{
-            {"product_id", product}, {"warehouse", warehouse}, {"reserved", w.reserved}}));
+            {"product_id", product}, {"warehouse", warehouse}, {"reserved", reserved}}));
   }
-  w.on_hand = on_hand;
+  level(product, warehouse).on_hand = on_hand;
   return std::nullopt;
 }
 
@@ -88,11 +91,15 @@ std::optional<Error> StockLedger::restock(ProductId product, const std::string& 
                                           std::int64_t units) {
   if (units < 1)
     return Error::of(ErrorCode::kInvalidArgument, "restock must be at least 1", "invalid_quantity");
-  WarehouseLevel& w = level(product, warehouse);
+  // Checked before level() creates anything: a refused restock changes nothing.
+  std::int64_t before = 0;
+  if (const ProductLevels* p = levels(product))
+    for (const auto& w : p->warehouses)
+      if (w.warehouse == warehouse) before = w.on_hand;
   std::int64_t restocked = 0;
-  if (__builtin_add_overflow(w.on_hand, units, &restocked) || !fits(product, warehouse, restocked))
+  if (__builtin_add_overflow(before, units, &restocked) || !fits(product, warehouse, restocked))
     return Error::of(ErrorCode::kInvalidArgument, "on_hand would overflow", "invalid_quantity");
-  w.on_hand = restocked;
+  level(product, warehouse).on_hand = restocked;
   return std::nullopt;
 }
 

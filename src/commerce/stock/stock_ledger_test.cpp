@@ -100,6 +100,13 @@ TEST(StockLedger, QuantitiesThatWouldOverflowAreRefusedAndChangeNothing) {
   EXPECT_EQ(ledger.set_on_hand(1, "backup", 5)->reason, "invalid_quantity");
   EXPECT_EQ(ledger.restock(1, "backup", 5)->reason, "invalid_quantity");
   EXPECT_EQ(ledger.levels(1)->on_hand(), INT64_MAX - 1);
+  // Refused in a warehouse named for the first time: no level, no warehouse appears.
+  const std::size_t warehouses = ledger.warehouses().size();
+  const std::size_t levels = ledger.levels(1)->warehouses.size();
+  EXPECT_EQ(ledger.restock(1, "north", 5)->reason, "invalid_quantity");
+  EXPECT_EQ(ledger.set_on_hand(1, "south", 5)->reason, "invalid_quantity");
+  EXPECT_EQ(ledger.warehouses().size(), warehouses);
+  EXPECT_EQ(ledger.levels(1)->warehouses.size(), levels);
 }
 
 TEST(StockLedger, ANewWarehouseJoinsInPriorityOrder) {
