@@ -101,6 +101,8 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   shop.load(*store);  // memory as the rows say, before anything replays
   seed_catalog(shop, *engine, options.catalog, scheduler->now_ms());
   std::size_t recovered = engine->recover();
+  shop.reclaim_abandoned();  // orders killed before the restart
+  shop.reclaim_every(options.shop.reclaim_interval_ms);
 
   // Each listener's middleware chain (ingress/middleware.hpp). The seams left empty here
   // (metrics, rate limit, authentication) cost nothing until an issue fills them.

@@ -176,6 +176,8 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
       ->envname("ORDERD_FRAUD_REJECT_ABOVE")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
+  duration("--reclaim-interval", "ORDERD_RECLAIM_INTERVAL", o.shop.reclaim_interval_ms, "5s",
+           "how often stock held for orders an operator killed is released");
   cmd.add_option("--workers", o.workers,
                  "threads for blocking side effects (payment gateways, other databases); 0: one "
                  "per core")

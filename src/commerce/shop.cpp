@@ -9,6 +9,7 @@
 #include "common/json_writer.hpp"
 #include "engine/engine.hpp"
 #include "engine/registry.hpp"
+#include "engine/scheduler.hpp"
 #include "store/store.hpp"
 
 namespace orderd::commerce {
@@ -49,10 +50,14 @@ Shop::Shop(ShopOptions options) : options_(options) {}
 
 void Shop::attach(Engine& engine, Scheduler& scheduler) {
   engine_ = &engine;
+  scheduler_ = &scheduler;
+  reclaim_timer_ = 0;  // a timer of an earlier scheduler (a test's restart) is gone with it
   gateway_ = std::make_shared<MockGateway>(scheduler, options_.gateway);
 }
 
-Shop::~Shop() = default;
+Shop::~Shop() {
+  if (reclaim_timer_ && scheduler_) scheduler_->cancel(reclaim_timer_);
+}
 
 void Shop::load(store::Store& store) {
   products_.clear();
@@ -273,6 +278,41 @@ void Shop::write_order(const Order& order, const std::string& previous_status,
 
 void Shop::write_payment(const PaymentRecord& record, WriteSet& writes) const {
   writes.put(kPayments, payment_key(record.order_id, record.id), row_json(record));
+}
+
+std::size_t Shop::reclaim_abandoned() {
+  std::vector<std::string> abandoned;
+  for (const auto& [id, r] : held_) {
+    if (r.order_id.empty()) continue;  // the API's: its expiry releases it
+    InvocationOutcome outcome;
+    if (engine_->output(invocation_id_for(r.order_id), outcome) == Engine::Lookup::kDone)
+      abandoned.push_back(id);
+  }
+  if (abandoned.empty()) return 0;
+  const std::int64_t now = scheduler_->now_ms();
+  WriteSet writes;
+  for (const auto& id : abandoned) {
+    const std::string order_id = held_.at(id).order_id;
+    end_reservation(id, "released", now, writes);
+    if (auto order = read_order(order_id); order && !order->terminal()) {
+      Order next = *order;
+      fail(next,
+           Error::of(ErrorCode::kKilled,
+                     "the order's saga was killed by an operator; its units were released",
+                     "order_killed"),
+           now);
+      write_order(next, order->status, writes);
+    }
+  }
+  engine_->write_rows(writes.take(), [] {});
+  return abandoned.size();
+}
+
+void Shop::reclaim_every(std::int64_t interval_ms) {
+  reclaim_timer_ = scheduler_->schedule_after(interval_ms, [this, interval_ms] {
+    reclaim_abandoned();
+    reclaim_every(interval_ms);
+  });
 }
 
 std::optional<Order> Shop::read_order(const std::string& order_id) const {

@@ -50,6 +50,8 @@ struct ShopOptions {
   std::int64_t payment_timeout_ms = 2000;
   std::uint32_t authorize_attempts = 4;
   std::int64_t fraud_reject_above = 70;  // the seed's rule
+  // How often stock held for killed orders is looked for (Shop::reclaim_abandoned).
+  std::int64_t reclaim_interval_ms = 5000;
 };
 
 class Shop {
@@ -98,6 +100,14 @@ class Shop {
   void write_order(const Order& order, const std::string& previous_status, WriteSet& writes) const;
   void write_payment(const PaymentRecord& record, WriteSet& writes) const;
 
+  // Stock an order's saga can no longer release: held for an order whose invocation ended
+  // without ending it (an operator killed it: no compensation runs). Releases it and stores the
+  // order failed (order_killed), outside any invocation; returns how many it reclaimed. The
+  // authorization of such an order is not voided: its saga was told to do nothing more.
+  std::size_t reclaim_abandoned();
+  // Runs reclaim_abandoned every `interval_ms` on the engine thread (serve starts it).
+  void reclaim_every(std::int64_t interval_ms);
+
   // Durable reads (point reads on the engine thread).
   std::optional<Order> read_order(const std::string& order_id) const;
   std::optional<Reservation> read_reservation(const std::string& id) const;
@@ -123,6 +133,8 @@ class Shop {
   ShopOptions options_;
   std::shared_ptr<MockGateway> gateway_;
   Engine* engine_ = nullptr;
+  Scheduler* scheduler_ = nullptr;
+  std::uint64_t reclaim_timer_ = 0;
   std::map<ProductId, Product> products_;
   std::map<std::string, Warehouse> warehouses_;
   StockLedger ledger_;

@@ -293,6 +293,27 @@ TEST_F(SlowGatewayTest, CancellingARunningSagaVoidsAndReleases) {
   EXPECT_EQ(shop.ledger().levels(1)->available(), kStock);
 }
 
+TEST_F(SlowGatewayTest, AKilledOrderGivesItsUnitsBackAndEndsFailed) {
+  std::string id = harness.engine().invoke("Orders", "place",
+                                           json::dump(boost::json::value_from(basket(1, 3))), {});
+  ASSERT_TRUE(harness.run_until([&] { return shop.ledger().levels(1)->reserved() == 3; }));
+  EXPECT_EQ(shop.reclaim_abandoned(), 0u);  // its saga is running: it will end the hold itself
+  EXPECT_EQ(harness.engine().kill(id), Engine::Control::kDone);
+  InvocationOutcome outcome = harness.await_outcome(id);
+  EXPECT_FALSE(outcome.ok);
+  EXPECT_EQ(shop.ledger().levels(1)->reserved(), 3);  // no compensation ran
+  EXPECT_EQ(shop.reclaim_abandoned(), 1u);
+  EXPECT_EQ(shop.ledger().levels(1)->available(), kStock);
+  const std::string order_id = order_id_for(id);
+  ASSERT_TRUE(harness.run_until([&] {
+    auto order = shop.read_order(order_id);
+    return order && order->status == "failed";
+  }));
+  EXPECT_EQ(shop.read_order(order_id)->failure_code, "order_killed");
+  EXPECT_EQ(shop.reclaim_abandoned(), 0u);
+  expect_rows_match_memory();
+}
+
 // A crash at every commit of a saga (the store keeps only its first k batches): after the
 // restart the order ends, its stock is conserved and it is charged at most once.
 TEST(OrderSagaCrashTest, EveryCrashPointEndsWithConservedStockAndOneCharge) {
