@@ -1076,6 +1076,48 @@ TEST_F(CommerceOversellTest, NoOversellNoDoubleChargeAcrossKillNine) {
                     << json::serialize(*again);
   }
 
+  // The outbox through the same kills (E1, E2): every event once, each subject's versions 1..n,
+  // and each order's and product's last event its final state.
+  {
+    std::map<std::string, std::vector<json::object>> by_subject;
+    std::set<std::string> ids;
+    std::string after;
+    for (;;) {
+      auto page =
+          get_object(conn, "/api/v1/events?limit=1000" + (after.empty() ? "" : "&after=" + after));
+      ASSERT_TRUE(page);
+      for (const auto& e : page->at("data").as_array()) {
+        const auto& event = e.as_object();
+        EXPECT_TRUE(ids.insert(string_at(event, "id")).second) << json::serialize(event);
+        by_subject[string_at(event, "subject")].push_back(event);
+      }
+      if (!page->at("has_more").as_bool()) break;
+      after = string_at(*page, "next_after");
+    }
+    int gaps = 0;
+    for (const auto& [subject, list] : by_subject)
+      for (std::size_t i = 0; i < list.size(); ++i)
+        if (list[i].at("version").as_int64() != static_cast<std::int64_t>(i + 1) && ++gaps <= 6)
+          ADD_FAILURE() << "event version gap in " << subject << ": " << json::serialize(list[i]);
+    for (const auto& [id, o] : orders) {
+      auto it = by_subject.find(id);
+      if (it == by_subject.end()) {
+        ADD_FAILURE() << "order without events: " << id;
+        continue;
+      }
+      const auto& last = it->second.back().at("data").as_object();
+      EXPECT_EQ(json::serialize(last.at("status")), json::serialize(o.at("status"))) << id;
+      EXPECT_EQ(last.at("version"), o.at("version")) << id;
+    }
+    for (const auto& p : kProducts) {
+      auto it = by_subject.find(std::to_string(p.id));
+      ASSERT_NE(it, by_subject.end()) << "product " << p.id << " without events";
+      EXPECT_EQ(json::serialize(it->second.back().at("data").at("stock")),
+                json::serialize(stock[p.id]))
+          << "product " << p.id << ": its last event is not its stock";
+    }
+  }
+
   // Nothing left unfinished (the reservations' expiry timers included), awaited.
   const auto db = dir.path() / "data" / "orderd.db";
   const auto idle_deadline = Clock::now() + 20s;

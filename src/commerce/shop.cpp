@@ -81,6 +81,7 @@ void Shop::load(store::Store& store) {
   scan_all(store, kStock, [&](const store::Row& row) {
     ledger_.load_product(std::stoll(row.key), from_row<ProductLevels>(row.value));
   });
+  outbox_.load(store);
   scan_all(store, kHeld, [&](const store::Row& row) {
     Reservation r = from_row<Reservation>(row.value);
     ledger_.load_reservation(r.id, r.allocations);
@@ -99,7 +100,7 @@ std::vector<store::RowWrite> Shop::seed(const CatalogSpec& spec, std::int64_t no
     p.created_at_ms = p.updated_at_ms = now_ms;
     put_product(p, writes);
     for (const auto& [warehouse, units] : item.stock) {
-      if (auto error = set_stock(p.id, warehouse, false, units, writes))
+      if (auto error = set_stock(p.id, warehouse, false, units, now_ms, writes))
         throw std::invalid_argument("catalog: " + error->message);
     }
   }
@@ -147,13 +148,28 @@ Product Shop::put_product(const Product& product, WriteSet& writes) {
   return stored;
 }
 
-void Shop::write_levels(ProductId product, WriteSet& writes) const {
-  if (const ProductLevels* levels = ledger_.levels(product))
-    writes.put(kStock, product_key(product), row_json(*levels));
+void Shop::stock_moved(std::vector<ProductId> products, std::string_view type,
+                       const std::string& reference, std::int64_t now_ms, WriteSet& writes) {
+  std::sort(products.begin(), products.end());
+  products.erase(std::unique(products.begin(), products.end()), products.end());
+  for (ProductId product : products) {
+    if (!ledger_.levels(product)) continue;
+    const std::int64_t version = ledger_.next_version(product);
+    const ProductLevels& levels = *ledger_.levels(product);
+    writes.put(kStock, product_key(product), row_json(levels));
+    boost::json::object data{{"product_id", product}, {"stock", stock_view(&levels)}};
+    if (!reference.empty()) data["reference"] = reference;
+    outbox_.emit(writes, type, std::to_string(product), version, now_ms, json::dump(data));
+  }
+}
+
+void Shop::order_event(Order& order, std::string_view type, std::int64_t now_ms, WriteSet& writes) {
+  ++order.event_version;
+  outbox_.emit(writes, type, order.id, order.event_version, now_ms, json::dump(order_view(order)));
 }
 
 std::optional<Error> Shop::set_stock(ProductId product, const std::string& warehouse, bool restock,
-                                     std::int64_t quantity, WriteSet& writes) {
+                                     std::int64_t quantity, std::int64_t now_ms, WriteSet& writes) {
   if (!this->product(product)) {
     return Error::of(ErrorCode::kNotFound, "product " + std::to_string(product) + " not found",
                      "product_not_found");
@@ -168,7 +184,7 @@ std::optional<Error> Shop::set_stock(ProductId product, const std::string& wareh
     for (const auto& [id, w] : warehouses_) priority = std::max(priority, w.priority + 1);
     add_warehouse({warehouse, warehouse, priority}, writes);
   }
-  write_levels(product, writes);
+  stock_moved({product}, restock ? "stock.restocked" : "stock.set", warehouse, now_ms, writes);
   return std::nullopt;
 }
 
@@ -195,7 +211,10 @@ std::variant<Reservation, Error> Shop::reserve(Reservation reservation, WriteSet
   if (auto* error = std::get_if<Error>(&held)) return std::move(*error);
   reservation.allocations = std::get<StockLedger::Held>(held).allocations;
   reservation.status = "held";
-  for (const auto& item : reservation.items) write_levels(item.product_id, writes);
+  std::vector<ProductId> products;
+  for (const auto& item : reservation.items) products.push_back(item.product_id);
+  stock_moved(std::move(products), "stock.reserved", reservation.id, reservation.updated_at_ms,
+              writes);
   writes.put(kHeld, reservation.id, row_json(reservation));
   if (reservation.order_id.empty())
     writes.put(kReservations, reservation.id, row_json(reservation));
@@ -217,7 +236,10 @@ std::variant<Reservation, Error> Shop::end_reservation(const std::string& id,
   held_.erase(it);
   r.status = status;
   r.updated_at_ms = now_ms;
-  for (const auto& a : r.allocations) write_levels(a.product_id, writes);
+  std::vector<ProductId> products;
+  for (const auto& a : r.allocations) products.push_back(a.product_id);
+  stock_moved(std::move(products), status == "committed" ? "stock.committed" : "stock.released",
+              r.id, now_ms, writes);
   writes.erase(kHeld, r.id);
   // Only the API's reservations have a public record; an order's own lives in the order.
   if (r.owner.rfind("order:", 0) != 0) writes.put(kReservations, r.id, row_json(r));
@@ -244,9 +266,13 @@ std::variant<Reservation, Error> Shop::adopt(const std::string& id, const std::s
   return it->second;
 }
 
-std::optional<Error> Shop::return_sold(const std::vector<Allocation>& sold, WriteSet& writes) {
+std::optional<Error> Shop::return_sold(const std::vector<Allocation>& sold,
+                                       const std::string& order_id, std::int64_t now_ms,
+                                       WriteSet& writes) {
   if (auto error = ledger_.return_sold(sold)) return error;
-  for (const auto& a : sold) write_levels(a.product_id, writes);
+  std::vector<ProductId> products;
+  for (const auto& a : sold) products.push_back(a.product_id);
+  stock_moved(std::move(products), "stock.returned", order_id, now_ms, writes);
   return std::nullopt;
 }
 
@@ -301,6 +327,7 @@ std::size_t Shop::reclaim_abandoned() {
                      "the order's saga was killed by an operator; its units were released",
                      "order_killed"),
            now);
+      order_event(next, "order.failed", now, writes);
       write_order(next, order->status, writes);
     }
   }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "commerce/catalog/catalog_file.hpp"
+#include "commerce/events/outbox.hpp"
 #include "commerce/orders/order.hpp"
 #include "commerce/payments/mock_gateway.hpp"
 #include "commerce/stock/stock_ledger.hpp"
@@ -87,7 +88,7 @@ class Shop {
   // The domain's decisions, each inside a transact step: memory changes only on success.
   Product put_product(const Product& product, WriteSet& writes);
   std::optional<Error> set_stock(ProductId product, const std::string& warehouse, bool restock,
-                                 std::int64_t quantity, WriteSet& writes);
+                                 std::int64_t quantity, std::int64_t now_ms, WriteSet& writes);
   std::variant<Reservation, Error> reserve(Reservation reservation, WriteSet& writes);
   // Ends a held reservation: released (or expired) returns its units, committed sells them.
   std::variant<Reservation, Error> end_reservation(const std::string& id, const std::string& status,
@@ -95,7 +96,10 @@ class Shop {
   // An order takes over a held reservation: it no longer expires.
   std::variant<Reservation, Error> adopt(const std::string& id, const std::string& order_id,
                                          std::int64_t now_ms, WriteSet& writes);
-  std::optional<Error> return_sold(const std::vector<Allocation>& sold, WriteSet& writes);
+  std::optional<Error> return_sold(const std::vector<Allocation>& sold, const std::string& order_id,
+                                   std::int64_t now_ms, WriteSet& writes);
+  // An order's event (`type`, the order's snapshot after the change): bumps its event_version.
+  void order_event(Order& order, std::string_view type, std::int64_t now_ms, WriteSet& writes);
   // Writes the order and moves its index entries from `previous_status` (empty: a new order).
   void write_order(const Order& order, const std::string& previous_status, WriteSet& writes) const;
   void write_payment(const PaymentRecord& record, WriteSet& writes) const;
@@ -125,9 +129,12 @@ class Shop {
   static constexpr const char* kOrders = "orders";
   static constexpr const char* kOrderIndex = "order_index";
   static constexpr const char* kPayments = "payments";
+  static constexpr const char* kEvents = Outbox::kTable;
 
  private:
-  void write_levels(ProductId product, WriteSet& writes) const;
+  // Writes the levels of `products` (each once) and a stock event for each (E2).
+  void stock_moved(std::vector<ProductId> products, std::string_view type,
+                   const std::string& reference, std::int64_t now_ms, WriteSet& writes);
   void add_warehouse(const Warehouse& warehouse, WriteSet& writes);
 
   ShopOptions options_;
@@ -138,6 +145,7 @@ class Shop {
   std::map<ProductId, Product> products_;
   std::map<std::string, Warehouse> warehouses_;
   StockLedger ledger_;
+  Outbox outbox_;
   std::unordered_map<std::string, Reservation> held_;
 };
 

@@ -7,8 +7,8 @@
 namespace orderd::commerce {
 
 void Shop::register_services(Registry& registry) {
-  for (const char* table :
-       {kProducts, kWarehouses, kStock, kHeld, kReservations, kOrders, kOrderIndex, kPayments})
+  for (const char* table : {kProducts, kWarehouses, kStock, kHeld, kReservations, kOrders,
+                            kOrderIndex, kPayments, kEvents})
     registry.add_table(table);
   Shop* shop = this;
   // Plain lambdas that hand the shop to the coroutine by value (registry.hpp).

@@ -473,70 +473,97 @@ Scenario holds() {
 // unit is held at the end, and each confirmed order is captured once, each authorized failure
 // voided once.
 Scenario shop() {
-  return {"ShopOrdersAndReservations",
-          [] {
-            std::vector<Request> rs;
-            auto order = [](const std::string& key, std::int64_t quantity, const char* method,
-                            std::string reservation = {}) {
-              commerce::PlaceOrder o;
-              o.user_id = 7;
-              if (reservation.empty()) o.items = {{1, quantity}};
-              o.payment_method = method;
-              o.reservation_id = std::move(reservation);
-              Request r;
-              r.request = {"Orders", "place", json::dump(boost::json::value_from(o)), key, 0, ""};
-              return r;
-            };
-            commerce::CreateReservation expiring{{{1, 1}}, 40, "user:8"};
-            Request hold;
-            hold.request = {"Reservations", "create", json::dump(boost::json::value_from(expiring)),
-                            "hold-1",       0,        ""};
-            rs.push_back(std::move(hold));
-            rs.push_back(order("order-1", 2, "mock"));
-            rs.push_back(order("order-2", 2, "mock_declined"));
-            rs.push_back(order("order-3", 2, "mock"));
-            rs.push_back(order("order-4", 2, "mock"));
-            return rs;
-          },
-          [](World& world, std::vector<Request>& rs) {
-            commerce::Shop durable{commerce::ShopOptions{}};
-            durable.load(world.store);  // what the rows say, not what memory says
-            const commerce::ProductLevels* levels = durable.ledger().levels(1);
-            ASSERT_NE(levels, nullptr);
-            EXPECT_EQ(levels->reserved(), 0) << "a unit is still held";
-            EXPECT_EQ(levels->available() + levels->sold, 5);
-            std::int64_t sold = 0;
-            static const std::map<std::string, std::string> none;
-            const auto& rows = world.store.tables().rows;
-            const auto& payments = rows.count("payments") ? rows.at("payments") : none;
-            auto count = [&](const std::string& order_id, const char* type) {
-              int n = 0;
-              for (const auto& [key, value] : payments)
-                if (key.rfind(order_id + "/", 0) == 0 &&
-                    value.find(std::string("\"type\":\"") + type + "\"") != std::string::npos &&
-                    value.find("\"status\":\"succeeded\"") != std::string::npos)
-                  ++n;
-              return n;
-            };
-            for (const auto& r : rs) {
-              ASSERT_TRUE(r.outcome && r.outcome->ok) << r.request.idempotency_key;
-              if (r.request.service != "Orders") continue;
-              auto order =
-                  boost::json::value_to<commerce::Order>(boost::json::parse(r.outcome->body));
-              const int authorized = count(order.id, "authorize");
-              if (order.status == "confirmed") {
-                for (const auto& item : order.items) sold += item.quantity;
-                EXPECT_EQ(count(order.id, "capture"), 1) << order.id;
-                EXPECT_EQ(authorized, 1);
-              } else {
-                EXPECT_EQ(count(order.id, "capture"), 0) << order.id;
-                EXPECT_EQ(count(order.id, "void"), authorized) << order.id;
-              }
-              if (r.request.idempotency_key == "order-2") EXPECT_EQ(order.status, "failed");
-            }
-            EXPECT_EQ(levels->sold, sold);
-            EXPECT_LE(sold, 5);
-          }};
+  return {
+      "ShopOrdersAndReservations",
+      [] {
+        std::vector<Request> rs;
+        auto order = [](const std::string& key, std::int64_t quantity, const char* method,
+                        std::string reservation = {}) {
+          commerce::PlaceOrder o;
+          o.user_id = 7;
+          if (reservation.empty()) o.items = {{1, quantity}};
+          o.payment_method = method;
+          o.reservation_id = std::move(reservation);
+          Request r;
+          r.request = {"Orders", "place", json::dump(boost::json::value_from(o)), key, 0, ""};
+          return r;
+        };
+        commerce::CreateReservation expiring{{{1, 1}}, 40, "user:8"};
+        Request hold;
+        hold.request = {"Reservations", "create", json::dump(boost::json::value_from(expiring)),
+                        "hold-1",       0,        ""};
+        rs.push_back(std::move(hold));
+        rs.push_back(order("order-1", 2, "mock"));
+        rs.push_back(order("order-2", 2, "mock_declined"));
+        rs.push_back(order("order-3", 2, "mock"));
+        rs.push_back(order("order-4", 2, "mock"));
+        return rs;
+      },
+      [](World& world, std::vector<Request>& rs) {
+        commerce::Shop durable{commerce::ShopOptions{}};
+        durable.load(world.store);  // what the rows say, not what memory says
+        const commerce::ProductLevels* levels = durable.ledger().levels(1);
+        ASSERT_NE(levels, nullptr);
+        EXPECT_EQ(levels->reserved(), 0) << "a unit is still held";
+        EXPECT_EQ(levels->available() + levels->sold, 5);
+        std::int64_t sold = 0;
+        static const std::map<std::string, std::string> none;
+        const auto& rows = world.store.tables().rows;
+        const auto& payments = rows.count("payments") ? rows.at("payments") : none;
+        auto count = [&](const std::string& order_id, const char* type) {
+          int n = 0;
+          for (const auto& [key, value] : payments)
+            if (key.rfind(order_id + "/", 0) == 0 &&
+                value.find(std::string("\"type\":\"") + type + "\"") != std::string::npos &&
+                value.find("\"status\":\"succeeded\"") != std::string::npos)
+              ++n;
+          return n;
+        };
+        for (const auto& r : rs) {
+          ASSERT_TRUE(r.outcome && r.outcome->ok) << r.request.idempotency_key;
+          if (r.request.service != "Orders") continue;
+          auto order = boost::json::value_to<commerce::Order>(boost::json::parse(r.outcome->body));
+          const int authorized = count(order.id, "authorize");
+          if (order.status == "confirmed") {
+            for (const auto& item : order.items) sold += item.quantity;
+            EXPECT_EQ(count(order.id, "capture"), 1) << order.id;
+            EXPECT_EQ(authorized, 1);
+          } else {
+            EXPECT_EQ(count(order.id, "capture"), 0) << order.id;
+            EXPECT_EQ(count(order.id, "void"), authorized) << order.id;
+          }
+          if (r.request.idempotency_key == "order-2") EXPECT_EQ(order.status, "failed");
+        }
+        EXPECT_EQ(levels->sold, sold);
+        EXPECT_LE(sold, 5);
+
+        // The outbox (E1, E2): per subject, versions 1..n in event order, and the last event
+        // of each subject is its final state.
+        static const std::map<std::string, std::string> no_events;
+        const auto& events = rows.count("events") ? rows.at("events") : no_events;
+        std::map<std::string, std::vector<boost::json::object>> by_subject;
+        for (const auto& [key, value] : events) {
+          auto event = boost::json::parse(value).as_object();
+          EXPECT_EQ(event.at("id").as_string(), key);
+          by_subject[std::string(event.at("subject").as_string())].push_back(event);
+        }
+        for (const auto& [subject, list] : by_subject)
+          for (std::size_t i = 0; i < list.size(); ++i)
+            EXPECT_EQ(list[i].at("version").as_int64(), static_cast<std::int64_t>(i + 1))
+                << subject << " " << boost::json::serialize(list[i]);
+        ASSERT_TRUE(by_subject.count("1"));
+        EXPECT_EQ(by_subject["1"].back().at("data").at("stock").at("sold").as_int64(), sold);
+        EXPECT_EQ(by_subject["1"].back().at("version").as_int64(), levels->version);
+        for (const auto& r : rs) {
+          if (r.request.service != "Orders") continue;
+          auto order = boost::json::value_to<commerce::Order>(boost::json::parse(r.outcome->body));
+          ASSERT_TRUE(by_subject.count(order.id)) << order.id;
+          const auto& last = by_subject[order.id].back();
+          EXPECT_EQ(last.at("data").at("status").as_string(), order.status) << order.id;
+          EXPECT_EQ(last.at("version").as_int64(), order.event_version);
+          EXPECT_EQ(last.at("type").as_string(), "order." + order.status);
+        }
+      }};
 }
 
 std::optional<std::uint64_t> env_number(const char* name) {

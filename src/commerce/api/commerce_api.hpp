@@ -4,6 +4,7 @@
 // writes go through journaled handlers (Invoker), reads of memory wait for durability.
 //   catalog_routes.cpp   products, stock, reservations
 //   order_routes.cpp     orders, payments
+//   event_routes.cpp     the outbox's events
 #include <string>
 
 #include "commerce/api/api_support.hpp"
@@ -39,6 +40,7 @@ class CommerceApi {
   void cancel_confirmed(const Request& request, const std::string& order_id, CancelOrder cancel,
                         Responder respond);
   void list_payments(const Request& request, Responder respond);
+  void list_events(const Request& request, Responder respond);
 
   Shop& shop_;
   Invoker invoker_;

@@ -86,6 +86,7 @@ void CommerceApi::add_routes(http::Router& router) {
   route(Method::kGet, "/api/v1/orders/{id}", &CommerceApi::get_order);
   route(Method::kPost, "/api/v1/orders/{id}/cancel", &CommerceApi::cancel_order);
   route(Method::kGet, "/api/v1/payments", &CommerceApi::list_payments);
+  route(Method::kGet, "/api/v1/events", &CommerceApi::list_events);
 }
 
 void CommerceApi::create_order(const Request& request, Responder respond) {

@@ -118,7 +118,8 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const Order&
                           {"payment_reference", o.payment_reference},
                           {"created_at_ms", o.created_at_ms},
                           {"updated_at_ms", o.updated_at_ms},
-                          {"version", o.version}};
+                          {"version", o.version},
+                          {"event_version", o.event_version}};
   if (o.risk_score) row["risk_score"] = *o.risk_score;
   v = std::move(row);
 }
@@ -147,6 +148,7 @@ Order tag_invoke(boost::json::value_to_tag<Order>, const boost::json::value& v) 
   r.created_at_ms = json::require_integer(o, "created_at_ms");
   r.updated_at_ms = json::require_integer(o, "updated_at_ms");
   r.version = json::require_integer(o, "version");
+  r.event_version = o.contains("event_version") ? json::require_integer(o, "event_version") : 0;
   return r;
 }
 

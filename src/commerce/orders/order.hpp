@@ -61,6 +61,7 @@ struct Order {
   std::int64_t created_at_ms = 0;
   std::int64_t updated_at_ms = 0;
   std::int64_t version = 1;
+  std::int64_t event_version = 0;  // its events so far (events/outbox.hpp, E2)
 
   bool terminal() const { return status == "failed" || status == "cancelled"; }
   // The error a failed or cancelled order answers with (problem+json).

@@ -88,6 +88,26 @@ PaymentRecord record_of(Context& ctx, const Future<GatewayReply>& op, const Gate
   return r;
 }
 
+// The order events a settling step emits. Live they are written as the order changes; on a
+// replay (and when the live run applies the same transition to its own copy) only counted, so
+// the order's event_version is the one the live run stored (E2).
+class OrderEvents {
+ public:
+  OrderEvents(Shop* shop, std::int64_t now_ms, WriteSet* writes)
+      : shop_(shop), now_ms_(now_ms), writes_(writes) {}
+  void operator()(Order& order, std::string_view type) {
+    if (writes_)
+      shop_->order_event(order, type, now_ms_, *writes_);
+    else
+      ++order.event_version;
+  }
+
+ private:
+  Shop* shop_;
+  std::int64_t now_ms_;
+  WriteSet* writes_;
+};
+
 bool same_basket(std::vector<BasketItem> a, std::vector<BasketItem> b) {
   auto by_product = [](const BasketItem& x, const BasketItem& y) {
     return x.product_id < y.product_id;
@@ -116,6 +136,7 @@ Order open_order(Shop& shop, const PlaceOrder& in, const std::string& order_id,
   auto refuse = [&](const Error& why) {
     order.version = 0;  // fail() counts the failure as the order's first version
     fail(order, why, now_ms);
+    shop.order_event(order, "order.failed", now_ms, writes);
     shop.write_order(order, "", writes);
     return order;
   };
@@ -217,6 +238,7 @@ Order open_order(Shop& shop, const PlaceOrder& in, const std::string& order_id,
   for (auto& item : order.items)
     for (const auto& a : allocations)
       if (a.product_id == item.product_id) item.allocations.push_back(a);
+  shop.order_event(order, "order.created", now_ms, writes);
   shop.write_order(order, "", writes);
   return order;
 }
@@ -296,13 +318,15 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
         shop->write_payment(record, writes);
       }
       Order next = order;
-      settle(next, now);
+      OrderEvents emit(shop, now, &writes);
+      settle(next, now, emit);
       shop->write_order(next, order.status, writes);
       // Memory last: nothing after it can throw and leave it changed without the rows.
       if (std::optional<Error> error = effects(now, writes)) throw TerminalError(*error);
       return now;
     });
-    settle(order, at);
+    OrderEvents count(shop, at, nullptr);
+    settle(order, at, count);
   };
 
   bool captured = false;
@@ -332,7 +356,13 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
               if (auto* error = std::get_if<Error>(&sold)) return *error;
               return std::nullopt;
             },
-            [](Order& next, std::int64_t now) { confirm(next, now); });
+            [](Order& next, std::int64_t now, OrderEvents& emit) {
+              emit(next, "order.authorized");
+              next.payment_status = "captured";
+              emit(next, "order.captured");
+              confirm(next, now);
+              emit(next, "order.confirmed");
+            });
       });
       co_return order;
     }
@@ -366,9 +396,18 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
             shop->end_reservation(order.reservation_id, "released", now, writes);
           return std::nullopt;
         },
-        [&](Order& next, std::int64_t now) {
-          if (undone) next.payment_status = captured ? "refunded" : "voided";
+        [&](Order& next, std::int64_t now, OrderEvents& emit) {
+          if (authorizing) emit(next, authorized ? "order.authorized" : "order.payment_failed");
+          if (captured) {
+            next.payment_status = "captured";
+            emit(next, "order.captured");
+          }
+          if (undone) {
+            next.payment_status = captured ? "refunded" : "voided";
+            emit(next, captured ? "order.refunded" : "order.voided");
+          }
           fail(next, *failure, now);
+          emit(next, next.status == "cancelled" ? "order.cancelled" : "order.failed");
         });
   });
   co_return order;
@@ -411,10 +450,14 @@ Task<Order> cancel_confirmed_order(Shop* shop, Context& ctx, CancelOrder in) {
         sold.insert(sold.end(), item.allocations.begin(), item.allocations.end());
       // The refund is made: it is recorded whatever happens to the stock, which a broken S5
       // could only mean a bug in how the sale was recorded.
-      if (auto error = shop->return_sold(sold, writes))
+      if (auto error = shop->return_sold(sold, order_id, now, writes))
         ctx.log().warn("order {}: units not returned: {}", order_id, error->message);
-      if (record.status == "succeeded") next.payment_status = "refunded";
+      if (record.status == "succeeded") {
+        next.payment_status = "refunded";
+        shop->order_event(next, "order.refunded", now, writes);
+      }
       fail(next, cancelled_error(why), now);
+      shop->order_event(next, "order.cancelled", now, writes);
       shop->write_order(next, order.status, writes);
       return next;
     });

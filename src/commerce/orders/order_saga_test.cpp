@@ -368,6 +368,23 @@ TEST(OrderSagaCrashTest, EveryCrashPointEndsWithConservedStockAndOneCharge) {
                                 "CAST(value AS TEXT) LIKE '%\"type\":\"capture\"%'"),
               1);
     EXPECT_EQ(harness.query_int("SELECT count(*) FROM rows WHERE tbl = 'payments'"), 2);
+    // Its events, each once, in version order (E1, E2): created, authorized, captured, confirmed.
+    const std::string events =
+        "SELECT count(*) FROM rows WHERE tbl = 'events' AND "
+        "CAST(value AS TEXT) LIKE '%\"subject\":\"" +
+        order.id + "\"%'";
+    EXPECT_EQ(harness.query_int(events), 4);
+    int version = 1;
+    for (const char* type : {"created", "authorized", "captured", "confirmed"}) {
+      EXPECT_EQ(harness.query_int(events + " AND CAST(value AS TEXT) LIKE '%\"type\":\"order." +
+                                  type + "\"%\"version\":" + std::to_string(version++) + ",%'"),
+                1)
+          << type;
+    }
+    // The product's: two sets (the catalog), reserved, committed.
+    EXPECT_EQ(harness.query_int("SELECT count(*) FROM rows WHERE tbl = 'events' AND "
+                                "CAST(value AS TEXT) LIKE '%\"subject\":\"1\"%'"),
+              4);
     if (!crashed) break;  // past the last commit: every crash point was visited
   }
   // The saga commits its creation, its steps and its outcome separately (one write per batch).

@@ -33,7 +33,8 @@ Task<Product> put_product(Shop* shop, Context& ctx, PutProduct in) {
 
 Task<ProductLevels> set_stock(Shop* shop, Context& ctx, SetStock in) {
   ProductLevels levels = ctx.transact("set_stock", [&](WriteSet& writes) {
-    if (auto error = shop->set_stock(in.product_id, in.warehouse, in.restock, in.quantity, writes))
+    if (auto error = shop->set_stock(in.product_id, in.warehouse, in.restock, in.quantity,
+                                     ctx.clock_ms(), writes))
       throw TerminalError(std::move(*error));
     return *shop->ledger().levels(in.product_id);
   });

@@ -35,6 +35,7 @@ struct WarehouseLevel {
 struct ProductLevels {
   std::vector<WarehouseLevel> warehouses;  // in warehouse priority order
   std::int64_t sold = 0;
+  std::int64_t version = 0;  // its stock events so far (events/outbox.hpp, E2)
   std::int64_t on_hand() const;
   std::int64_t reserved() const;
   std::int64_t available() const { return on_hand() - reserved(); }
@@ -84,6 +85,8 @@ class StockLedger {
   std::optional<Error> return_sold(const std::vector<Allocation>& sold);
 
   const ProductLevels* levels(ProductId product) const;
+  // The next version of the product's stock events (E2); the product must have levels.
+  std::int64_t next_version(ProductId product) { return ++products_[product].version; }
   const std::vector<Allocation>* reservation(const std::string& reservation_id) const;
   std::size_t open_reservations() const { return reservations_.size(); }
 

@@ -20,7 +20,9 @@ WarehouseLevel tag_invoke(boost::json::value_to_tag<WarehouseLevel>, const boost
 }
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const ProductLevels& p) {
-  v = {{"warehouses", boost::json::value_from(p.warehouses)}, {"sold", p.sold}};
+  v = {{"warehouses", boost::json::value_from(p.warehouses)},
+       {"sold", p.sold},
+       {"version", p.version}};
 }
 
 ProductLevels tag_invoke(boost::json::value_to_tag<ProductLevels>, const boost::json::value& v) {
@@ -28,6 +30,7 @@ ProductLevels tag_invoke(boost::json::value_to_tag<ProductLevels>, const boost::
   ProductLevels p;
   p.warehouses = boost::json::value_to<std::vector<WarehouseLevel>>(o.at("warehouses"));
   p.sold = json::require_integer(o, "sold");
+  p.version = o.contains("version") ? json::require_integer(o, "version") : 0;
   return p;
 }
 

@@ -1,0 +1,38 @@
+#include "commerce/events/outbox.hpp"
+
+#include <cstdio>
+
+#include "common/durations.hpp"
+#include "common/json_writer.hpp"
+#include "store/store.hpp"
+
+namespace orderd::commerce {
+
+std::string Outbox::event_id(std::uint64_t sequence) {
+  char id[32];
+  std::snprintf(id, sizeof id, "evt_%020llu", static_cast<unsigned long long>(sequence));
+  return id;
+}
+
+void Outbox::load(store::Store& store) {
+  next_ = 1;
+  auto last = store.scan_rows({kTable, "", "", 1, true});
+  if (!last.empty()) next_ = std::strtoull(last.front().key.c_str() + 4, nullptr, 10) + 1;
+}
+
+void Outbox::emit(WriteSet& writes, std::string_view type, const std::string& subject,
+                  std::int64_t version, std::int64_t time_ms, const std::string& data_json) {
+  std::string id = event_id(next_++);
+  // Hand-built: the snapshot is JSON already, and this runs for every change.
+  std::string event =
+      "{\"specversion\":\"1.0\",\"id\":\"" + id + "\",\"source\":\"/orderd\",\"type\":";
+  json::append_string(event, type);
+  event += ",\"subject\":";
+  json::append_string(event, subject);
+  event += ",\"time\":\"" + durations::format_rfc3339(time_ms) +
+           "\",\"datacontenttype\":\"application/json\",\"version\":" + std::to_string(version) +
+           ",\"data\":" + data_json + "}";
+  writes.put(kTable, std::move(id), std::move(event));
+}
+
+}  // namespace orderd::commerce
