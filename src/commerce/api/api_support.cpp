@@ -86,6 +86,18 @@ std::optional<Page> read_page(const http::RouteRequest& request, Violations& vio
   return page;
 }
 
+http::Response answer_write(const http::RouteRequest& request, const Invoker::Reply& reply,
+                            http::Response pending,
+                            const std::function<http::Response(const std::string&)>& done) {
+  using Kind = Invoker::Reply::Kind;
+  if (reply.kind == Kind::kRefused) return request.error(reply.refusal);
+  if (reply.kind == Kind::kStillRunning) return pending;
+  http::Response r =
+      reply.outcome.ok ? done(reply.outcome.body) : request.error(api_error(reply.outcome.error));
+  if (reply.kind == Kind::kReplayed) r.headers.emplace_back("idempotent-replayed", "true");
+  return r;
+}
+
 void Invoker::call(const http::RouteRequest& request, InvokeRequest invoke, std::int64_t wait_ms,
                    Done done) {
   Reply refused;

@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -85,5 +86,11 @@ class Invoker {
   Scheduler& scheduler_;
   CommerceRouteOptions options_;
 };
+
+// The answer to a write's reply: a refusal or a failure as its error, `pending` while it still
+// runs, else what `done` makes of the handler's output (JSON text). A replay is marked as one.
+http::Response answer_write(const http::RouteRequest& request, const Invoker::Reply& reply,
+                            http::Response pending,
+                            const std::function<http::Response(const std::string&)>& done);
 
 }  // namespace orderd::commerce::api

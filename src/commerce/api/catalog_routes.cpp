@@ -49,13 +49,6 @@ http::ApiError product_not_found(const std::string& id) {
   return {ErrorCode::kNotFound, "product " + id + " not found", "product_not_found"};
 }
 
-// The answer, marked as a replay when it repeats an earlier request's (Idempotency-Key).
-http::Response marked(const Invoker::Reply& reply, http::Response r) {
-  if (reply.kind == Invoker::Reply::Kind::kReplayed)
-    r.headers.emplace_back("idempotent-replayed", "true");
-  return r;
-}
-
 bool digits(const std::string& s) {
   if (s.empty() || s.size() > 18) return false;
   for (char c : s)
@@ -192,20 +185,15 @@ void CommerceApi::put_product(const Request& request, Responder respond) {
   invoker_.call(
       request, std::move(invoke), invoker_.options().write_wait_ms,
       [this, &request, product_id, respond = std::move(respond)](Invoker::Reply reply) mutable {
-        if (reply.kind == Invoker::Reply::Kind::kRefused)
-          return respond(request.error(reply.refusal));
-        if (reply.kind == Invoker::Reply::Kind::kStillRunning)
-          return respond(json_response(202, {{"id", product_id}}));
-        if (!reply.outcome.ok)
-          return respond(marked(reply, request.error(api_error(reply.outcome.error))));
-        Product product = decode<Product>(reply.outcome.body);
-        // Created by this put (the same on a replay): 201.
-        const bool created = product.created_at_ms == product.updated_at_ms;
-        http::Response r = json_response(created ? 201 : 200,
-                                         product_view(product, shop_.ledger().levels(product.id)));
-        if (reply.kind == Invoker::Reply::Kind::kReplayed)
-          r.headers.emplace_back("idempotent-replayed", "true");
-        respond(std::move(r));
+        respond(answer_write(request, reply, json_response(202, {{"id", product_id}}),
+                             [this](const std::string& output) {
+                               Product product = decode<Product>(output);
+                               // Created by this put (the same on a replay): 201.
+                               const bool created = product.created_at_ms == product.updated_at_ms;
+                               return json_response(
+                                   created ? 201 : 200,
+                                   product_view(product, shop_.ledger().levels(product.id)));
+                             }));
       });
 }
 
@@ -243,18 +231,14 @@ void CommerceApi::put_stock(const Request& request, Responder respond) {
   invoker_.call(
       request, std::move(invoke), invoker_.options().write_wait_ms,
       [this, &request, product_id, respond = std::move(respond)](Invoker::Reply reply) mutable {
-        if (reply.kind == Invoker::Reply::Kind::kRefused)
-          return respond(request.error(reply.refusal));
-        if (reply.kind == Invoker::Reply::Kind::kStillRunning)
-          return respond(json_response(202, {{"id", product_id}}));
-        if (!reply.outcome.ok)
-          return respond(marked(reply, request.error(api_error(reply.outcome.error))));
-        // The levels as this change left them (later changes may already be in memory).
-        ProductLevels levels = decode<ProductLevels>(reply.outcome.body);
-        http::Response r = json_response(200, product_view(*shop_.product(product_id), &levels));
-        if (reply.kind == Invoker::Reply::Kind::kReplayed)
-          r.headers.emplace_back("idempotent-replayed", "true");
-        respond(std::move(r));
+        respond(answer_write(request, reply, json_response(202, {{"id", product_id}}),
+                             [this, product_id](const std::string& output) {
+                               // The levels as this change left them (later changes may
+                               // already be in memory).
+                               ProductLevels levels = decode<ProductLevels>(output);
+                               return json_response(
+                                   200, product_view(*shop_.product(product_id), &levels));
+                             }));
       });
 }
 
@@ -280,21 +264,15 @@ void CommerceApi::create_reservation(const Request& request, Responder respond) 
   InvokeRequest invoke{"Reservations", "create", json::dump(boost::json::value_from(create))};
   invoker_.call(request, std::move(invoke), invoker_.options().write_wait_ms,
                 [&request, respond = std::move(respond)](Invoker::Reply reply) mutable {
-                  if (reply.kind == Invoker::Reply::Kind::kRefused)
-                    return respond(request.error(reply.refusal));
                   const std::string id = "res_" + reply.invocation_id.substr(4);
-                  if (reply.kind == Invoker::Reply::Kind::kStillRunning) {
-                    http::Response r = json_response(202, {{"id", id}, {"status", "pending"}});
-                    r.headers.emplace_back("location", "/api/v1/reservations/" + id);
-                    return respond(std::move(r));
-                  }
-                  if (!reply.outcome.ok)
-                    return respond(marked(reply, request.error(api_error(reply.outcome.error))));
-                  http::Response r =
-                      json_response(201, reservation_view(decode<Reservation>(reply.outcome.body)));
-                  r.headers.emplace_back("location", "/api/v1/reservations/" + id);
-                  if (reply.kind == Invoker::Reply::Kind::kReplayed)
-                    r.headers.emplace_back("idempotent-replayed", "true");
+                  const std::string location = "/api/v1/reservations/" + id;
+                  http::Response pending = json_response(202, {{"id", id}, {"status", "pending"}});
+                  pending.headers.emplace_back("location", location);
+                  http::Response r = answer_write(
+                      request, reply, std::move(pending), [](const std::string& output) {
+                        return json_response(201, reservation_view(decode<Reservation>(output)));
+                      });
+                  if (r.status == 201) r.headers.emplace_back("location", location);
                   respond(std::move(r));
                 });
 }
@@ -323,17 +301,11 @@ void CommerceApi::release_reservation(const Request& request, Responder respond)
   InvokeRequest invoke{"Reservations", "release", json::dump(boost::json::value_from(ref))};
   invoker_.call(request, std::move(invoke), invoker_.options().write_wait_ms,
                 [&request, id, respond = std::move(respond)](Invoker::Reply reply) mutable {
-                  if (reply.kind == Invoker::Reply::Kind::kRefused)
-                    return respond(request.error(reply.refusal));
-                  if (reply.kind == Invoker::Reply::Kind::kStillRunning)
-                    return respond(json_response(202, {{"id", id}}));
-                  if (!reply.outcome.ok)
-                    return respond(marked(reply, request.error(api_error(reply.outcome.error))));
-                  http::Response r =
-                      json_response(200, reservation_view(decode<Reservation>(reply.outcome.body)));
-                  if (reply.kind == Invoker::Reply::Kind::kReplayed)
-                    r.headers.emplace_back("idempotent-replayed", "true");
-                  respond(std::move(r));
+                  respond(answer_write(request, reply, json_response(202, {{"id", id}}),
+                                       [](const std::string& output) {
+                                         return json_response(
+                                             200, reservation_view(decode<Reservation>(output)));
+                                       }));
                 });
 }
 

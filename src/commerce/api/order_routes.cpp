@@ -284,21 +284,12 @@ void CommerceApi::cancel_confirmed(const Request& request, const std::string& or
   invoke.object_key = order_id;
   invoker_.call(request, std::move(invoke), invoker_.options().write_wait_ms,
                 [&request, order_id, respond = std::move(respond)](Invoker::Reply reply) mutable {
-                  if (reply.kind == Invoker::Reply::Kind::kRefused)
-                    return respond(request.error(reply.refusal));
-                  if (reply.kind == Invoker::Reply::Kind::kStillRunning) {
-                    http::Response r = json_response(202, {{"id", order_id}});
-                    r.headers.emplace_back("location", location_of(order_id));
-                    return respond(std::move(r));
-                  }
-                  if (!reply.outcome.ok) {
-                    http::Response r = request.error(api_error(reply.outcome.error));
-                    if (reply.kind == Invoker::Reply::Kind::kReplayed)
-                      r.headers.emplace_back("idempotent-replayed", "true");
-                    return respond(std::move(r));
-                  }
-                  respond(order_answer(request, decode_order(reply.outcome.body), 200,
-                                       reply.kind == Invoker::Reply::Kind::kReplayed));
+                  http::Response pending = json_response(202, {{"id", order_id}});
+                  pending.headers.emplace_back("location", location_of(order_id));
+                  respond(answer_write(
+                      request, reply, std::move(pending), [&request](const std::string& output) {
+                        return order_answer(request, decode_order(output), 200, false);
+                      }));
                 });
 }
 
