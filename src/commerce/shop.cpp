@@ -165,7 +165,7 @@ void Shop::stock_moved(std::vector<ProductId> products, std::string_view type,
 
 void Shop::order_event(Order& order, std::string_view type, std::int64_t now_ms, WriteSet& writes) {
   ++order.event_version;
-  outbox_.emit(writes, type, order.id, order.event_version, now_ms, json::dump(order_view(order)));
+  outbox_.emit(writes, type, order.id, order.event_version, now_ms, order_view_json(order));
 }
 
 std::optional<Error> Shop::set_stock(ProductId product, const std::string& warehouse, bool restock,

@@ -43,7 +43,7 @@ http::Response order_answer(const http::RouteRequest& request, const Order& orde
     e.extra["order"] = order_view(order);
     r = request.error(e);
   } else {
-    r = json_response(ok_status, order_view(order));
+    r = http::Response{ok_status, order_view_json(order), {}, "application/json"};
   }
   r.headers.emplace_back("location", location_of(order.id));
   if (replayed) r.headers.emplace_back("idempotent-replayed", "true");
@@ -163,7 +163,7 @@ void CommerceApi::get_order(const Request& request, Responder respond) {
   const std::string& id = *request.param("id");
   auto order = is_order_id(id) ? shop_.read_order(id) : std::nullopt;
   if (!order) return respond(request.error(order_not_found(id)));
-  respond(json_response(200, order_view(*order)));
+  respond(http::Response{200, order_view_json(*order), {}, "application/json"});
 }
 
 void CommerceApi::list_orders(const Request& request, Responder respond) {

@@ -6,6 +6,7 @@
 
 #include "common/durations.hpp"
 #include "common/json_fields.hpp"
+#include "common/json_writer.hpp"
 
 namespace orderd::commerce {
 namespace {
@@ -150,6 +151,98 @@ Order tag_invoke(boost::json::value_to_tag<Order>, const boost::json::value& v) 
   r.version = json::require_integer(o, "version");
   r.event_version = o.contains("event_version") ? json::require_integer(o, "event_version") : 0;
   return r;
+}
+
+namespace {
+
+class ViewWriter {
+ public:
+  explicit ViewWriter(std::string& out) : out_(out) {}
+  ViewWriter& key(const char* name) {
+    out_ += first_ ? "\"" : ",\"";
+    first_ = false;
+    out_ += name;
+    out_ += "\":";
+    return *this;
+  }
+  void text(std::string_view s) { json::append_string(out_, s); }
+  void text_or_null(const std::string& s) {
+    if (s.empty())
+      out_ += "null";
+    else
+      text(s);
+  }
+  void number(std::int64_t n) { out_ += std::to_string(n); }
+  void raw(std::string_view s) { out_ += s; }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+}  // namespace
+
+std::string order_view_json(const Order& o) {
+  std::string out;
+  out.reserve(768);
+  out += '{';
+  ViewWriter w(out);
+  w.key("id").text(o.id);
+  w.key("user_id").number(o.user_id);
+  w.key("items").raw("[");
+  for (std::size_t n = 0; n < o.items.size(); ++n) {
+    const auto& i = o.items[n];
+    if (n) out += ',';
+    out += '{';
+    ViewWriter item(out);
+    item.key("product_id").number(i.product_id);
+    item.key("sku").text(i.sku);
+    item.key("name").text(i.name);
+    item.key("quantity").number(i.quantity);
+    item.key("unit_price").number(i.unit_price);
+    item.key("amount").number(i.unit_price * i.quantity);
+    // One warehouse when the item came from one, else null (the allocations say where).
+    item.key("warehouse");
+    if (i.allocations.size() == 1)
+      item.text(i.allocations.front().warehouse);
+    else
+      item.raw("null");
+    item.key("allocations").raw("[");
+    for (std::size_t k = 0; k < i.allocations.size(); ++k) {
+      if (k) out += ',';
+      out += "{\"warehouse\":";
+      json::append_string(out, i.allocations[k].warehouse);
+      out += ",\"quantity\":" + std::to_string(i.allocations[k].quantity) + "}";
+    }
+    out += "]}";
+  }
+  out += ']';
+  w.key("subtotal_amount").number(o.subtotal_amount);
+  w.key("shipping").raw("{\"destination\":");
+  w.text_or_null(o.shipping.destination);
+  out += ",\"carrier\":";
+  w.text(o.shipping.carrier);
+  out += ",\"cost\":" + std::to_string(o.shipping.cost) +
+         ",\"estimated_days\":" + std::to_string(o.shipping.estimated_days) + "}";
+  w.key("total_amount").number(o.total_amount);
+  w.key("currency").text(o.currency);
+  w.key("payment_method").text(o.payment_method);
+  w.key("reservation_id").text_or_null(o.reservation_id);
+  w.key("status").text(o.status);
+  w.key("payment_status").text(o.payment_status);
+  w.key("fulfillment_status").text(o.fulfillment_status);
+  w.key("failure_code").text_or_null(o.failure_code);
+  w.key("failure_reason").text_or_null(o.failure_reason);
+  w.key("created_at").text(durations::format_rfc3339(o.created_at_ms));
+  w.key("updated_at").text(durations::format_rfc3339(o.updated_at_ms));
+  w.key("version").number(o.version);
+  w.key("risk_score");
+  if (o.risk_score)
+    w.number(*o.risk_score);
+  else
+    w.raw("null");
+  out += '}';
+  return out;
 }
 
 boost::json::value order_view(const Order& o) {

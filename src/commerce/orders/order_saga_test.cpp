@@ -118,6 +118,10 @@ TEST_F(OrderSagaTest, AConfirmedOrderSellsItsUnitsAndIsCapturedOnce) {
   EXPECT_EQ(payments(order.id, "void"), 0);
   EXPECT_EQ(harness.query_int("SELECT count(*) FROM rows WHERE tbl = 'held_reservations'"), 0);
   expect_conserved(shop.ledger());
+  // The view written by hand is the view built as a JSON value, member for member.
+  EXPECT_EQ(boost::json::parse(order_view_json(order)), order_view(order));
+  Order declined = place(basket(1, 1, "mock_declined"));
+  EXPECT_EQ(boost::json::parse(order_view_json(declined)), order_view(declined));
   expect_rows_match_memory();
 }
 
