@@ -189,17 +189,11 @@ std::optional<Error> Shop::set_stock(ProductId product, const std::string& wareh
 }
 
 std::variant<Reservation, Error> Shop::reserve(Reservation reservation, WriteSet& writes) {
-  // One line per product, as the ledger holds it (a direct call may name one twice).
-  std::vector<BasketItem> merged;
-  for (const auto& item : reservation.items) {
-    auto same = std::find_if(merged.begin(), merged.end(),
-                             [&](const BasketItem& m) { return m.product_id == item.product_id; });
-    if (same == merged.end())
-      merged.push_back(item);
-    else if (__builtin_add_overflow(same->quantity, item.quantity, &same->quantity))
-      return Error::of(ErrorCode::kInvalidArgument, "quantity overflows", "invalid_quantity");
-  }
-  reservation.items = std::move(merged);
+  // One line per product (a direct call may name one twice).
+  auto merged = merge_basket(reservation.items);
+  if (!merged)
+    return Error::of(ErrorCode::kInvalidArgument, "quantity overflows", "invalid_quantity");
+  reservation.items = std::move(*merged);
   for (const auto& item : reservation.items) {
     if (!product(item.product_id)) {
       return Error::of(ErrorCode::kUnprocessable,

@@ -532,7 +532,9 @@ Scenario shop() {
             EXPECT_EQ(count(order.id, "capture"), 0) << order.id;
             EXPECT_EQ(count(order.id, "void"), authorized) << order.id;
           }
-          if (r.request.idempotency_key == "order-2") EXPECT_EQ(order.status, "failed");
+          if (r.request.idempotency_key == "order-2") {
+            EXPECT_EQ(order.status, "failed");
+          }
         }
         EXPECT_EQ(levels->sold, sold);
         EXPECT_LE(sold, 5);

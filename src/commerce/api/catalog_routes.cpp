@@ -93,16 +93,10 @@ std::vector<BasketItem> read_basket(const Shop& shop, const boost::json::object&
                             "product " + std::to_string(*product) + " is not in the catalog"});
       continue;
     }
-    if (!product || !quantity) continue;
-    // A product named twice is one line of the summed quantity, as the ledger holds it.
-    auto same = std::find_if(basket.begin(), basket.end(),
-                             [&](const BasketItem& b) { return b.product_id == *product; });
-    if (same == basket.end())
-      basket.push_back({*product, *quantity});
-    else
-      same->quantity += *quantity;  // at most 100 lines of 1,000,000: no overflow
+    if (product && quantity) basket.push_back({*product, *quantity});
   }
-  return basket;
+  // At most 100 lines of 1,000,000 units: the sums cannot overflow.
+  return merge_basket(basket).value_or(std::vector<BasketItem>{});
 }
 
 void CommerceApi::get_product(const Request& request, Responder respond) {

@@ -40,7 +40,7 @@ http::Response order_answer(const http::RouteRequest& request, const Order& orde
   if (order.status == "failed" || (order.status == "cancelled" && ok_status == 201)) {
     http::ApiError e = api_error(order.failure());
     e.extra["order_id"] = order.id;
-    e.extra["order"] = order_view(order);
+    e.extra["order"] = boost::json::parse(order_view_json(order));
     r = request.error(e);
   } else {
     r = http::Response{ok_status, order_view_json(order), {}, "application/json"};
@@ -146,7 +146,7 @@ void CommerceApi::create_order(const Request& request, Responder respond) {
                   if (reply.kind == Invoker::Reply::Kind::kStillRunning) {
                     auto stored = shop_.read_order(order_id);
                     http::Response r = json_response(
-                        202, stored ? order_view(*stored)
+                        202, stored ? boost::json::parse(order_view_json(*stored))
                                     : boost::json::value{{"id", order_id}, {"status", "pending"}});
                     r.headers.emplace_back("location", location_of(order_id));
                     r.headers.emplace_back("retry-after", "1");
@@ -219,7 +219,7 @@ void CommerceApi::list_orders(const Request& request, Responder respond) {
             order = shop_.read_order(row.key.substr(prefix.size()));
           else
             order = decode_order(row.value);
-          if (order) data.push_back(order_view(*order));
+          if (order) data.push_back(boost::json::parse(order_view_json(*order)));
         }
         respond(json_response(200, {{"data", std::move(data)}, {"has_more", has_more}}));
       });

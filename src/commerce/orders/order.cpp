@@ -9,13 +9,7 @@
 #include "common/json_writer.hpp"
 
 namespace orderd::commerce {
-namespace {
-
-boost::json::value null_if_empty(const std::string& s) {
-  return s.empty() ? boost::json::value(nullptr) : boost::json::value(s);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Error Order::failure() const {
   auto category = error_code_from_string(failure_category).value_or(ErrorCode::kInternal);
@@ -243,49 +237,6 @@ std::string order_view_json(const Order& o) {
     w.raw("null");
   out += '}';
   return out;
-}
-
-boost::json::value order_view(const Order& o) {
-  boost::json::array items;
-  for (const auto& i : o.items) {
-    boost::json::array from;
-    for (const auto& a : i.allocations)
-      from.push_back({{"warehouse", a.warehouse}, {"quantity", a.quantity}});
-    // One warehouse when the item came from one, else null (the allocations say where).
-    boost::json::value warehouse = nullptr;
-    if (i.allocations.size() == 1) warehouse = i.allocations.front().warehouse;
-    items.push_back({{"product_id", i.product_id},
-                     {"sku", i.sku},
-                     {"name", i.name},
-                     {"quantity", i.quantity},
-                     {"unit_price", i.unit_price},
-                     {"amount", i.unit_price * i.quantity},
-                     {"warehouse", std::move(warehouse)},
-                     {"allocations", std::move(from)}});
-  }
-  boost::json::object shipping{{"destination", null_if_empty(o.shipping.destination)},
-                               {"carrier", o.shipping.carrier},
-                               {"cost", o.shipping.cost},
-                               {"estimated_days", o.shipping.estimated_days}};
-  boost::json::object view{{"id", o.id},
-                           {"user_id", o.user_id},
-                           {"items", std::move(items)},
-                           {"subtotal_amount", o.subtotal_amount},
-                           {"shipping", std::move(shipping)},
-                           {"total_amount", o.total_amount},
-                           {"currency", o.currency},
-                           {"payment_method", o.payment_method},
-                           {"reservation_id", null_if_empty(o.reservation_id)},
-                           {"status", o.status},
-                           {"payment_status", o.payment_status},
-                           {"fulfillment_status", o.fulfillment_status},
-                           {"failure_code", null_if_empty(o.failure_code)},
-                           {"failure_reason", null_if_empty(o.failure_reason)},
-                           {"created_at", durations::format_rfc3339(o.created_at_ms)},
-                           {"updated_at", durations::format_rfc3339(o.updated_at_ms)},
-                           {"version", o.version}};
-  view["risk_score"] = o.risk_score ? boost::json::value(*o.risk_score) : nullptr;
-  return view;
 }
 
 }  // namespace orderd::commerce

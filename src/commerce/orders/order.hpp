@@ -86,9 +86,8 @@ ShippingQuote tag_invoke(boost::json::value_to_tag<ShippingQuote>, const boost::
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const Order& o);
 Order tag_invoke(boost::json::value_to_tag<Order>, const boost::json::value& v);
 
-// The API's view: RFC 3339 times, null for what is unset.
-boost::json::value order_view(const Order& order);
-// The same view as JSON text, written directly: it is made for every order event and answer.
+// The API's view as JSON text (RFC 3339 times, null for what is unset), written directly: it
+// is made for every order event and answer.
 std::string order_view_json(const Order& order);
 
 }  // namespace orderd::commerce

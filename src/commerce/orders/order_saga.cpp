@@ -150,18 +150,10 @@ Order open_order(Shop& shop, const PlaceOrder& in, const std::string& order_id,
   if (in.items.empty() && in.reservation_id.empty()) {
     return refuse(Error::of(ErrorCode::kInvalidArgument, "the basket is empty", "empty_basket"));
   }
-  // One line per product: a product named twice is one item of the summed quantity, as the
-  // ledger holds it.
-  std::vector<BasketItem> basket;
-  for (const auto& item : in.items) {
-    auto same = std::find_if(basket.begin(), basket.end(),
-                             [&](const BasketItem& b) { return b.product_id == item.product_id; });
-    if (same == basket.end())
-      basket.push_back(item);
-    else if (__builtin_add_overflow(same->quantity, item.quantity, &same->quantity))
-      return refuse(
-          Error::of(ErrorCode::kInvalidArgument, "quantity overflows", "invalid_quantity"));
-  }
+  auto merged = merge_basket(in.items);
+  if (!merged)
+    return refuse(Error::of(ErrorCode::kInvalidArgument, "quantity overflows", "invalid_quantity"));
+  std::vector<BasketItem> basket = std::move(*merged);
   const Reservation* adopted = nullptr;
   if (!in.reservation_id.empty()) {
     adopted = shop.held(in.reservation_id);

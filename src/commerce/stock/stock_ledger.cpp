@@ -16,6 +16,19 @@ std::string units_json(ProductId product, std::int64_t requested, std::int64_t a
 
 }  // namespace
 
+std::optional<std::vector<BasketItem>> merge_basket(const std::vector<BasketItem>& basket) {
+  std::vector<BasketItem> merged;
+  for (const auto& item : basket) {
+    auto same = std::find_if(merged.begin(), merged.end(),
+                             [&](const BasketItem& m) { return m.product_id == item.product_id; });
+    if (same == merged.end())
+      merged.push_back(item);
+    else if (__builtin_add_overflow(same->quantity, item.quantity, &same->quantity))
+      return std::nullopt;
+  }
+  return merged;
+}
+
 std::int64_t ProductLevels::on_hand() const {
   std::int64_t n = 0;
   for (const auto& w : warehouses) n += w.on_hand;
@@ -110,8 +123,6 @@ std::variant<StockLedger::Held, Error> StockLedger::reserve(const std::string& r
   if (reservations_.count(reservation_id))
     return Error::of(ErrorCode::kInvalidArgument, "reservation " + reservation_id + " exists",
                      "reservation_exists");
-  // Repeated products are one item, in the order they first appear.
-  std::vector<BasketItem> items;
   for (const auto& item : basket) {
     if (item.quantity < 1) {
       return Error::of(
@@ -119,13 +130,11 @@ std::variant<StockLedger::Held, Error> StockLedger::reserve(const std::string& r
           "quantity of product " + std::to_string(item.product_id) + " must be at least 1",
           "invalid_quantity");
     }
-    auto same = std::find_if(items.begin(), items.end(),
-                             [&](const BasketItem& i) { return i.product_id == item.product_id; });
-    if (same == items.end())
-      items.push_back(item);
-    else if (__builtin_add_overflow(same->quantity, item.quantity, &same->quantity))
-      return Error::of(ErrorCode::kInvalidArgument, "quantity overflows", "invalid_quantity");
   }
+  auto merged = merge_basket(basket);
+  if (!merged)
+    return Error::of(ErrorCode::kInvalidArgument, "quantity overflows", "invalid_quantity");
+  const std::vector<BasketItem>& items = *merged;
   // Decide every item before holding any (S3).
   Held held;
   for (const auto& item : items) {

@@ -54,6 +54,11 @@ struct Allocation {
   bool operator==(const Allocation&) const = default;
 };
 
+// The basket with one line per product, in the order products first appear, quantities summed;
+// nullopt if a sum overflows. A product named twice is one item everywhere: in the ledger, in a
+// reservation, in an order.
+std::optional<std::vector<BasketItem>> merge_basket(const std::vector<BasketItem>& basket);
+
 class StockLedger {
  public:
   // Warehouses in the order reservations draw from them (best priority first). A warehouse named
