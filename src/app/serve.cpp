@@ -19,6 +19,7 @@
 #include "app/server_options.hpp"
 #include "commerce/api/commerce_api.hpp"
 #include "commerce/catalog/catalog_file.hpp"
+#include "commerce/events/event_feed.hpp"
 #include "commerce/shop.hpp"
 #include "engine/asio_scheduler.hpp"
 #include "engine/engine.hpp"
@@ -103,6 +104,8 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   std::size_t recovered = engine->recover();
   shop.reclaim_abandoned();  // orders killed before the restart
   shop.reclaim_every(options.shop.reclaim_interval_ms);
+  // Wakes the outbox's readers when events are durable (after load: all loaded ones are).
+  orderd::commerce::EventFeed event_feed(*engine, *scheduler, shop.outbox());
 
   // Each listener's middleware chain (ingress/middleware.hpp). The seams left empty here
   // (metrics, rate limit, authentication) cost nothing until an issue fills them.

@@ -80,6 +80,8 @@ class Shop {
   const Product* product(ProductId id) const;
   const std::map<std::string, Warehouse>& warehouses() const { return warehouses_; }
   const StockLedger& ledger() const { return ledger_; }
+  // The outbox every change writes its event through (EventFeed listens to it).
+  Outbox& outbox() { return outbox_; }
   const Reservation* held(const std::string& reservation_id) const;
   std::shared_ptr<MockGateway> gateway() const { return gateway_; }
   RunPolicy authorize_policy() const;

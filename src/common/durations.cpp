@@ -90,4 +90,30 @@ std::string format_rfc3339(std::int64_t ms) {
   return buf;
 }
 
+std::optional<std::int64_t> parse_rfc3339(std::string_view text) {
+  // "2026-11-23T04:11:11.522Z": fixed positions, digits everywhere else.
+  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd.dddZ";
+  if (text.size() != kShape.size()) return std::nullopt;
+  for (std::size_t i = 0; i < kShape.size(); ++i) {
+    const bool digit = text[i] >= '0' && text[i] <= '9';
+    if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return std::nullopt;
+  }
+  auto number = [&](std::size_t at, std::size_t width) {
+    int n = 0;
+    for (std::size_t i = at; i < at + width; ++i) n = n * 10 + (text[i] - '0');
+    return n;
+  };
+  std::tm utc{};
+  utc.tm_year = number(0, 4) - 1900;
+  utc.tm_mon = number(5, 2) - 1;
+  utc.tm_mday = number(8, 2);
+  utc.tm_hour = number(11, 2);
+  utc.tm_min = number(14, 2);
+  utc.tm_sec = number(17, 2);
+  if (utc.tm_mon > 11 || utc.tm_mday < 1 || utc.tm_mday > 31 || utc.tm_hour > 23 ||
+      utc.tm_min > 59 || utc.tm_sec > 60)
+    return std::nullopt;
+  return static_cast<std::int64_t>(timegm(&utc)) * 1000 + number(20, 3);
+}
+
 }  // namespace orderd::durations

@@ -13,5 +13,7 @@ std::optional<std::int64_t> parse_ms(std::string_view text);
 
 // RFC 3339 in UTC with milliseconds: "2026-11-23T04:11:11.522Z".
 std::string format_rfc3339(std::int64_t ms_since_epoch);
+// The inverse of format_rfc3339 (exactly that shape); nullopt for anything else.
+std::optional<std::int64_t> parse_rfc3339(std::string_view text);
 
 }  // namespace orderd::durations

@@ -13,13 +13,6 @@ constexpr std::size_t kMaxLimit = 1000;
 // With a filter, how many events one page looks through before it answers with what it found.
 constexpr std::size_t kFilteredScan = 5000;
 
-bool is_event_id(const std::string& s) {
-  if (s.size() != 24 || s.compare(0, 4, "evt_") != 0) return false;
-  for (std::size_t i = 4; i < s.size(); ++i)
-    if (s[i] < '0' || s[i] > '9') return false;
-  return true;
-}
-
 // The member as Outbox::emit writes it: an exact match without parsing the event.
 std::string member(const char* name, const std::string& value) {
   std::string fragment = ",\"";
@@ -46,7 +39,7 @@ void CommerceApi::list_events(const Request& request, Responder respond) {
   std::string after;
   if (const auto* cursor = request.query_param("after")) {
     after = *cursor;
-    if (!is_event_id(after))
+    if (!Outbox::sequence_of(after))
       violations.push_back({"after", "invalid_cursor", "after is an event id (evt_...)"});
   }
   std::vector<std::string> filters;

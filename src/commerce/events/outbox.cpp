@@ -14,6 +14,24 @@ std::string Outbox::event_id(std::uint64_t sequence) {
   return id;
 }
 
+std::optional<std::uint64_t> Outbox::sequence_of(std::string_view id) {
+  if (id.size() != 24 || id.substr(0, 4) != "evt_") return std::nullopt;
+  std::uint64_t sequence = 0;
+  for (char c : id.substr(4)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    sequence = sequence * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return sequence;
+}
+
+std::optional<std::int64_t> Outbox::time_of(std::string_view event_json) {
+  // emit() writes `"time":"<24 characters>"` before `data`, so the first match is the event's.
+  constexpr std::string_view kMember = "\"time\":\"";
+  const auto at = event_json.find(kMember);
+  if (at == std::string_view::npos) return std::nullopt;
+  return durations::parse_rfc3339(event_json.substr(at + kMember.size(), 24));
+}
+
 void Outbox::load(store::Store& store) {
   next_ = 1;
   auto last = store.scan_rows({kTable, "", "", 1, true});
@@ -33,6 +51,7 @@ void Outbox::emit(WriteSet& writes, std::string_view type, const std::string& su
            "\",\"datacontenttype\":\"application/json\",\"version\":" + std::to_string(version) +
            ",\"data\":" + data_json + "}";
   writes.put(kTable, std::move(id), std::move(event));
+  if (listener_) listener_();
 }
 
 }  // namespace orderd::commerce

@@ -10,8 +10,11 @@
 //     the counter lives in the subject's own row (Order::event_version, ProductLevels::version),
 //     written in the same step as the event.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "common/unique_function.hpp"
 
 #include "engine/write_set.hpp"
 
@@ -32,10 +35,20 @@ class Outbox {
   void emit(WriteSet& writes, std::string_view type, const std::string& subject,
             std::int64_t version, std::int64_t time_ms, const std::string& data_json);
 
+  // The sequence of the last event emitted (0: none yet); durable or not (EventFeed knows).
+  std::uint64_t last_sequence() const { return next_ - 1; }
+  // Called after every emit, on the engine thread: the EventFeed's cue that more is coming.
+  void on_emit(UniqueFunction<void()> listener) { listener_ = std::move(listener); }
+
   static std::string event_id(std::uint64_t sequence);
+  // The sequence an event id names; nullopt for anything but "evt_" + 20 digits.
+  static std::optional<std::uint64_t> sequence_of(std::string_view id);
+  // The event's time (its "time" member) in ms since the epoch; nullopt if it has none.
+  static std::optional<std::int64_t> time_of(std::string_view event_json);
 
  private:
   std::uint64_t next_ = 1;
+  UniqueFunction<void()> listener_;
 };
 
 }  // namespace orderd::commerce
