@@ -20,7 +20,11 @@
 #include "commerce/api/commerce_api.hpp"
 #include "commerce/catalog/catalog_file.hpp"
 #include "commerce/events/event_feed.hpp"
+#include "commerce/events/event_relay.hpp"
+#include "commerce/events/event_retention.hpp"
+#include "commerce/events/jetstream_publisher.hpp"
 #include "commerce/shop.hpp"
+#include "common/json_writer.hpp"
 #include "engine/asio_scheduler.hpp"
 #include "engine/engine.hpp"
 #include "engine/registry.hpp"
@@ -90,6 +94,7 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   orderd::services::register_seed_services(registry, options.simulation);
   orderd::commerce::Shop shop(options.shop);
   shop.register_services(registry);
+  orderd::commerce::EventRelay::register_tables(registry);
   if (register_extra) register_extra(registry);
   // Declared before the engine, so it outlives it: a worker may still be finishing an effect.
   const std::size_t worker_count =
@@ -106,11 +111,36 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   shop.reclaim_every(options.shop.reclaim_interval_ms);
   // Wakes the outbox's readers when events are durable (after load: all loaded ones are).
   orderd::commerce::EventFeed event_feed(*engine, *scheduler, shop.outbox());
+  // The relay to NATS JetStream, with --nats-url; declared publisher first, so it outlives it.
+  std::unique_ptr<orderd::commerce::JetStreamPublisher> publisher;
+  std::unique_ptr<orderd::commerce::EventRelay> relay;
+  if (!options.nats.url.empty()) {
+    publisher = std::make_unique<orderd::commerce::JetStreamPublisher>(options.nats);
+    relay = std::make_unique<orderd::commerce::EventRelay>(*engine, *scheduler, event_feed,
+                                                           *publisher, options.relay);
+    relay->start();
+  }
+  std::function<std::uint64_t()> published_through;
+  if (relay) published_through = [&relay] { return relay->published_through(); };
+  orderd::commerce::EventRetention event_retention(*engine, *scheduler, options.event_retention,
+                                                   std::move(published_through));
+  engine->add_sweeper([&event_retention] { event_retention.sweep(); });
 
   // Each listener's middleware chain (ingress/middleware.hpp). The seams left empty here
   // (metrics, rate limit, authentication) cost nothing until an issue fills them.
   auto chain = [&options] { return orderd::http::ChainOptions{options.access_log, {}, {}, {}}; };
   orderd::http::InvocationRoutes routes(*engine, registry, options.routes, chain());
+  routes.add_health_detail("events", [&] {
+    auto id = [](std::uint64_t sequence) {
+      std::string out;
+      if (sequence == 0) return std::string("null");
+      orderd::json::append_string(out, orderd::commerce::Outbox::event_id(sequence));
+      return out;
+    };
+    return "{\"emitted_through\":" + id(event_feed.emitted_through()) +
+           ",\"durable_through\":" + id(event_feed.durable_through()) +
+           ",\"relay\":" + (relay ? relay->health_json() : std::string("null")) + "}";
+  });
   // Domain routes (the /api family), before the listener serves.
   orderd::commerce::api::CommerceApi commerce_api(shop, *engine, *scheduler,
                                                   commerce_route_options(options));

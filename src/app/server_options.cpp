@@ -178,6 +178,36 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
       ->capture_default_str();
   duration("--reclaim-interval", "ORDERD_RECLAIM_INTERVAL", o.shop.reclaim_interval_ms, "5s",
            "how often stock held for orders an operator killed is released");
+  cmd.add_option("--nats-url", o.nats.url,
+                 "relay every outbox event to NATS JetStream at this server (nats://HOST:PORT); "
+                 "none when empty")
+      ->envname("ORDERD_NATS_URL")
+      ->check([](const std::string& url) {
+        return url.empty() || url.rfind("nats://", 0) == 0 || url.rfind("tls://", 0) == 0
+                   ? std::string()
+                   : "must start with nats:// or tls://";
+      });
+  cmd.add_option("--nats-stream", o.nats.stream,
+                 "the JetStream stream events go to (created if missing, subjects orders.> and "
+                 "stock.>)")
+      ->envname("ORDERD_NATS_STREAM")
+      ->check([](const std::string& name) {
+        if (name.empty()) return std::string("must not be empty");
+        for (char c : name)
+          if (c == '.' || c == '*' || c == '>' || c == ' ' || c == '/' || c == '\\')
+            return std::string("a stream name has no . * > / \\ or spaces");
+        return std::string();
+      })
+      ->capture_default_str();
+  cmd.add_option("--nats-batch", o.relay.batch, "events per JetStream publish batch")
+      ->envname("ORDERD_NATS_BATCH")
+      ->check(CLI::Range(1, 10'000))
+      ->capture_default_str();
+  duration("--nats-ack-timeout", "ORDERD_NATS_ACK_TIMEOUT", o.nats.ack_timeout_ms, "5s",
+           "how long the relay waits for a batch's acks before it retries");
+  duration("--event-retention", "ORDERD_EVENT_RETENTION", o.event_retention.retention_ms, "7d",
+           "how long events stay in the outbox (with --nats-url: once published) before the "
+           "sweep purges them");
   cmd.add_option("--workers", o.workers,
                  "threads for blocking side effects (payment gateways, other databases); 0: one "
                  "per core")

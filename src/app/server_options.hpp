@@ -3,6 +3,9 @@
 #include <string>
 
 #include "commerce/api/api_support.hpp"
+#include "commerce/events/event_relay.hpp"
+#include "commerce/events/event_retention.hpp"
+#include "commerce/events/jetstream_publisher.hpp"
 #include "commerce/shop.hpp"
 #include "engine/engine.hpp"
 #include "ingress/http_server.hpp"
@@ -34,6 +37,11 @@ struct ServerOptions {
   std::string catalog = "demo";
   commerce::ShopOptions shop;
   commerce::api::CommerceRouteOptions commerce_routes;
+  // The outbox's relay to NATS JetStream (none without --nats-url), and how long published
+  // events stay in the outbox.
+  commerce::JetStreamOptions nats;
+  commerce::RelayOptions relay;
+  commerce::RetentionOptions event_retention;
   http::ServerLimits limits;
   http::RouteOptions routes;
   EngineOptions engine;

@@ -72,6 +72,9 @@ std::optional<std::int64_t> parse_ms(std::string_view text) {
     } else if (!text.empty() && text.front() == 'h') {
       total += value * 3'600'000;
       text.remove_prefix(1);
+    } else if (!text.empty() && text.front() == 'd') {
+      total += value * 86'400'000;
+      text.remove_prefix(1);
     } else {
       return std::nullopt;
     }

@@ -7,7 +7,7 @@
 
 namespace orderd::durations {
 
-// "10s", "500ms", "2m", "1h", "1h30m", or ISO 8601 "PT10S", "PT1M30S", "PT0.5S", "P1D".
+// "10s", "500ms", "2m", "1h", "1h30m", "7d", or ISO 8601 "PT10S", "PT1M30S", "PT0.5S", "P1D".
 // nullopt when the text is none of these or negative.
 std::optional<std::int64_t> parse_ms(std::string_view text);
 

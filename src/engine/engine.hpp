@@ -149,6 +149,10 @@ class Engine {
   // Runs `then` once everything journaled so far is durable.
   void after_durable(UniqueFunction<void()> then);
 
+  // Runs `sweeper` on the engine thread at every retention sweep (each sweep_interval_ms): a
+  // domain's own bounded clean-up (the outbox's published events), on the same schedule.
+  void add_sweeper(UniqueFunction<void()> sweeper);
+
   // Domain rows (store/rows.hpp) written outside any invocation, for writes that are idempotent
   // by themselves (an operator setting a product's price). on_durable runs on the engine thread
   // once they are durable; the rows' tables must be registered (Registry::add_table).

@@ -565,6 +565,7 @@ struct Engine::Impl {
   // Idempotency slot ("Service/handler\nkey") -> the unfinished invocation started under it.
   std::unordered_map<std::string, std::string> idempotent_running;
   Scheduler::TimerId sweep_timer = 0;
+  std::vector<UniqueFunction<void()>> sweepers;         // Engine::add_sweeper, run by sweep()
   std::unordered_map<std::string, ObjectSlot> objects;  // "Service\nkey"
 
   void sweep();

@@ -17,9 +17,14 @@ void Engine::Impl::sweep() {
     ++purged;
   }
   if (purged > 0) spdlog::debug("retention sweep purged {} invocations", purged);
+  for (auto& sweeper : sweepers) sweeper();
   // A full batch sweeps again at once, unless nothing in it could go (no busy loop).
   auto next = old.size() == options.sweep_batch && purged > 0 ? 0 : options.sweep_interval_ms;
   sweep_timer = scheduler.schedule_after(next, [this] { sweep(); });
+}
+
+void Engine::add_sweeper(UniqueFunction<void()> sweeper) {
+  impl_->sweepers.push_back(std::move(sweeper));
 }
 
 std::size_t Engine::recover() {

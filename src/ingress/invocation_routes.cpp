@@ -98,8 +98,16 @@ InvocationRoutes::InvocationRoutes(Engine& engine, const Registry& registry, Rou
   router.claim("/api", RouteFamily::kApi);
   router.claim("/restate", RouteFamily::kRestate);
 
-  router.add(Method::kGet, "/health", [](const RouteRequest&, Responder respond) {
-    respond(Response{200, "{\"status\":\"ok\"}", {}, "application/json"});
+  router.add(Method::kGet, "/health", [this](const RouteRequest&, Responder respond) {
+    std::string body = "{\"status\":\"ok\"";
+    for (const auto& [member, detail] : health_details_) {
+      body += ',';
+      json::append_string(body, member);
+      body += ':';
+      body += detail();
+    }
+    body += '}';
+    respond(Response{200, std::move(body), {}, "application/json"});
   });
   for (std::string what : {"attach", "output"}) {
     router.add(Method::kGet, "/restate/invocation/{id}/" + what,

@@ -18,6 +18,10 @@
 // The /api family (the commerce API) is claimed for the domains, which add their routes with
 // router().add(...) at startup; until they do, every /api path is a problem+json 404.
 #include <cstddef>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "ingress/http_service.hpp"
 
@@ -51,6 +55,11 @@ class InvocationRoutes final : public RequestHandler {
   Router& router() { return service_.router(); }
   // Shutting down: new invocations and attaches are refused with 503 (lookups still answer).
   void drain() { draining_ = true; }
+  // GET /health carries `member`: the JSON `detail` returns at each request (the outbox's
+  // relay lag, say), beside "status".
+  void add_health_detail(std::string member, std::function<std::string()> detail) {
+    health_details_.emplace_back(std::move(member), std::move(detail));
+  }
 
  private:
   void invoke_by_path(const RouteRequest& request, Responder respond);
@@ -66,6 +75,7 @@ class InvocationRoutes final : public RequestHandler {
   Engine& engine_;
   const Registry& registry_;
   RouteOptions options_;
+  std::vector<std::pair<std::string, std::function<std::string()>>> health_details_;
   bool draining_ = false;  // before service_: its shutdown gate reads it
   HttpService service_;
 };

@@ -41,7 +41,9 @@ void EventFeed::cancel(WaiterId id) {
 }
 
 void EventFeed::emitted() {
-  if (!waiters_.empty()) arm();
+  // Always, waiters or not, so durable_through() stays current for /health: it costs one
+  // continuation per group commit at most (one after_durable outstanding).
+  arm();
 }
 
 void EventFeed::arm() {
@@ -67,7 +69,7 @@ void EventFeed::became_durable(std::uint64_t through) {
     }
   }
   for (auto& wake : woken) wake();
-  if (!waiters_.empty()) arm();
+  arm();
 }
 
 }  // namespace orderd::commerce
