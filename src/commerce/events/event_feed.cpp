@@ -9,8 +9,11 @@
 namespace orderd::commerce {
 
 EventFeed::EventFeed(Engine& engine, Scheduler& scheduler, Outbox& outbox)
-    : engine_(engine), scheduler_(scheduler), outbox_(outbox), durable_(outbox.last_sequence()) {
+    : engine_(engine), scheduler_(scheduler), outbox_(outbox) {
   outbox_.on_emit([this] { emitted(); });
+  // Events emitted before the feed (a catalog seeded at start) may not be durable yet: known
+  // once everything written so far is.
+  arm();
 }
 
 EventFeed::~EventFeed() {

@@ -28,7 +28,7 @@ class EventFeed {
  public:
   using WaiterId = std::uint64_t;
 
-  // After the Outbox has loaded: every event in the store then is durable.
+  // After the Outbox has loaded. durable_through() is 0 until what was emitted before is durable.
   EventFeed(Engine& engine, Scheduler& scheduler, Outbox& outbox);
   ~EventFeed();
   EventFeed(const EventFeed&) = delete;

@@ -7,6 +7,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <vector>
+
+#include "store/rows.hpp"
 
 namespace orderd {
 class Engine;
@@ -33,14 +37,18 @@ class EventRetention {
   // passes again at once while whole batches go. Engine::add_sweeper calls it.
   void sweep();
   std::uint64_t purged() const { return purged_; }
+  std::uint64_t passes() const { return passes_; }  // scans answered
 
  private:
+  void scanned(std::int64_t cutoff, std::optional<std::vector<store::Row>> rows);
+
   Engine& engine_;
   Scheduler& scheduler_;
   RetentionOptions options_;
   std::function<std::uint64_t()> published_through_;
   bool busy_ = false;
   std::uint64_t purged_ = 0;
+  std::uint64_t passes_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
