@@ -31,6 +31,9 @@
 #include <set>
 #include <string>
 
+#include "commerce/events/event_feed.hpp"
+#include "commerce/events/event_publisher.hpp"
+#include "commerce/events/event_relay.hpp"
 #include "commerce/requests.hpp"
 #include "commerce/shop.hpp"
 #include "common/ids.hpp"
@@ -147,11 +150,39 @@ void register_services(Registry& registry) {
 }
 
 // One simulated machine: the committed store outlives the process lifetimes booted on it.
+// The broker the outbox's relay publishes to: another process, so it outlives every crash. It
+// keeps P1 (event_publisher.hpp) as JetStreamPublisher does, and refuses the rest of a batch
+// when the seed says so, as a dropped connection would.
+class SimulatedBroker final : public commerce::EventPublisher {
+ public:
+  std::function<std::size_t(std::size_t)> draw;
+  std::vector<store::Row> held;
+
+  void publish(std::vector<store::Row> events,
+               UniqueFunction<void(commerce::PublishOutcome)> done) override {
+    commerce::PublishOutcome outcome;
+    for (auto& event : events) {
+      const bool held_already = !held.empty() && event.key <= held.back().key;
+      if (!held_already && draw(6) == 0) {
+        outcome.error = "connection lost";
+        break;
+      }
+      if (!held_already) held.push_back(std::move(event));
+      ++outcome.acked;
+    }
+    done(std::move(outcome));
+  }
+  std::string url() const override { return "sim://broker"; }
+  std::string stream() const override { return "ORDERS"; }
+};
+
 class World {
  public:
   explicit World(std::uint64_t seed) : seed_(seed) {
     register_services(registry);
     shop.register_services(registry);
+    commerce::EventRelay::register_tables(registry);
+    broker.draw = [this](std::size_t bound) { return scheduler_->draw(bound); };
   }
   ~World() { crash(); }
 
@@ -176,13 +207,29 @@ class World {
     shop.attach(*engine_, *scheduler_);
     shop.load(store);
     if (!shop.has_catalog()) engine_->write_rows(shop.seed(shop_catalog(), clock_ms_), [] {});
+    feed_ = std::make_unique<commerce::EventFeed>(*engine_, *scheduler_, shop.outbox());
+    relay_ = std::make_unique<commerce::EventRelay>(*engine_, *scheduler_, *feed_, broker,
+                                                    commerce::RelayOptions{3, 1, 8});
+    relay_->start();
     engine_->recover();
     lifetime_start_ms_ = clock_ms_;
+  }
+
+  std::string relay_health() const {
+    return relay_->health_json() + " emitted " + std::to_string(feed_->emitted_through()) +
+           " durable " + std::to_string(feed_->durable_through());
+  }
+  // Everything durable has reached the broker.
+  bool relay_caught_up() const {
+    return feed_->durable_through() == feed_->emitted_through() &&
+           relay_->published_through() == feed_->durable_through();
   }
 
   void crash() {
     if (!engine_) return;
     clock_ms_ = scheduler_->now_ms() + 1;
+    relay_.reset();
+    feed_.reset();
     engine_.reset();
     store.detach();
     scheduler_.reset();
@@ -205,6 +252,7 @@ class World {
   Registry registry;
   MemoryStore store;
   commerce::Shop shop{commerce::ShopOptions{}};
+  SimulatedBroker broker;
 
   // Product 1: 5 units, 3 in main and 2 in backup.
   static commerce::CatalogSpec shop_catalog() {
@@ -223,6 +271,8 @@ class World {
   std::unique_ptr<SimulatedScheduler> scheduler_;
   std::unique_ptr<sim::SimulatedWorkers> workers_;
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<commerce::EventFeed> feed_;
+  std::unique_ptr<commerce::EventRelay> relay_;
 };
 
 // What a client sent and saw, across the crash.
@@ -292,6 +342,17 @@ bool all_finished(World& world) {
 
 void check_common(World& world) {
   const auto& t = world.store.tables();
+  // The relay (R1, R2): the broker holds exactly the outbox's events, each once, in id order,
+  // and none the store lost (a crash hands lost ids out again, to other events).
+  static const std::map<std::string, std::string> no_events;
+  const auto& events = t.rows.count("events") ? t.rows.at("events") : no_events;
+  ASSERT_EQ(world.broker.held.size(), events.size());
+  std::size_t i = 0;
+  for (const auto& [key, value] : events) {
+    EXPECT_EQ(world.broker.held[i].key, key) << "event " << i;
+    EXPECT_EQ(world.broker.held[i].value, value) << key;
+    ++i;
+  }
   for (const auto& [id, r] : t.invocations)
     EXPECT_TRUE(store::is_finished(r.status)) << id << " " << r.service << "/" << r.handler;
   for (const auto& [id, entries] : t.journal) {
@@ -615,6 +676,8 @@ std::size_t simulate(const Scenario& scenario, std::uint64_t seed,
       // Answers can come before everything is done (a query answered from a promise the
       // recovering run resolved before the crash): let the rest finish.
       EXPECT_TRUE(world.run_until([&] { return all_finished(world); })) << "work left unfinished";
+      EXPECT_TRUE(world.run_until([&] { return world.relay_caught_up(); }))
+          << "events left unpublished: " << world.relay_health();
       for (const auto& [key, n] : ledger)
         EXPECT_EQ(n, 1) << "side effect " << key << " ran " << n << " times without a crash";
       break;

@@ -44,9 +44,16 @@ void EventFeed::cancel(WaiterId id) {
 }
 
 void EventFeed::emitted() {
-  // Always, waiters or not, so durable_through() stays current for /health: it costs one
-  // continuation per group commit at most (one after_durable outstanding).
-  arm();
+  // Armed from the loop, not here: the emitting step has not queued its rows yet, and an
+  // after_durable taken now could complete with the batch before theirs (F1). Always, waiters
+  // or not, so durable_through() stays current for /health; one post per turn at most.
+  if (arm_posted_) return;
+  arm_posted_ = true;
+  scheduler_.post([this, alive = alive_] {
+    if (!*alive) return;
+    arm_posted_ = false;
+    arm();
+  });
 }
 
 void EventFeed::arm() {

@@ -5,8 +5,10 @@
 // F1. durable_through() only grows, and every event whose sequence is at or below it is durable
 //     or was never written (a step that emitted and then failed leaves a gap in the ids, never a
 //     late arrival): batches commit in order (Engine::after_durable) and ids are handed out in
-//     the order their batches are written (outbox.hpp, E1). So a reader that scans the store past
-//     its cursor up to durable_through() misses nothing, now or later.
+//     the order their batches are written (outbox.hpp, E1), and the feed takes its
+//     after_durable only once the emitting step has queued its rows (a turn of the loop later).
+//     So a reader that scans the store past its cursor up to durable_through() misses nothing,
+//     now or later. (The simulation, one write per batch, caught an arm taken inside the emit.)
 //
 // Threading: the engine thread, like the Outbox.
 #include <cstdint>
@@ -57,6 +59,7 @@ class EventFeed {
   Outbox& outbox_;
   std::uint64_t durable_ = 0;
   bool armed_ = false;  // one Engine::after_durable outstanding at most
+  bool arm_posted_ = false;
   WaiterId next_id_ = 1;
   std::map<WaiterId, Waiter> waiters_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
