@@ -10,7 +10,7 @@ LISTEN ?= 127.0.0.1:8080
 DATA   ?= ./data
 CMAKE_FLAGS := -G Ninja -Wno-dev
 
-.PHONY: deps run build test asan fuzz bench bench-orders format clean
+.PHONY: deps run build test asan fuzz bench bench-orders bench-relay format clean
 
 deps:
 	@scripts/install-deps
@@ -53,6 +53,11 @@ bench: build
 bench-orders: build
 	@cmake --build $(RELEASE_DIR) --target orderd-load
 	bench/run-orders-bench.sh $(RELEASE_DIR)
+
+# The outbox's relay to a local NATS JetStream under the orders load: events/s and lag.
+bench-relay: build
+	@cmake --build $(RELEASE_DIR) --target orderd-load
+	bench/run-relay-bench.sh $(RELEASE_DIR)
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
