@@ -28,6 +28,29 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
+namespace {
+
+// One wait of a session for its stream's next piece: answered once, by the stream or by stop().
+struct PieceWait {
+  UniqueFunction<void(BodyStream::Piece)> resume;  // posts the session's resumption
+  void answer(BodyStream::Piece piece) {
+    if (!resume) return;
+    auto once = std::move(resume);
+    once(std::move(piece));
+  }
+};
+
+// A session sending a streamed body, as stop() and the client watch see it.
+struct Streaming {
+  beast::tcp_stream* stream = nullptr;
+  std::shared_ptr<PieceWait> waiting;  // set while the session waits for a piece, not writing
+  bool done = false;                   // the session has stopped streaming: `stream` may be gone
+  bool gone = false;                   // the client closed its end
+  char scratch[256];                   // what the client sends after its request, dropped
+};
+
+}  // namespace
+
 struct Server::State {
   State(asio::io_context& io, RequestHandler& h, ServerLimits l)
       : io(io), acceptor(io), handler(h), limits(l) {}
@@ -40,6 +63,8 @@ struct Server::State {
   bool stopped = false;
   // Sessions waiting for their next request, which stop() closes at once.
   std::unordered_set<beast::tcp_stream*> idle;
+  // Sessions sending a streamed body, which stop() ends at once.
+  std::unordered_set<Streaming*> streaming;
 };
 
 namespace {
@@ -88,6 +113,105 @@ bhttp::response<bhttp::string_body> to_beast(Response&& in, unsigned version, bo
   return out;
 }
 
+// Suspends until the stream delivers its next piece, or stop() or the client's going away ends it
+// (nullopt). Posted, like respond_to's answer, so a stream delivering from deep inside the engine
+// never runs session code.
+asio::awaitable<BodyStream::Piece> next_piece(std::shared_ptr<Server::State> state,
+                                              BodyStream& body, Streaming& streaming) {
+  auto initiation = [state, &body, &streaming](auto completion) mutable {
+    auto executor = asio::get_associated_executor(completion, state->io.get_executor());
+    auto wait = std::make_shared<PieceWait>();
+    wait->resume = [executor, completion = std::move(completion)](BodyStream::Piece piece) mutable {
+      auto resume = [completion = std::move(completion), piece = std::move(piece)]() mutable {
+        completion(std::move(piece));
+      };
+      asio::post(executor, std::move(resume));
+    };
+    streaming.waiting = wait;
+    body.next([wait](BodyStream::Piece piece) { wait->answer(std::move(piece)); });
+  };
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(BodyStream::Piece)>(
+      initiation, asio::use_awaitable);
+}
+
+// Reads the socket while the session streams, so a client that closes is noticed at once rather
+// than at the next failed write (which, past the first write into a dead connection, is the
+// backstop: the stream's heartbeats make sure one comes).
+void watch_client(std::shared_ptr<Streaming> streaming) {
+  auto& socket = streaming->stream->socket();
+  auto buffer = asio::buffer(streaming->scratch);
+  socket.async_read_some(buffer, [streaming](const beast::error_code& ec, std::size_t) {
+    if (streaming->done || ec == asio::error::operation_aborted) return;
+    if (!ec) return watch_client(streaming);  // bytes after the request: not ours to answer
+    streaming->gone = true;
+    if (streaming->waiting) streaming->waiting->answer(std::nullopt);
+  });
+}
+
+// Registers a streaming session with the server for as long as it streams.
+struct StreamingSlot {
+  std::shared_ptr<Server::State> state;
+  std::shared_ptr<Streaming> streaming;
+  ~StreamingSlot() {
+    streaming->done = true;
+    state->streaming.erase(streaming.get());
+  }
+};
+
+// Sends a streamed answer: the head, `body`, then the stream's pieces as they come, each write
+// bounded by the write timeout, then the last chunk. Ends without the last chunk when a write
+// fails or the client closed. Closes the stream however it ends, unless the loop is torn down
+// under it.
+asio::awaitable<void> send_stream(beast::tcp_stream& stream, std::shared_ptr<Server::State> state,
+                                  Response answer, unsigned version) {
+  std::shared_ptr<BodyStream> body = std::move(answer.stream);
+  const bool chunked = version >= 11;  // HTTP/1.0 has no chunks: the body ends when we close
+  bhttp::response<bhttp::empty_body> head;
+  head.version(version);
+  head.result(answer.status);
+  head.set(bhttp::field::server, "orderd");
+  head.set(bhttp::field::content_type, answer.content_type);
+  for (auto& [name, value] : answer.headers) head.set(name, value);
+  head.keep_alive(false);
+  head.chunked(chunked);
+  bhttp::response_serializer<bhttp::empty_body> serializer(head);
+  const auto write_timeout = state->limits.write_timeout;
+  auto streaming = std::make_shared<Streaming>();
+  streaming->stream = &stream;
+  state->streaming.insert(streaming.get());
+  StreamingSlot slot{state, streaming};
+
+  stream.expires_after(write_timeout);
+  auto [hec, head_written] = co_await bhttp::async_write_header(stream, serializer, use_tuple);
+  bool ok = !hec;
+  if (ok) watch_client(streaming);
+  BodyStream::Piece piece = std::move(answer.body);
+  while (ok) {
+    if (!piece->empty()) {
+      stream.expires_after(write_timeout);
+      if (chunked) {
+        auto chunk = bhttp::make_chunk(asio::buffer(*piece));
+        auto [ec, n] = co_await asio::async_write(stream, chunk, use_tuple);
+        ok = !ec;
+      } else {
+        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(*piece), use_tuple);
+        ok = !ec;
+      }
+    }
+    if (!ok || streaming->gone || state->stopped) break;
+    auto waiting = next_piece(state, *body, *streaming);
+    piece = co_await std::move(waiting);
+    streaming->waiting.reset();
+    if (!piece) break;
+  }
+  if (ok && chunked && !streaming->gone) {
+    stream.expires_after(write_timeout);
+    auto last = bhttp::make_chunk_last();
+    co_await asio::async_write(stream, last, use_tuple);
+  }
+  body->close();
+}
+
 // Frees the connection's slot however its session ends.
 struct ConnectionSlot {
   std::shared_ptr<Server::State> state;
@@ -126,6 +250,11 @@ asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<Server::State>
     const bool keep_alive = in.keep_alive() && !state->stopped;
     const unsigned version = in.version();
     Response answer = co_await respond_to(state, to_request(std::move(in)));
+    if (answer.stream) {
+      auto streamed = send_stream(stream, state, std::move(answer), version);
+      co_await std::move(streamed);
+      break;  // a streamed body ends its connection
+    }
     auto out = to_beast(std::move(answer), version, keep_alive);
     stream.expires_after(limits.write_timeout);
     auto [wec, written] = co_await bhttp::async_write(stream, out, use_tuple);
@@ -196,6 +325,14 @@ void Server::stop() {
   // Cancelling the read ends the session; it is erased from `idle` as it unwinds.
   for (beast::tcp_stream* stream : std::vector(state_->idle.begin(), state_->idle.end()))
     stream->socket().cancel(ignored);
+  // A stream waiting for its next piece ends now, with its last chunk; one in the middle of a
+  // write (a slow client) is cut off, so no client holds the shutdown for a write timeout.
+  for (Streaming* streaming : state_->streaming) {
+    if (streaming->waiting)
+      streaming->waiting->answer(std::nullopt);
+    else
+      streaming->stream->socket().cancel(ignored);
+  }
 }
 
 std::size_t Server::open_connections() const {

@@ -1,5 +1,6 @@
 #pragma once
-// The HTTP/1.1 server: Boost.Beast, one coroutine per connection, keep-alive, explicit limits.
+// The HTTP/1.1 server: Boost.Beast, one coroutine per connection, keep-alive, explicit limits,
+// and streamed bodies (BodyStream, http_types.hpp) for answers that never end on their own.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -30,7 +31,7 @@ class Server {
   ~Server();
   std::uint16_t port() const;
   // Stops accepting and closes idle connections; a connection with a request in progress closes
-  // once it has sent that request's answer.
+  // once it has sent that request's answer. A streamed answer (Response::stream) ends at once.
   void stop();
   std::size_t open_connections() const;
 

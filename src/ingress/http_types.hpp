@@ -1,5 +1,7 @@
 #pragma once
 // HTTP as the routes see it: plain values, so route code never includes Beast.
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,11 +23,33 @@ struct Request {
   }
 };
 
+// A body sent in pieces as they come (Server-Sent Events), without the route seeing the socket.
+// The server asks for one piece at a time, and only once the previous one is written, so a slow
+// client holds its source back instead of growing a buffer. Everything runs on the server's I/O
+// thread.
+class BodyStream {
+ public:
+  using Piece = std::optional<std::string>;  // nullopt: the body ends
+  using Deliver = UniqueFunction<void(Piece)>;
+  virtual ~BodyStream() = default;
+  // The next piece, wanted now: call `deliver` once, at once or later. The server may stop
+  // waiting (close()); a deliver called after that is ignored.
+  virtual void next(Deliver deliver) = 0;
+  // Called once when the server is done with the stream, whatever the reason: its end, a failed
+  // write (the client went away) or Server::stop(). No next() follows. Not called when the
+  // server is torn down without running (its I/O loop stopped): the destructor must then be
+  // safe on its own.
+  virtual void close() = 0;
+};
+
 struct Response {
   unsigned status = 200;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string content_type = "application/json";
+  // When set, the body goes out as a stream: `body` first, then the stream's pieces, chunked
+  // (HTTP/1.1) or until the connection closes (HTTP/1.0); the connection is not kept alive.
+  std::shared_ptr<BodyStream> stream;
 };
 
 using Responder = UniqueFunction<void(Response)>;
