@@ -1,7 +1,10 @@
-// orderctl: inspect and steer orderd's invocations through its admin API.
+// orderctl: inspect and steer orderd's invocations through its admin API, and read the shop's
+// events through the ingress.
 //   orderctl invocations ls [--status S] [--service NAME] [--limit N] [--cursor ID] [--json]
 //   orderctl invocations describe ID [--json]
 //   orderctl invocations kill|pause|resume|purge|cancel ID [--json]
+//   orderctl events ls [--after ID] [--limit N] [--type T] [--subject S]
+//   orderctl events tail [--after ID|now] [--type T] [--subject S]
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
@@ -12,19 +15,22 @@
 #include <vector>
 
 #include "client/http_client.hpp"
+#include "client/http_stream.hpp"
+#include "client/sse_reader.hpp"
 #include "common/json_writer.hpp"
 
 namespace {
 
 struct Endpoint {
+  std::string name;  // "admin API", "ingress": for errors
   std::string host = "127.0.0.1";
-  std::uint16_t port = 9070;
+  std::uint16_t port = 0;
 };
 
-Endpoint parse_admin_url(std::string url) {
+Endpoint parse_url(std::string name, std::string url, std::uint16_t default_port) {
   if (url.rfind("http://", 0) == 0) url = url.substr(7);
   while (!url.empty() && url.back() == '/') url.pop_back();
-  Endpoint e;
+  Endpoint e{std::move(name), "127.0.0.1", default_port};
   auto colon = url.rfind(':');
   if (colon == std::string::npos) {
     e.host = url;
@@ -70,25 +76,39 @@ void print_table(const std::vector<std::string>& header,
   for (const auto& row : rows) print_row(row);
 }
 
+// An error answer's message: Restate's {code, message} or a problem's detail (with its code).
+std::string error_message(unsigned status, const std::string& text) {
+  boost::system::error_code ec;
+  auto body = boost::json::parse(text, ec);
+  std::string message = text;
+  if (!ec && body.is_object()) {
+    const auto& o = body.as_object();
+    if (o.contains("detail"))
+      message = field(o, "code") + ": " + field(o, "detail");
+    else if (o.contains("message"))
+      message = field(o, "message");
+  }
+  return "orderctl: " + std::to_string(status) + ": " + message;
+}
+
 // Sends the request; prints the API's error and returns nullopt when it is not a success.
-std::optional<boost::json::value> call(const Endpoint& admin, const std::string& method,
+std::optional<boost::json::value> call(const Endpoint& to, const std::string& method,
                                        const std::string& path) {
   orderd::client::HttpResult r;
   try {
-    orderd::client::HttpClient client(admin.port, admin.host);
+    orderd::client::HttpClient client(to.port, to.host);
     r = client.request(method, path, "");
   } catch (const std::exception& e) {
-    std::cerr << "orderctl: cannot reach orderd's admin API at " << admin.host << ":" << admin.port
-              << ": " << e.what() << "\n";
+    std::cerr << "orderctl: cannot reach orderd's " << to.name << " at " << to.host << ":"
+              << to.port << ": " << e.what() << "\n";
+    return std::nullopt;
+  }
+  if (r.status >= 300) {
+    std::cerr << error_message(r.status, r.body) << "\n";
     return std::nullopt;
   }
   boost::system::error_code ec;
   auto body = boost::json::parse(r.body, ec);
-  if (r.status >= 300) {
-    std::string message = !ec && body.is_object() ? field(body.as_object(), "message") : r.body;
-    std::cerr << "orderctl: " << r.status << ": " << message << "\n";
-    return std::nullopt;
-  }
   if (ec) {
     std::cerr << "orderctl: unreadable answer: " << r.body << "\n";
     return std::nullopt;
@@ -173,13 +193,79 @@ int control(const Endpoint& admin, const std::string& action, const std::string&
   return 0;
 }
 
+// The query of the events routes: only the options given.
+std::string events_query(const std::vector<std::pair<const char*, std::string>>& options) {
+  std::string query;
+  for (const auto& [name, value] : options) {
+    if (value.empty()) continue;
+    query += query.empty() ? '?' : '&';
+    query += name;
+    query += '=';
+    query += url_encode(value);
+  }
+  return query;
+}
+
+// One page of events, one JSON object a line on stdout; where to go on, on stderr.
+int list_events(const Endpoint& ingress, const std::string& after, int limit,
+                const std::string& type, const std::string& subject) {
+  auto body = call(ingress, "GET",
+                   "/api/v1/events" + events_query({{"after", after},
+                                                    {"limit", std::to_string(limit)},
+                                                    {"type", type},
+                                                    {"subject", subject}}));
+  if (!body) return 1;
+  const auto& o = body->as_object();
+  for (const auto& event : o.at("data").as_array()) std::cout << orderd::json::dump(event) << "\n";
+  std::cout.flush();
+  if (auto next = field(o, "next_after"); !next.empty())
+    std::cerr << "next: --after " << next << (o.at("has_more").as_bool() ? " (more)" : "") << "\n";
+  return 0;
+}
+
+// Follows the event stream, one event's JSON a line, until interrupted or until orderd ends
+// the stream (a shutdown); then the last id is printed on stderr, to go on with --after.
+int tail_events(const Endpoint& ingress, const std::string& after, const std::string& type,
+                const std::string& subject) {
+  const std::string path = "/api/v1/events/stream" +
+                           events_query({{"after", after}, {"type", type}, {"subject", subject}});
+  std::string last_id;
+  try {
+    orderd::client::HttpStream stream(ingress.port, ingress.host, path,
+                                      {{"accept", "text/event-stream"}});
+    if (stream.status() != 200) {
+      std::cerr << error_message(stream.status(), stream.read_all()) << "\n";
+      return 1;
+    }
+    orderd::client::SseReader reader(stream);
+    while (auto message = reader.next()) {
+      if (message->data.empty()) continue;               // the retry, heartbeats
+      std::cout << message->data << "\n" << std::flush;  // a reader downstream sees it now
+      if (!message->id.empty()) last_id = message->id;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "orderctl: the event stream from " << ingress.host << ":" << ingress.port
+              << " failed: " << e.what() << "\n";
+    if (!last_id.empty()) std::cerr << "last: --after " << last_id << "\n";
+    return 1;
+  }
+  std::cerr << "orderctl: orderd ended the event stream";
+  if (!last_id.empty()) std::cerr << "; go on with --after " << last_id;
+  std::cerr << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"orderctl: inspect and steer orderd's invocations"};
+  CLI::App app{"orderctl: inspect and steer orderd's invocations, read the shop's events"};
   std::string admin_url = "http://127.0.0.1:9070";
   app.add_option("--admin", admin_url, "orderd's admin API")
       ->envname("ORDERCTL_ADMIN")
+      ->capture_default_str();
+  std::string ingress_url = "http://127.0.0.1:8080";
+  app.add_option("--ingress", ingress_url, "orderd's ingress, which serves /api/v1 (events)")
+      ->envname("ORDERCTL_INGRESS")
       ->capture_default_str();
   bool as_json = false;
   app.add_flag("--json", as_json, "print the API's JSON instead of tables");
@@ -209,9 +295,31 @@ int main(int argc, char** argv) {
     cmd->add_flag("--json", as_json, "print JSON");
     controls.push_back(cmd);
   }
+  auto* events = app.add_subcommand("events", "the shop's events (the outbox), oldest first");
+  events->require_subcommand(1);
+  std::string after, type, subject;
+  int event_limit = 100;
+  auto* events_ls = events->add_subcommand(
+      "ls", "one page of events, a JSON object a line; the next cursor goes to stderr");
+  events_ls->add_option("--after", after, "continue after this event id (evt_...)");
+  events_ls->add_option("--limit", event_limit, "at most this many (1-1000)")
+      ->capture_default_str();
+  auto* events_tail = events->add_subcommand(
+      "tail", "follow the events as they become durable, a JSON object a line, until interrupted");
+  events_tail->add_option("--after", after,
+                          "start after this event id, or at the current end (now); default: the "
+                          "beginning");
+  for (auto* cmd : {events_ls, events_tail}) {
+    cmd->add_option("--type", type, "only events of this type (order.created, stock.reserved...)");
+    cmd->add_option("--subject", subject,
+                    "only events of this subject (an order id, a product id)");
+  }
   CLI11_PARSE(app, argc, argv);
 
-  Endpoint admin = parse_admin_url(admin_url);
+  Endpoint ingress = parse_url("ingress", ingress_url, 8080);
+  if (events_ls->parsed()) return list_events(ingress, after, event_limit, type, subject);
+  if (events_tail->parsed()) return tail_events(ingress, after, type, subject);
+  Endpoint admin = parse_url("admin API", admin_url, 9070);
   if (ls->parsed()) return list(admin, status, service, limit, cursor, as_json);
   if (describe_cmd->parsed()) return describe(admin, id, as_json);
   for (auto* cmd : controls)

@@ -142,7 +142,7 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
            ",\"relay\":" + (relay ? relay->health_json() : std::string("null")) + "}";
   });
   // Domain routes (the /api family), before the listener serves.
-  orderd::commerce::api::CommerceApi commerce_api(shop, *engine, *scheduler,
+  orderd::commerce::api::CommerceApi commerce_api(shop, *engine, *scheduler, event_feed,
                                                   commerce_route_options(options));
   commerce_api.add_routes(routes.router());
   orderd::http::Server server(io, orderd::app::host_of(options.listen),

@@ -153,6 +153,13 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
       ->capture_default_str();
   duration("--order-wait", "ORDERD_ORDER_WAIT", o.commerce_routes.order_wait_ms, "5s",
            "how long POST /api/v1/orders waits for the saga before answering 202 + Location");
+  duration("--sse-heartbeat", "ORDERD_SSE_HEARTBEAT", o.commerce_routes.sse_heartbeat_ms, "15s",
+           "an event stream with nothing to send sends a comment after this long");
+  cmd.add_option("--max-event-streams", o.commerce_routes.max_event_streams,
+                 "event streams (GET /api/v1/events/stream) open at once; more get 503")
+      ->envname("ORDERD_MAX_EVENT_STREAMS")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd.add_option("--payment-decline-rate", o.shop.gateway.decline_rate,
                  "share of mock authorizations the mock gateway declines (0 to 1)")
       ->envname("ORDERD_PAYMENT_DECLINE_RATE")

@@ -30,6 +30,11 @@ struct CommerceRouteOptions {
   std::int64_t write_wait_ms = 5000;
   // Past this many active invocations, new work is refused with 503 (as on the Restate routes).
   std::size_t max_in_flight = 200'000;
+  // An event stream with nothing to send sends a comment after this long, so that proxies keep
+  // it open and a client that went away is noticed by a failed write (--sse-heartbeat).
+  std::int64_t sse_heartbeat_ms = 15'000;
+  // Event streams open at once; past it, 503 too_many_event_streams (--max-event-streams).
+  std::size_t max_event_streams = 256;
 };
 
 // The body as a JSON object, or the 400 to answer (an empty body reads as {} when `optional`).

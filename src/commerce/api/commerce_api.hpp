@@ -4,23 +4,32 @@
 // writes go through journaled handlers (Invoker), reads of memory wait for durability.
 //   catalog_routes.cpp   products, stock, reservations
 //   order_routes.cpp     orders, payments
-//   event_routes.cpp     the outbox's events
+//   event_routes.cpp     the outbox's events, as pages and as a live stream (event_stream.hpp)
+#include <cstddef>
+#include <memory>
 #include <string>
 
 #include "commerce/api/api_support.hpp"
+#include "commerce/api/event_query.hpp"
 #include "commerce/requests.hpp"
 #include "ingress/router.hpp"
 
 namespace orderd::commerce {
+class EventFeed;
 class Shop;
-}
+}  // namespace orderd::commerce
 
 namespace orderd::commerce::api {
 
 class CommerceApi {
  public:
-  CommerceApi(Shop& shop, Engine& engine, Scheduler& scheduler, CommerceRouteOptions options)
-      : shop_(shop), invoker_(engine, scheduler, options) {}
+  // `event_feed` tells the event streams when there is more to read.
+  CommerceApi(Shop& shop, Engine& engine, Scheduler& scheduler, EventFeed& event_feed,
+              CommerceRouteOptions options)
+      : shop_(shop),
+        event_feed_(event_feed),
+        scheduler_(scheduler),
+        invoker_(engine, scheduler, options) {}
   void add_routes(http::Router& router);
 
  private:
@@ -41,9 +50,15 @@ class CommerceApi {
                         Responder respond);
   void list_payments(const Request& request, Responder respond);
   void list_events(const Request& request, Responder respond);
+  void stream_events(const Request& request, Responder respond);
+  void open_event_stream(const Request& request, EventQuery query, Responder respond);
 
   Shop& shop_;
+  EventFeed& event_feed_;
+  Scheduler& scheduler_;
   Invoker invoker_;
+  // Event streams open now (--max-event-streams); each stream holds it, and counts itself down.
+  std::shared_ptr<std::size_t> open_streams_ = std::make_shared<std::size_t>(0);
 };
 
 }  // namespace orderd::commerce::api

@@ -1,7 +1,11 @@
-// The outbox's pull API (CommerceApi, commerce_api.hpp): GET /api/v1/events, oldest first.
-// Only durable events are served (scans read committed rows), so a consumer never sees an event
-// a crash could take back; `after` is the last event id it has, and `next_after` where to go on.
+// The outbox's pull API (CommerceApi, commerce_api.hpp): GET /api/v1/events, oldest first, and
+// GET /api/v1/events/stream, the same events as Server-Sent Events, live. Only durable events
+// are served (scans read committed rows), so a consumer never sees an event a crash could take
+// back; `after` is the last event id it has, and `next_after` (an SSE `id`) where to go on.
 #include "commerce/api/commerce_api.hpp"
+#include "commerce/api/event_query.hpp"
+#include "commerce/api/event_stream.hpp"
+#include "commerce/events/event_feed.hpp"
 #include "commerce/events/outbox.hpp"
 #include "common/json_writer.hpp"
 
@@ -10,18 +14,6 @@ namespace {
 
 constexpr std::size_t kDefaultLimit = 100;
 constexpr std::size_t kMaxLimit = 1000;
-// With a filter, how many events one page looks through before it answers with what it found.
-constexpr std::size_t kFilteredScan = 5000;
-
-// The member as Outbox::emit writes it: an exact match without parsing the event.
-std::string member(const char* name, const std::string& value) {
-  std::string fragment = ",\"";
-  fragment += name;
-  fragment += "\":";
-  json::append_string(fragment, value);
-  fragment += ",";
-  return fragment;
-}
 
 }  // namespace
 
@@ -36,57 +28,66 @@ void CommerceApi::list_events(const Request& request, Responder respond) {
     else
       limit = static_cast<std::size_t>(n);
   }
-  std::string after;
-  if (const auto* cursor = request.query_param("after")) {
-    after = *cursor;
-    if (!Outbox::sequence_of(after))
-      violations.push_back({"after", "invalid_cursor", "after is an event id (evt_...)"});
-  }
-  std::vector<std::string> filters;
-  if (const auto* type = request.query_param("type")) filters.push_back(member("type", *type));
-  if (const auto* subject = request.query_param("subject"))
-    filters.push_back(member("subject", *subject));
+  EventQuery query = read_event_query(request, false, violations);
   if (!violations.empty()) return respond(request.error(validation_failed(violations)));
 
-  const std::size_t scan = filters.empty() ? limit + 1 : kFilteredScan;
-  store::RowRange range{Outbox::kTable, after.empty() ? "" : after + '\0', "", scan, false};
-  invoker_.engine().scan_rows(
-      std::move(range),
-      [&request, limit, scan, filters = std::move(filters),
-       respond = std::move(respond)](std::optional<std::vector<store::Row>> rows) mutable {
-        if (!rows)
+  read_event_page(
+      invoker_.engine(), query.after, query.filters, limit,
+      [&request, respond = std::move(respond)](std::optional<EventPage> page) mutable {
+        if (!page)
           return respond(request.error({ErrorCode::kUnavailable, "the store could not be read"}));
         std::string body = "{\"data\":[";
-        std::size_t taken = 0;
-        bool has_more = false;
-        std::string next_after;
-        for (const auto& row : *rows) {
-          bool match = true;
-          for (const auto& f : filters) match = match && row.value.find(f) != std::string::npos;
-          if (!match) {
-            next_after = row.key;
-            continue;
-          }
-          if (taken == limit) {
-            has_more = true;
-            break;
-          }
-          if (taken++) body += ',';
-          body += row.value;
-          next_after = row.key;
+        for (std::size_t i = 0; i < page->events.size(); ++i) {
+          if (i) body += ',';
+          body += page->events[i].value;
         }
-        // A filtered page that looked through all it could may have more beyond it.
-        if (!filters.empty() && rows->size() == scan) has_more = true;
         body += "],\"has_more\":";
-        body += has_more ? "true" : "false";
+        body += page->has_more ? "true" : "false";
         body += ",\"next_after\":";
-        if (next_after.empty())
+        if (page->next_after.empty())
           body += "null";
         else
-          json::append_string(body, next_after);
+          json::append_string(body, page->next_after);
         body += "}";
         respond(http::Response{200, std::move(body), {}, "application/json"});
       });
+}
+
+void CommerceApi::stream_events(const Request& request, Responder respond) {
+  Violations violations;
+  EventQuery query = read_event_query(request, true, violations);
+  if (!violations.empty()) return respond(request.error(validation_failed(violations)));
+  if (!query.from_now) return open_event_stream(request, std::move(query), std::move(respond));
+  // "now": after every event decided before this request. Those not durable yet are within one
+  // group commit, so wait for it. (EventFeed::durable_through() would not do: it only keeps up
+  // while somebody waits, and lags behind otherwise.)
+  const std::uint64_t through = event_feed_.emitted_through();
+  invoker_.after_durable(
+      [this, &request, query = std::move(query), through, respond = std::move(respond)]() mutable {
+        query.after = through == 0 ? "" : Outbox::event_id(through);
+        open_event_stream(request, std::move(query), std::move(respond));
+      });
+}
+
+void CommerceApi::open_event_stream(const Request& request, EventQuery query, Responder respond) {
+  const auto& options = invoker_.options();
+  if (*open_streams_ >= options.max_event_streams) {
+    http::ApiError full{ErrorCode::kUnavailable,
+                        "orderd serves at most " + std::to_string(options.max_event_streams) +
+                            " event streams at once (--max-event-streams)",
+                        "too_many_event_streams"};
+    full.headers.emplace_back("retry-after", "1");
+    return respond(request.error(full));
+  }
+  auto stream = std::make_shared<EventStream>(invoker_.engine(), event_feed_, scheduler_,
+                                              std::move(query.after), std::move(query.filters),
+                                              options.sse_heartbeat_ms, open_streams_);
+  http::Response r{200, EventStream::preamble(), {}, "text/event-stream"};
+  // Nothing between the client and orderd may hold the events back or serve them again.
+  r.headers.emplace_back("cache-control", "no-cache");
+  r.headers.emplace_back("x-accel-buffering", "no");
+  r.stream = std::move(stream);
+  respond(std::move(r));
 }
 
 }  // namespace orderd::commerce::api

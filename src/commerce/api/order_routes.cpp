@@ -87,6 +87,7 @@ void CommerceApi::add_routes(http::Router& router) {
   route(Method::kPost, "/api/v1/orders/{id}/cancel", &CommerceApi::cancel_order);
   route(Method::kGet, "/api/v1/payments", &CommerceApi::list_payments);
   route(Method::kGet, "/api/v1/events", &CommerceApi::list_events);
+  route(Method::kGet, "/api/v1/events/stream", &CommerceApi::stream_events);
 }
 
 void CommerceApi::create_order(const Request& request, Responder respond) {
