@@ -59,8 +59,9 @@ void CommerceApi::stream_events(const Request& request, Responder respond) {
   if (!violations.empty()) return respond(request.error(validation_failed(violations)));
   if (!query.from_now) return open_event_stream(request, std::move(query), std::move(respond));
   // "now": after every event decided before this request. Those not durable yet are within one
-  // group commit, so wait for it. (EventFeed::durable_through() would not do: it only keeps up
-  // while somebody waits, and lags behind otherwise.)
+  // group commit, so wait for it. (EventFeed::durable_through() would not do: it notes what it
+  // waited for, so it can trail the store by a batch, and the stream would repeat events that
+  // were durable before the request.)
   const std::uint64_t through = event_feed_.emitted_through();
   invoker_.after_durable(
       [this, &request, query = std::move(query), through, respond = std::move(respond)]() mutable {
