@@ -5,6 +5,7 @@
 #   start_server LABEL ARGS  starts `orderd serve ARGS` on a fresh data directory; sets $port
 #   check_server LABEL       exits 1 if the server died (a run under it is invalid)
 #   stop_server              stops it and removes its data
+#   write_catalog FILE N     a catalog of N products (ids 1..N) whose stock never runs out
 # ORDERD_SYNC (full|normal) passes through to orderd untouched, which reads it as --sync.
 
 orderd_pid=""
@@ -81,4 +82,19 @@ check_server() {
     echo "orderd died during the run ($1), exit status $rc" >&2
     exit 1
   fi
+}
+
+write_catalog() {
+  local file=$1 products=$2 i
+  {
+    printf '{"warehouses":[{"id":"main","name":"Main","priority":1},'
+    printf '{"id":"backup","name":"Backup","priority":2}],"products":['
+    for ((i = 1; i <= products; i++)); do
+      ((i > 1)) && printf ','
+      printf '{"id":%d,"sku":"SKU-%04d","name":"Product %d","unit_price":1999,"currency":"USD",' \
+        "$i" "$i" "$i"
+      printf '"stock":{"main":1000000000}}'
+    done
+    printf ']}\n'
+  } >"$file"
 }

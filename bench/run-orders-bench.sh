@@ -38,17 +38,7 @@ bench_extra_cleanup() {
 
 work_dir=$(mktemp -d)
 catalog="$work_dir/catalog.json"
-{
-  printf '{"warehouses":[{"id":"main","name":"Main","priority":1},'
-  printf '{"id":"backup","name":"Backup","priority":2}],"products":['
-  for ((i = 1; i <= products; i++)); do
-    ((i > 1)) && printf ','
-    printf '{"id":%d,"sku":"SKU-%04d","name":"Product %d","unit_price":1999,"currency":"USD",' \
-      "$i" "$i" "$i"
-    printf '"stock":{"main":1000000000}}'
-  done
-  printf ']}\n'
-} >"$catalog"
+write_catalog "$catalog" "$products"
 
 echo "# orderd orders bench: nproc=$(nproc) date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
   "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The outbox's relay to NATS JetStream under the orders benchmark's load: a fresh nats-server
 # (JetStream, a temporary store) and a fresh orderd --nats-url per concurrency, the spread load of
-# run-orders-bench.sh, /health sampled every 0.5 s for the relay's lag (events waiting, age of the
-# oldest), then the time the relay takes to drain what is left. Prints orders/s as orderd-load
-# measures them and events/s as the relay published them (events over load + drain time).
+# run-orders-bench.sh. Two phases:
+#   live:    the broker is up; /health is sampled every 0.5 s for the relay's lag (events waiting,
+#            age of the oldest), then the time the relay takes to drain what is left. events/s is
+#            what it published over load + drain time.
+#   backlog: the broker is stopped for a second load of the same length, then started again; the
+#            relay's catch-up time gives its capacity (backlog events / catch-up seconds).
 # Usage: bench/run-relay-bench.sh BUILD_DIR
 # Env: BENCH_DURATION (seconds, default 10), BENCH_CONCURRENCY (default "32 256"),
 #      NATS_SERVER (default: nats-server on PATH, else /usr/sbin/nats-server).
@@ -29,9 +32,10 @@ bench_extra_cleanup() {
   rm -rf "$work_dir"
 }
 
-start_nats() {
-  rm -rf "$work_dir/js" "$work_dir/nats.log"
-  "$nats_server" -js -a 127.0.0.1 -p -1 -sd "$work_dir/js" >"$work_dir/nats.log" 2>&1 &
+start_nats() { # [PORT]: a fresh store without one, the same store and port with it
+  [[ $# -eq 0 ]] && rm -rf "$work_dir/js"
+  rm -f "$work_dir/nats.log"
+  "$nats_server" -js -a 127.0.0.1 -p "${1:--1}" -sd "$work_dir/js" >"$work_dir/nats.log" 2>&1 &
   nats_pid=$!
   nats_port=""
   for _ in $(seq 100); do
@@ -55,16 +59,7 @@ health_field() { # FIELD: a number from the relay's part of GET /health
 }
 
 catalog="$work_dir/catalog.json"
-{
-  printf '{"warehouses":[{"id":"main","name":"Main","priority":1}],"products":['
-  for ((i = 1; i <= products; i++)); do
-    ((i > 1)) && printf ','
-    printf '{"id":%d,"sku":"SKU-%04d","name":"Product %d","unit_price":1999,"currency":"USD",' \
-      "$i" "$i" "$i"
-    printf '"stock":{"main":1000000000}}'
-  done
-  printf ']}\n'
-} >"$catalog"
+write_catalog "$catalog" "$products"
 
 echo "# orderd relay bench: nproc=$(nproc) date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
   "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
@@ -103,6 +98,27 @@ for c in $concurrency_list; do
   printf '%s: %s\n' "$run" "$(cat "$work_dir/load.out")"
   printf '%s: events_published=%d events_per_s=%.0f max_waiting=%d max_oldest_waiting_ms=%d drain_after_load_s=%.2f\n' \
     "$run" "$published" "$events_per_s" "$max_waiting" "$max_age" "$drain_s"
+
+  stop_nats
+  base=$(health_field published)
+  line=$("$load" --port "$port" --path /api/v1/orders --concurrency "$c" --duration "$duration" \
+    --body "$body" --products "$products" --expect-status 200,201 --label "relay-backlog") ||
+    status=1
+  backlog=$(health_field waiting)
+  age=$(health_field oldest_waiting_ms)
+  restarted=$(date +%s.%N)
+  start_nats "$nats_port"
+  for _ in $(seq 1200); do
+    [[ $(health_field waiting) == 0 ]] && break
+    sleep 0.05
+  done
+  drained=$(date +%s.%N)
+  caught_up_s=$(awk -v a="$restarted" -v b="$drained" 'BEGIN { print b - a }')
+  published=$(($(health_field published) - base))
+  printf '%s: broker down: %s\n' "$run" "$line"
+  printf '%s: backlog=%d oldest_waiting_ms=%d caught_up_s=%.2f (broker start included) backlog_events_per_s=%.0f\n' \
+    "$run" "$backlog" "$age" "$caught_up_s" \
+    "$(awk -v n="$published" -v s="$caught_up_s" 'BEGIN { print n / s }')"
   check_server "$run"
   stop_server
   stop_nats
