@@ -5,10 +5,10 @@
 // small catalog with a hot product (some declined, some cancelled, a restock). Under that load
 // the broker is stopped for 3 s and started again on the same port and store (orders placed
 // while it is down must still succeed), and orderd is killed -9 twice and restarted on the same
-// data dir (once while the broker is down, once soon after it is back, with a backlog to
-// publish; the times vary with ORDERD_JETSTREAM_SEED). Then, once /health says the relay has
-// caught up (awaited with a deadline), the whole stream is read through a JetStream consumer
-// and checked:
+// data dir: once while the broker is down, once after it is back, when /health shows the relay
+// has published part of its backlog (small batches: --nats-batch 16); the times and that part
+// vary with ORDERD_JETSTREAM_SEED. Then, once /health says the relay has caught up (awaited
+// with a deadline), the whole stream is read through a JetStream consumer and checked:
 //  - every message: its Nats-Msg-Id is its event's id, its NATS subject follows from its type
 //    (order.* -> orders.*, stock.* -> stock.*), its data is the event exactly as the pull API
 //    serves it; no msg id and no event id twice;
@@ -25,8 +25,11 @@
 // /health says the relay is failing with events waiting; once nats-server starts on that port
 // the relay catches up and the stream holds every event once.
 //
-// JetStreamHarness: the test's own tools (NatsServer, JetStreamClient, the checks) on a stream
-// it fills by hand, across a broker restart and a kill.
+// ChecksPassOnTheOutboxPublishedByHand: the checks on orderd without a relay, its pull API
+// published into a stream by the test as the relay would: they pass, and fail on doctored copies.
+//
+// JetStreamHarness: the test's own tools (NatsServer, JetStreamClient) on a stream it fills by
+// hand, across a broker restart and a kill; nats-server found off the PATH, or missed loudly.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -636,7 +639,9 @@ class EventsJetStreamTest : public ::testing::Test {
       std::cout << "events came while reading (" << before->text << " then " << after->text
                 << "): reading again\n";
       ASSERT_LT(attempt, 5) << "the events would not stand still";
-      if (with_relay) ASSERT_TRUE(await_health(conn, "relay caught up again", 20s, caught_up));
+      if (with_relay) {
+        ASSERT_TRUE(await_health(conn, "relay caught up again", 20s, caught_up));
+      }
     }
     std::set<std::string> subjects(state->subjects.begin(), state->subjects.end());
     EXPECT_TRUE(subjects.count("orders.>") && subjects.count("stock.>"))
@@ -860,6 +865,18 @@ TEST_F(EventsJetStreamTest, EveryEventOnceThroughBrokerOutageAndKillNine) {
   std::atomic<std::size_t> next{0};
   std::atomic<int> cancels{0};
   std::vector<std::thread> threads;
+  // A failed assertion returns early: the clients give up and are joined on the way out.
+  struct Joiner {
+    std::vector<std::thread>& threads;
+    Endpoint& endpoint;
+    ~Joiner() {
+      for (auto& t : threads)
+        if (t.joinable()) {
+          endpoint.abandoned = true;
+          t.join();
+        }
+    }
+  } joiner{threads, endpoint};
   for (int c = 0; c < kClients; ++c) {
     threads.emplace_back([&] {
       Conn conn(endpoint, deadline);
@@ -978,7 +995,6 @@ TEST_F(EventsJetStreamTest, EveryEventOnceThroughBrokerOutageAndKillNine) {
   std::cout << "caught up " << ms_since(catching_up) << " ms after the load\n";
   EXPECT_EQ(string_at(h->relay, "url"), nats.url());
   EXPECT_EQ(string_at(h->relay, "stream"), kStream);
-  EXPECT_EQ(h->events.at("emitted_through"), h->events.at("durable_through")) << h->text;
 
   check_everything(nats.url(), placed);
   std::cout << "total " << ms_since(started) << " ms\n";
