@@ -158,7 +158,7 @@ class SimulatedBroker final : public commerce::EventPublisher {
   std::function<std::size_t(std::size_t)> draw;
   std::vector<store::Row> held;
 
-  void publish(std::vector<store::Row> events,
+  void publish(std::vector<store::Row> events, std::uint64_t,
                UniqueFunction<void(commerce::PublishOutcome)> done) override {
     commerce::PublishOutcome outcome;
     for (auto& event : events) {

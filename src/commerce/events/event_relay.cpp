@@ -66,6 +66,9 @@ void EventRelay::pump() {
     }
     if (rows->empty()) {
       busy_ = false;
+      // Nothing at or below `durable` is left unpublished (F1): ids a failed step skipped
+      // count as done, so `waiting` reaches 0.
+      published_seq_ = std::max(published_seq_, durable);
       state_ = "caught_up";
       backoff_ms_ = 0;
       oldest_waiting_at_ms_ = 0;
@@ -80,19 +83,33 @@ void EventRelay::pump() {
     std::vector<std::string> ids;
     ids.reserve(rows->size());
     for (const auto& row : *rows) ids.push_back(row.key);
-    auto done = [this, alive = alive_, ids = std::move(ids)](PublishOutcome outcome) mutable {
-      // From the publisher's thread: back onto the engine thread.
+    // From the publisher's thread: back onto the engine thread. Only the scheduler (which
+    // outlives the publisher) is touched there; the relay may be gone by then.
+    auto done = [this, scheduler = &scheduler_, alive = alive_,
+                 ids = std::move(ids)](PublishOutcome outcome) mutable {
       auto shared = std::make_shared<std::pair<std::vector<std::string>, PublishOutcome>>(
           std::move(ids), std::move(outcome));
-      scheduler_.post([this, alive, shared] {
+      scheduler->post([this, alive, shared] {
         if (*alive) published(std::move(shared->first), std::move(shared->second));
       });
     };
-    publisher_.publish(std::move(*rows), std::move(done));
+    publisher_.publish(std::move(*rows), feed_.emitted_through(), std::move(done));
   });
 }
 
 void EventRelay::published(std::vector<std::string> ids, PublishOutcome outcome) {
+  if (outcome.stream_tail) {
+    // The broker holds less than it acknowledged: its store was reset or purged. What it lost
+    // is not published again (it could be on purpose); say so once per sync.
+    stream_behind_ = *outcome.stream_tail < Outbox::sequence_of(published_id_).value_or(0);
+    if (stream_behind_)
+      spdlog::warn(
+          "event relay: stream {} holds orderd's events only up to {}, behind {} that it "
+          "acknowledged: the broker lost events (a reset store or a purge); they are "
+          "not published again",
+          publisher_.stream(),
+          *outcome.stream_tail ? Outbox::event_id(*outcome.stream_tail) : "none", published_id_);
+  }
   const std::size_t acked = std::min(outcome.acked, ids.size());
   if (acked > 0) {
     published_id_ = ids[acked - 1];
@@ -112,6 +129,7 @@ void EventRelay::published(std::vector<std::string> ids, PublishOutcome outcome)
     return retry_later();
   }
   if (state_ == "failing") spdlog::info("event relay: publishing again after {}", last_error_);
+  last_error_.clear();
   state_ = "publishing";
   backoff_ms_ = 0;
   busy_ = false;
@@ -151,6 +169,8 @@ std::string EventRelay::health_json() const {
   out += ",\"waiting\":" + std::to_string(waiting);
   out += ",\"oldest_waiting_ms\":" + std::to_string(oldest);
   out += ",\"published\":" + std::to_string(published_count_);
+  out += ",\"stream_behind\":";
+  out += stream_behind_ ? "true" : "false";
   out += ",\"last_error\":";
   json::append_string(out, last_error_);
   out += "}";

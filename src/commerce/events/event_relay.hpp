@@ -52,8 +52,8 @@ class EventRelay {
   // The sequence of the last event the broker acknowledged (0: none); retention purges only
   // events at or below it.
   std::uint64_t published_through() const { return published_seq_; }
-  // {"url","stream","state","published_through","waiting","oldest_waiting_ms","published",
-  //  "last_error"}: the relay's lag, for GET /health.
+  // {"url","stream","state","published_through","waiting","oldest_waiting_ms","published" (since
+  //  this start),"stream_behind","last_error"}: the relay's lag, for GET /health.
   std::string health_json() const;
 
  private:
@@ -72,8 +72,9 @@ class EventRelay {
   std::uint64_t published_count_ = 0;      // since start
   std::int64_t oldest_waiting_at_ms_ = 0;  // time of the first unpublished event seen, 0: none
   std::string state_ = "starting";
-  std::string last_error_;
-  bool busy_ = false;  // a scan or a publish is out
+  std::string last_error_;      // of the failure under way; cleared once a batch goes through
+  bool stream_behind_ = false;  // the broker's tail is behind what it acknowledged
+  bool busy_ = false;           // a scan or a publish is out
   std::int64_t backoff_ms_ = 0;
   std::uint64_t waiter_ = 0;
   std::uint64_t retry_timer_ = 0;

@@ -30,7 +30,8 @@ class FakeBroker final : public EventPublisher {
   std::size_t offered_again = 0;           // events offered that it held already
   std::size_t batches = 0;
 
-  void publish(std::vector<store::Row> events, UniqueFunction<void(PublishOutcome)> done) override {
+  void publish(std::vector<store::Row> events, std::uint64_t,
+               UniqueFunction<void(PublishOutcome)> done) override {
     ++batches;
     PublishOutcome outcome;
     std::size_t taken = 0;

@@ -3,12 +3,19 @@
 #include <nats/nats.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <unordered_map>
+
+#include "commerce/events/outbox.hpp"
 
 namespace orderd::commerce {
 namespace {
 
 constexpr const char* kMsgIdHeader = "Nats-Msg-Id";
+constexpr const char* kDiverged =
+    ": it was published by another orderd store, or before this data directory was replaced (or "
+    "lost events in a crash under --sync normal). Nothing more is published to it; give "
+    "--nats-stream a new stream, or move the old one away, and restart";
 
 std::string status_text(natsStatus status, const std::string& what) {
   std::string text = what + ": " + natsStatus_GetText(status);
@@ -35,20 +42,23 @@ struct Ack {
 struct JetStreamPublisher::Connection {
   natsConnection* connection = nullptr;
   jsCtx* js = nullptr;
-  bool stream_ready = false;
   bool synced = false;              // last_sequence/last_id read since the last failure
   std::uint64_t last_sequence = 0;  // the stream's last message
   std::string last_id;              // the newest event id the stream is known to hold
+  std::string tail_id, tail_data;   // the stream's last message at the sync, if orderd's
   std::mutex acks_mutex;
   std::unordered_map<std::string, Ack> acks;  // by event id, for the batch under way
+
+  std::mutex handle_mutex;  // `connection` as the destructor's close() sees it
 
   ~Connection() { close(); }
   void close() {
     if (js) jsCtx_Destroy(js);
+    std::lock_guard lock(handle_mutex);
     if (connection) natsConnection_Destroy(connection);
     js = nullptr;
     connection = nullptr;
-    stream_ready = synced = false;
+    synced = false;
   }
 
   static void on_ack(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* failure, void* closure) {
@@ -81,6 +91,12 @@ JetStreamPublisher::~JetStreamPublisher() {
     stopping_ = true;
   }
   wake_.notify_one();
+  {
+    // Closing (not destroying) the connection ends the thread's requests at once, so a stopping
+    // orderd does not wait out a stalled broker's timeouts.
+    std::lock_guard lock(connection_->handle_mutex);
+    if (connection_->connection) natsConnection_Close(connection_->connection);
+  }
   thread_.join();
   connection_.reset();
 }
@@ -98,11 +114,12 @@ std::string JetStreamPublisher::type_of(std::string_view event_json) {
   return std::string(event_json.substr(from, event_json.find('"', from) - from));
 }
 
-void JetStreamPublisher::publish(std::vector<store::Row> events,
+void JetStreamPublisher::publish(std::vector<store::Row> events, std::uint64_t newest_emitted,
                                  UniqueFunction<void(PublishOutcome)> done) {
   {
     std::lock_guard lock(mutex_);
-    job_ = Job{std::move(events), std::move(done)};  // the relay has one batch out at a time
+    // The relay has one batch out at a time.
+    job_ = Job{std::move(events), newest_emitted, std::move(done)};
   }
   wake_.notify_one();
 }
@@ -110,17 +127,94 @@ void JetStreamPublisher::publish(std::vector<store::Row> events,
 void JetStreamPublisher::run() {
   for (;;) {
     std::unique_lock lock(mutex_);
-    wake_.wait(lock, [this] { return stopping_ || job_.has_value(); });
+    wake_.wait(lock, [this] { return stopping_.load() || job_.has_value(); });
     if (stopping_) return;
     Job job = std::move(*job_);
     job_.reset();
     lock.unlock();
-    PublishOutcome outcome = publish_now(job.events);
+    PublishOutcome outcome = publish_now(job.events, job.newest_emitted);
+    outcome.stream_tail = std::exchange(synced_tail_, std::nullopt);
     job.done(std::move(outcome));
   }
 }
 
-PublishOutcome JetStreamPublisher::publish_now(const std::vector<store::Row>& events) {
+std::string JetStreamPublisher::sync(std::uint64_t newest_emitted) {
+  Connection& c = *connection_;
+  // The stream: created if missing; one that does not take orderd's subjects is an error, not
+  // something to retry into forever without saying so.
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&info, c.js, options_.stream.c_str(), nullptr, &code);
+  if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) {
+    jsStreamConfig config;
+    jsStreamConfig_Init(&config);
+    const char* subjects[] = {"orders.>", "stock.>"};
+    config.Name = options_.stream.c_str();
+    config.Subjects = subjects;
+    config.SubjectsLen = 2;
+    config.Storage = js_FileStorage;
+    s = js_AddStream(&info, c.js, &config, nullptr, &code);
+    if (s == NATS_OK) spdlog::info("event relay: created stream {}", options_.stream);
+  }
+  if (s != NATS_OK) return status_text(s, "stream " + options_.stream);
+  bool orders = false, stock = false;
+  for (int i = 0; info->Config && i < info->Config->SubjectsLen; ++i) {
+    const std::string_view subject = info->Config->Subjects[i];
+    orders = orders || subject == "orders.>" || subject == ">";
+    stock = stock || subject == "stock.>" || subject == ">";
+  }
+  c.last_sequence = info->State.LastSeq;
+  jsStreamInfo_Destroy(info);
+  if (!orders || !stock)
+    return "stream " + options_.stream + " does not take the subjects orders.> and stock.>";
+
+  // Its last message: if it is one of orderd's events, everything up to it is held (P1).
+  c.tail_id.clear();
+  c.tail_data.clear();
+  if (c.last_sequence > 0) {
+    natsMsg* last = nullptr;
+    s = js_GetMsg(&last, c.js, options_.stream.c_str(), c.last_sequence, nullptr, &code);
+    if (s == NATS_OK) {
+      const char* id = nullptr;
+      natsMsgHeader_Get(last, kMsgIdHeader, &id);
+      const std::string_view data(natsMsg_GetData(last), natsMsg_GetDataLength(last));
+      // Ours: an event id, in an event that names itself (another publisher's message, whatever
+      // its Nats-Msg-Id, never counts, or it would pass for events never sent).
+      const std::string prefix = std::string(R"({"specversion":"1.0","id":")") + (id ? id : "");
+      if (id && Outbox::sequence_of(id) && data.substr(0, prefix.size()) == prefix &&
+          data.substr(prefix.size(), 1) == "\"") {
+        c.tail_id = id;
+        c.tail_data = std::string(data);
+      } else {
+        spdlog::warn(
+            "event relay: the last message of stream {} is not orderd's; publishing "
+            "from the relay's own progress",
+            options_.stream);
+      }
+      natsMsg_Destroy(last);
+    } else if (s != NATS_NOT_FOUND && code != JSNoMessageFoundErr) {
+      return status_text(s, "reading the last message of stream " + options_.stream);
+    }  // not found: purged or expired; nothing is known to be held beyond the relay's progress
+  }
+  if (!c.tail_id.empty()) {
+    // A tail beyond anything this store emitted was published by another store (a new data
+    // directory, or events lost under --sync normal): its ids name other events here.
+    if (Outbox::sequence_of(c.tail_id).value_or(0) > newest_emitted) {
+      diverged_ = "stream " + options_.stream + " holds event " + c.tail_id +
+                  ", past the newest this store has emitted (" + Outbox::event_id(newest_emitted) +
+                  ")" + kDiverged;
+      spdlog::error("event relay: {}", diverged_);
+      return diverged_;
+    }
+    if (c.tail_id > c.last_id) c.last_id = c.tail_id;
+  }
+  synced_tail_ = c.tail_id.empty() ? 0 : *Outbox::sequence_of(c.tail_id);
+  c.synced = true;
+  return {};
+}
+
+PublishOutcome JetStreamPublisher::publish_now(const std::vector<store::Row>& events,
+                                               std::uint64_t newest_emitted) {
   Connection& c = *connection_;
   if (c.connection && natsConnection_IsClosed(c.connection)) c.close();
   if (!c.connection) {
@@ -133,8 +227,15 @@ PublishOutcome JetStreamPublisher::publish_now(const std::vector<store::Row>& ev
     natsOptions_SetAllowReconnect(options, true);
     natsOptions_SetMaxReconnect(options, -1);
     natsOptions_SetReconnectWait(options, 250);
-    const natsStatus status = natsConnection_Connect(&c.connection, options);
+    natsConnection* connection = nullptr;
+    const natsStatus status =
+        stopping_ ? NATS_CONNECTION_CLOSED : natsConnection_Connect(&connection, options);
     natsOptions_Destroy(options);
+    {
+      std::lock_guard lock(c.handle_mutex);
+      c.connection = connection;
+      if (stopping_ && connection) natsConnection_Close(connection);
+    }
     if (status != NATS_OK) {
       c.close();
       return {0, status_text(status, "connect to " + options_.url)};
@@ -153,40 +254,22 @@ PublishOutcome JetStreamPublisher::publish_now(const std::vector<store::Row>& ev
   }
 
   if (!c.synced) {
-    // The stream's tail: created if missing, else its last message's event id (see header).
-    jsStreamInfo* info = nullptr;
-    jsErrCode code = static_cast<jsErrCode>(0);
-    natsStatus s = js_GetStreamInfo(&info, c.js, options_.stream.c_str(), nullptr, &code);
-    if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) {
-      jsStreamConfig config;
-      jsStreamConfig_Init(&config);
-      const char* subjects[] = {"orders.>", "stock.>"};
-      config.Name = options_.stream.c_str();
-      config.Subjects = subjects;
-      config.SubjectsLen = 2;
-      config.Storage = js_FileStorage;
-      s = js_AddStream(&info, c.js, &config, nullptr, &code);
-      if (s == NATS_OK) spdlog::info("event relay: created stream {}", options_.stream);
-    }
-    if (s != NATS_OK) return {0, status_text(s, "stream " + options_.stream)};
-    c.last_sequence = info->State.LastSeq;
-    jsStreamInfo_Destroy(info);
-    if (c.last_sequence > 0) {
-      natsMsg* last = nullptr;
-      if (js_GetMsg(&last, c.js, options_.stream.c_str(), c.last_sequence, nullptr, &code) ==
-          NATS_OK) {
-        const char* id = nullptr;
-        if (natsMsgHeader_Get(last, kMsgIdHeader, &id) == NATS_OK && id && id > c.last_id)
-          c.last_id = id;
-        natsMsg_Destroy(last);
-      }
-    }
-    c.synced = true;
+    if (std::string error = sync(newest_emitted); !error.empty()) return {0, error};
   }
+  if (!diverged_.empty()) return {0, diverged_};
 
-  // Events the stream holds already are acked without a resend.
+  // Events the stream holds already are acked without a resend; the tail read at the sync must
+  // be this store's own event (see sync()).
   std::size_t held = 0;
-  while (held < events.size() && events[held].key <= c.last_id) ++held;
+  while (held < events.size() && events[held].key <= c.last_id) {
+    if (events[held].key == c.tail_id && events[held].value != c.tail_data) {
+      diverged_ = "stream " + options_.stream + " holds an event " + c.tail_id +
+                  " that differs from this store's" + kDiverged;
+      spdlog::error("event relay: {}", diverged_);
+      return {0, diverged_};
+    }
+    ++held;
+  }
   if (held == events.size()) return {held, {}};
 
   {
@@ -214,10 +297,16 @@ PublishOutcome JetStreamPublisher::publish_now(const std::vector<store::Row>& ev
     }
     ++expected;
   }
+  // The acks, in slices, so that a stopping orderd does not wait out the whole timeout.
   jsPubOptions wait;
   jsPubOptions_Init(&wait);
-  wait.MaxWait = options_.ack_timeout_ms;
-  if (natsStatus s = js_PublishAsyncComplete(c.js, &wait); s != NATS_OK) {
+  wait.MaxWait = std::min<std::int64_t>(100, options_.ack_timeout_ms);
+  natsStatus acks = NATS_TIMEOUT;
+  for (std::int64_t waited = 0;
+       acks == NATS_TIMEOUT && waited < options_.ack_timeout_ms && !stopping_;
+       waited += wait.MaxWait)
+    acks = js_PublishAsyncComplete(c.js, &wait);
+  if (natsStatus s = acks; s != NATS_OK) {
     if (error.empty()) error = status_text(s, "waiting for acks");
     natsMsgList pending;
     if (js_PublishAsyncGetPendingList(&pending, c.js) == NATS_OK) natsMsgList_Destroy(&pending);
