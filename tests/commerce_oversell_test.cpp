@@ -59,27 +59,23 @@
 #include <thread>
 
 #include "client/http_client.hpp"
+#include "support/findings.hpp"
 #include "support/fixtures.hpp"
+#include "support/json_fields.hpp"
 #include "support/orderd_process.hpp"
+#include "support/shop_catalog.hpp"
+#include "support/shop_http.hpp"
 #include "support/temp_dir.hpp"
 
 namespace orderd::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using client::HttpClient;
 using client::HttpResult;
 using Clock = std::chrono::steady_clock;
 namespace json = boost::json;
 
 // ---- The catalog ----------------------------------------------------------------------------
-
-struct ProductSpec {
-  std::int64_t id;
-  std::int64_t unit_price;  // cents
-  std::int64_t main, backup;
-  double weight;  // chance a basket holds it
-};
 
 // 1 and 2 are the hot products; 4 is expensive (three of them exceed the fraud rule).
 const std::vector<ProductSpec> kProducts = {
@@ -88,23 +84,6 @@ const std::vector<ProductSpec> kProducts = {
     {3, 500, 250, 150, 0.45},
     {4, 90000, 25, 15, 0.2},
 };
-
-std::string catalog_json() {
-  json::array products;
-  for (const auto& p : kProducts) {
-    products.push_back({{"id", p.id},
-                        {"sku", "SKU-" + std::to_string(p.id)},
-                        {"name", "Product " + std::to_string(p.id)},
-                        {"unit_price", p.unit_price},
-                        {"currency", "USD"},
-                        {"stock", {{"main", p.main}, {"backup", p.backup}}}});
-  }
-  json::object doc{
-      {"warehouses", json::array{{{"id", "main"}, {"name", "Main"}, {"priority", 1}},
-                                 {{"id", "backup"}, {"name", "Backup"}, {"priority", 2}}}},
-      {"products", std::move(products)}};
-  return json::serialize(doc);
-}
 
 // The shape of the run: half the orders arrive spread over kArrivalSpan, the other half in
 // kBursts bursts of simultaneous buyers (kBurstSpread wide). Four of the bursts are cut by a
@@ -139,87 +118,14 @@ std::vector<std::chrono::milliseconds> burst_times(std::mt19937_64& rng) {
 
 // ---- A client that outlives the kills -------------------------------------------------------
 
-struct Endpoint {
-  std::atomic<std::uint16_t> port{0};  // 0 while orderd restarts
-  std::atomic<bool> abandoned{false};  // orderd would not come back: the clients give up
+// How long a connection (support/shop_http) waits after losing orderd: longer than the
+// default, as 64 clients retry at once through every restart.
+constexpr auto kRetryPause = 20ms;
+
+// The connections' counters (support/shop_http), and how often the answers made them retry.
+struct Counters : ConnCounters {
+  std::atomic<int> unavailable{0}, in_use{0}, accepted_202{0}, replayed{0};
 };
-
-struct Counters {
-  std::atomic<int> connection_errors{0}, unavailable{0}, in_use{0}, accepted_202{0}, replayed{0};
-  std::atomic<int> in_flight{0};  // requests sent and not yet answered
-};
-
-// One connection, remade when orderd dies under it or moves to another port. `exchange` sends
-// a request until some answer comes (a request may reach orderd more than once: that is what
-// the idempotency keys are for), or returns nothing at the deadline.
-class Conn {
- public:
-  Conn(Endpoint& endpoint, Counters& counters, Clock::time_point deadline)
-      : endpoint_(endpoint), counters_(counters), deadline_(deadline) {}
-
-  std::optional<HttpResult> exchange(const std::string& method, const std::string& path,
-                                     const std::string& body, const client::Headers& headers) {
-    lost_ = 0;
-    while (Clock::now() < deadline_ && !endpoint_.abandoned) {
-      const std::uint16_t port = endpoint_.port.load();
-      if (port == 0) {
-        std::this_thread::sleep_for(10ms);
-        continue;
-      }
-      try {
-        if (!client_ || port_ != port) {
-          client_.reset();
-          client_ = std::make_unique<HttpClient>(port);
-          port_ = port;
-        }
-        ++counters_.in_flight;
-        HttpResult r = client_->request(method, path, body, headers);
-        --counters_.in_flight;
-        return r;
-      } catch (const std::exception&) {
-        if (client_) --counters_.in_flight;
-        client_.reset();
-        ++counters_.connection_errors;
-        ++lost_;
-        std::this_thread::sleep_for(20ms);
-      }
-    }
-    return std::nullopt;
-  }
-  Clock::time_point deadline() const { return deadline_; }
-  // Connections lost in the last exchange (orderd killed under it, or not up yet).
-  int lost() const { return lost_; }
-
- private:
-  Endpoint& endpoint_;
-  Counters& counters_;
-  Clock::time_point deadline_;
-  std::unique_ptr<HttpClient> client_;
-  std::uint16_t port_ = 0;
-  int lost_ = 0;
-};
-
-std::optional<json::object> object_of(const std::string& text) {
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  return std::move(v.as_object());
-}
-
-std::string string_at(const json::object& o, const char* name) {
-  const auto* v = o.if_contains(name);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-std::int64_t int_at(const json::object& o, const char* name) {
-  const auto* v = o.if_contains(name);
-  return v && v->is_int64() ? v->as_int64() : 0;
-}
-
-std::string describe(const std::optional<HttpResult>& r) {
-  if (!r) return "(no answer before the deadline)";
-  return std::to_string(r->status) + " " + r->body;
-}
 
 // ---- What the clients were told ---------------------------------------------------------------
 
@@ -461,7 +367,7 @@ class CommerceOversellTest : public ::testing::Test {
 
   void SetUp() override {
     std::filesystem::create_directories(dir.path() / "data");
-    std::ofstream(catalog_path) << catalog_json();
+    std::ofstream(catalog_path) << catalog_json(kProducts);
     args = {"--catalog",
             catalog_path.string(),
             "--order-wait",
@@ -673,32 +579,6 @@ std::vector<json::object> list_all(Conn& conn, const std::string& query) {
   }
 }
 
-std::optional<json::object> get_object(Conn& conn, const std::string& path) {
-  auto r = conn.exchange("GET", path, "", {});
-  if (!r || r->status != 200) {
-    ADD_FAILURE() << "GET " << path << ": " << describe(r);
-    return std::nullopt;
-  }
-  auto o = object_of(r->body);
-  if (!o) ADD_FAILURE() << "GET " << path << ": not JSON: " << r->body;
-  return o;
-}
-
-// Failures of one kind: the first few in full, then only counted.
-class Findings {
- public:
-  void add(const std::string& kind, const std::string& message) {
-    if (++counts_[kind] <= 6) ADD_FAILURE() << kind << ": " << message;
-  }
-  void summarize() const {
-    for (const auto& [kind, n] : counts_)
-      if (n > 6) ADD_FAILURE() << kind << ": " << n << " cases in all (6 shown)";
-  }
-
- private:
-  std::map<std::string, int> counts_;
-};
-
 TEST_F(CommerceOversellTest, NoOversellNoDoubleChargeAcrossKillNine) {
   const char* fixed = std::getenv("ORDERD_OVERSELL_SEED");
   seed = fixed ? std::strtoull(fixed, nullptr, 10) : std::random_device{}();
@@ -722,7 +602,7 @@ TEST_F(CommerceOversellTest, NoOversellNoDoubleChargeAcrossKillNine) {
   for (int c = 0; c < kClients; ++c) {
     threads.emplace_back([&, worker_seed = rng()] {
       std::mt19937_64 worker_rng(worker_seed);
-      Conn conn(endpoint, counters, deadline);
+      Conn conn(endpoint, deadline, &counters, kRetryPause);
       for (std::size_t i; (i = next++) < plan.size();) {
         std::this_thread::sleep_until(started + plan[i].start);
         run_plan(conn, plan[i], worker_rng);
@@ -731,11 +611,11 @@ TEST_F(CommerceOversellTest, NoOversellNoDoubleChargeAcrossKillNine) {
     });
   }
   threads.emplace_back([&] {
-    Conn conn(endpoint, counters, deadline);
+    Conn conn(endpoint, deadline, &counters, kRetryPause);
     run_later_cancels(conn);
   });
   threads.emplace_back([&] {
-    Conn conn(endpoint, counters, deadline);
+    Conn conn(endpoint, deadline, &counters, kRetryPause);
     for (std::size_t i = 0; i < kRestocks.size(); ++i) {
       std::this_thread::sleep_until(started + bursts[static_cast<std::size_t>(kRestocks[i].burst)] -
                                     50ms);
@@ -775,7 +655,7 @@ TEST_F(CommerceOversellTest, NoOversellNoDoubleChargeAcrossKillNine) {
 
   for (const auto& p : ledger.problems) ADD_FAILURE() << p;
   // Carry on: what the store says about the same orders tells more.
-  Findings findings;
+  Findings findings(Findings::Mode::kFailAtOnce);
 
   // One key, one order: every answer for a key named the same id.
   for (const auto& [key, record] : ledger.keys) {
@@ -786,14 +666,14 @@ TEST_F(CommerceOversellTest, NoOversellNoDoubleChargeAcrossKillNine) {
     }
   }
 
-  Conn conn(endpoint, counters, Clock::now() + 60s);
+  Conn conn(endpoint, Clock::now() + 60s, &counters, kRetryPause);
 
   // Settled: no pending order, nothing reserved (every reservation expired or ended). Awaited.
   const auto settle_deadline = Clock::now() + 30s;
   for (;;) {
     bool settled = list_all(conn, "&status=pending").empty();
     for (const auto& p : kProducts) {
-      auto product = get_object(conn, "/api/v1/products/" + std::to_string(p.id));
+      auto product = conn.get_object("/api/v1/products/" + std::to_string(p.id));
       if (!product || product->at("stock").as_object().at("reserved").as_int64() != 0)
         settled = false;
     }
@@ -802,7 +682,7 @@ TEST_F(CommerceOversellTest, NoOversellNoDoubleChargeAcrossKillNine) {
       for (const auto& o : list_all(conn, "&status=pending"))
         ADD_FAILURE() << "order still pending: " << json::serialize(o);
       for (const auto& p : kProducts)
-        if (auto product = get_object(conn, "/api/v1/products/" + std::to_string(p.id)))
+        if (auto product = conn.get_object("/api/v1/products/" + std::to_string(p.id)))
           ADD_FAILURE() << "stock not settled: " << json::serialize(*product);
       FAIL() << "the orders did not settle within 30 s";
     }
@@ -812,7 +692,7 @@ TEST_F(CommerceOversellTest, NoOversellNoDoubleChargeAcrossKillNine) {
   // Every order as the store has it now.
   std::map<std::string, json::object> orders;
   for (const auto& [id, record] : ledger.orders) {
-    if (auto o = get_object(conn, "/api/v1/orders/" + id)) orders[id] = *o;
+    if (auto o = conn.get_object("/api/v1/orders/" + id)) orders[id] = *o;
   }
   {
     std::set<std::string> listed;
@@ -914,7 +794,7 @@ TEST_F(CommerceOversellTest, NoOversellNoDoubleChargeAcrossKillNine) {
   // Stock: conservation, per product and per warehouse, and no oversell.
   std::map<std::int64_t, json::object> stock;
   for (const auto& p : kProducts) {
-    auto product = get_object(conn, "/api/v1/products/" + std::to_string(p.id));
+    auto product = conn.get_object("/api/v1/products/" + std::to_string(p.id));
     ASSERT_TRUE(product);
     const json::object s = product->at("stock").as_object();
     stock[p.id] = s;
@@ -956,7 +836,7 @@ TEST_F(CommerceOversellTest, NoOversellNoDoubleChargeAcrossKillNine) {
   // Payments: no double charge, every authorization settled once.
   std::map<std::string, int> settled;  // orders by how their payment ended
   for (const auto& [id, o] : orders) {
-    auto payments = get_object(conn, "/api/v1/payments?order_id=" + id);
+    auto payments = conn.get_object("/api/v1/payments?order_id=" + id);
     if (!payments) continue;
     std::map<std::string, int> n;  // "type status" -> count
     int records_of[4] = {0, 0, 0, 0};
@@ -1010,7 +890,7 @@ TEST_F(CommerceOversellTest, NoOversellNoDoubleChargeAcrossKillNine) {
   for (const auto& [key, record] : ledger.keys) {
     if (record.kind != "reservation" || record.ids.empty()) continue;
     const std::string res = *record.ids.begin();
-    auto r = get_object(conn, "/api/v1/reservations/" + res);
+    auto r = conn.get_object("/api/v1/reservations/" + res);
     if (!r) continue;
     int confirmed = 0;
     for (const auto& order_id : ledger.reservation_orders[res]) {
@@ -1058,19 +938,19 @@ TEST_F(CommerceOversellTest, NoOversellNoDoubleChargeAcrossKillNine) {
     EXPECT_EQ(r->status, 422u) << r->body;
     EXPECT_NE(r->body.find("idempotency_key_reused"), std::string::npos) << r->body;
   }
-  findings.summarize();
+  findings.report();
 
   // A last kill -9: what was read is what the rows say.
   orderd->kill_hard();
   ASSERT_TRUE(start(orderd));
   for (const auto& p : kProducts) {
-    auto product = get_object(conn, "/api/v1/products/" + std::to_string(p.id));
+    auto product = conn.get_object("/api/v1/products/" + std::to_string(p.id));
     ASSERT_TRUE(product);
     EXPECT_EQ(json::serialize(product->at("stock")), json::serialize(stock[p.id]))
         << "product " << p.id << " changed across a restart";
   }
   for (const auto& [id, o] : orders) {
-    auto again = get_object(conn, "/api/v1/orders/" + id);
+    auto again = conn.get_object("/api/v1/orders/" + id);
     if (again && json::serialize(*again) != json::serialize(o))
       ADD_FAILURE() << "order changed across a restart: " << json::serialize(o) << " -> "
                     << json::serialize(*again);
@@ -1084,7 +964,7 @@ TEST_F(CommerceOversellTest, NoOversellNoDoubleChargeAcrossKillNine) {
     std::string after;
     for (;;) {
       auto page =
-          get_object(conn, "/api/v1/events?limit=1000" + (after.empty() ? "" : "&after=" + after));
+          conn.get_object("/api/v1/events?limit=1000" + (after.empty() ? "" : "&after=" + after));
       ASSERT_TRUE(page);
       for (const auto& e : page->at("data").as_array()) {
         const auto& event = e.as_object();

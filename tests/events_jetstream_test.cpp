@@ -51,16 +51,19 @@
 #include <unistd.h>
 
 #include "client/http_client.hpp"
+#include "support/findings.hpp"
 #include "support/jetstream_client.hpp"
+#include "support/json_fields.hpp"
 #include "support/nats_server.hpp"
 #include "support/orderd_process.hpp"
+#include "support/shop_catalog.hpp"
+#include "support/shop_http.hpp"
 #include "support/temp_dir.hpp"
 
 namespace orderd::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using client::HttpClient;
 using client::HttpResult;
 using Clock = std::chrono::steady_clock;
 namespace json = boost::json;
@@ -70,64 +73,6 @@ constexpr const char* kStream = "ORDERS";
 std::int64_t ms_since(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
 }
-
-// ---- JSON ---------------------------------------------------------------------------------
-
-std::optional<json::object> object_of(const std::string& text) {
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  return std::move(v.as_object());
-}
-
-std::string string_at(const json::object& o, const char* name) {
-  const auto* v = o.if_contains(name);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-std::int64_t int_at(const json::object& o, const char* name, std::int64_t otherwise = 0) {
-  const auto* v = o.if_contains(name);
-  return v && v->is_int64() ? v->as_int64() : v && v->is_uint64() ? v->as_uint64() : otherwise;
-}
-
-const json::object& object_at(const json::object& o, const char* name) {
-  static const json::object empty;
-  const auto* v = o.if_contains(name);
-  return v && v->is_object() ? v->as_object() : empty;
-}
-
-// ---- Findings -----------------------------------------------------------------------------
-
-// What the checks found, by kind: reported as test failures (the first few of each kind in full,
-// then counted), or looked at by the checks' own test.
-class Findings {
- public:
-  void add(const std::string& kind, const std::string& message) {
-    auto& list = by_kind_[kind];
-    if (list.size() < kShown) list.push_back(message);
-    ++counts_[kind];
-  }
-  bool empty() const { return counts_.empty(); }
-  bool has(const std::string& kind) const { return counts_.count(kind) > 0; }
-  std::string kinds() const {
-    std::string all;
-    for (const auto& [kind, n] : counts_) all += "\n  " + kind + " (" + std::to_string(n) + ")";
-    return all.empty() ? " none" : all;
-  }
-  void report(const std::string& where) const {
-    for (const auto& [kind, list] : by_kind_) {
-      for (const auto& message : list) ADD_FAILURE() << where << ": " << kind << ": " << message;
-      if (counts_.at(kind) > kShown)
-        ADD_FAILURE() << where << ": " << kind << ": " << counts_.at(kind) << " cases in all ("
-                      << kShown << " shown)";
-    }
-  }
-
- private:
-  static constexpr std::size_t kShown = 6;
-  std::map<std::string, std::vector<std::string>> by_kind_;
-  std::map<std::string, std::size_t> counts_;
-};
 
 // ---- The events -----------------------------------------------------------------------------
 
@@ -297,64 +242,7 @@ void check_against_store(const std::map<std::string, std::vector<const Event*>>&
   }
 }
 
-// ---- orderd, and clients that outlive its kills ---------------------------------------------
-
-struct Endpoint {
-  std::atomic<std::uint16_t> port{0};  // 0 while orderd restarts
-  std::atomic<bool> abandoned{false};  // orderd would not come back
-};
-
-// One connection, remade when orderd dies under it or moves. `exchange` sends until some answer
-// comes, or returns nothing at the deadline.
-class Conn {
- public:
-  Conn(Endpoint& endpoint, Clock::time_point deadline) : endpoint_(endpoint), deadline_(deadline) {}
-
-  std::optional<HttpResult> exchange(const std::string& method, const std::string& path,
-                                     const std::string& body = "",
-                                     const client::Headers& headers = {}) {
-    while (Clock::now() < deadline_ && !endpoint_.abandoned) {
-      const std::uint16_t port = endpoint_.port.load();
-      if (port == 0) {
-        std::this_thread::sleep_for(5ms);
-        continue;
-      }
-      try {
-        if (!client_ || port_ != port) {
-          client_ = std::make_unique<HttpClient>(port);
-          port_ = port;
-        }
-        return client_->request(method, path, body, headers);
-      } catch (const std::exception&) {
-        client_.reset();
-        ++connection_errors;
-        std::this_thread::sleep_for(10ms);
-      }
-    }
-    return std::nullopt;
-  }
-
-  // GET, 200 and a JSON object, or a test failure and nullopt.
-  std::optional<json::object> get_object(const std::string& path) {
-    auto r = exchange("GET", path);
-    if (!r || r->status != 200) {
-      ADD_FAILURE() << "GET " << path << ": "
-                    << (r ? std::to_string(r->status) + " " + r->body : "no answer");
-      return std::nullopt;
-    }
-    auto o = object_of(r->body);
-    if (!o) ADD_FAILURE() << "GET " << path << ": not JSON: " << r->body;
-    return o;
-  }
-
-  int connection_errors = 0;
-
- private:
-  Endpoint& endpoint_;
-  Clock::time_point deadline_;
-  std::unique_ptr<HttpClient> client_;
-  std::uint16_t port_ = 0;
-};
+// ---- Reading orderd (through support/shop_http's Conn) -------------------------------------
 
 // Every event of the pull API, oldest first, paged with after/next_after.
 std::vector<Event> read_api_events(Conn& conn, Findings& f) {
@@ -472,77 +360,58 @@ struct Placed {
   bool cancelled = false;  // a cancel answered 200 cancelled
 };
 
-// POST until a final answer: retried with the same key across lost connections, 503, 202 and
-// 409 idempotency_key_in_use. Returns the order id in the answer ("" when none came).
+// A keyed request, sent again with its key until its answer is final: across lost connections,
+// 503, 202 and 409 idempotency_key_in_use. Nothing at the deadline.
+std::optional<HttpResult> until_final(Conn& conn, const std::string& method,
+                                      const std::string& path, const std::string& body,
+                                      const std::string& key) {
+  for (;;) {
+    auto r = conn.exchange(method, path, body, {{"idempotency-key", key}});
+    if (!r) return r;
+    auto o = object_of(r->body);
+    if (r->status == 503 || r->status == 202 ||
+        (r->status == 409 && o && string_at(*o, "code") == "idempotency_key_in_use")) {
+      std::this_thread::sleep_for(30ms);
+      continue;
+    }
+    return r;
+  }
+}
+
+// An order POSTed until final. Returns the order id in the answer ("" when none came).
 Placed place(Conn& conn, const std::string& key, const std::string& body) {
   Placed p;
   p.key = key;
   p.body = body;
   p.sent = Clock::now();
-  for (;;) {
-    auto r = conn.exchange("POST", "/api/v1/orders", body, {{"idempotency-key", key}});
-    if (!r) return p;
-    auto o = object_of(r->body);
-    const std::string code = o ? string_at(*o, "code") : "";
-    if (r->status == 503 || r->status == 202 ||
-        (r->status == 409 && code == "idempotency_key_in_use")) {
-      std::this_thread::sleep_for(30ms);
-      continue;
-    }
-    p.status = r->status;
-    p.code = code;
-    p.answered = Clock::now();
-    if (o) p.id = r->status == 201 ? string_at(*o, "id") : string_at(*o, "order_id");
-    if (p.id.empty()) {
-      const std::string location = r->header("location");
-      if (location.rfind("/api/v1/orders/", 0) == 0) p.id = location.substr(15);
-    }
-    return p;
+  auto r = until_final(conn, "POST", "/api/v1/orders", body, key);
+  if (!r) return p;
+  auto o = object_of(r->body);
+  p.status = r->status;
+  p.code = o ? string_at(*o, "code") : "";
+  p.answered = Clock::now();
+  if (o) p.id = r->status == 201 ? string_at(*o, "id") : string_at(*o, "order_id");
+  if (p.id.empty()) {
+    const std::string location = r->header("location");
+    if (location.rfind("/api/v1/orders/", 0) == 0) p.id = location.substr(15);
   }
+  return p;
 }
 
-// A cancel, retried with its key until final: true when it answered the order cancelled.
+// A cancel, until final: true when it answered the order cancelled.
 bool cancel(Conn& conn, const std::string& id, const std::string& key) {
-  for (;;) {
-    auto r = conn.exchange("POST", "/api/v1/orders/" + id + "/cancel", R"({"reason":"test"})",
-                           {{"idempotency-key", key}});
-    if (!r) return false;
-    auto o = object_of(r->body);
-    const std::string code = o ? string_at(*o, "code") : "";
-    if (r->status == 503 || r->status == 202 ||
-        (r->status == 409 && code == "idempotency_key_in_use")) {
-      std::this_thread::sleep_for(30ms);
-      continue;
-    }
-    return r->status == 200 && o && string_at(*o, "status") == "cancelled";
-  }
+  auto r =
+      until_final(conn, "POST", "/api/v1/orders/" + id + "/cancel", R"({"reason":"test"})", key);
+  if (!r) return false;
+  auto o = object_of(r->body);
+  return r->status == 200 && o && string_at(*o, "status") == "cancelled";
 }
 
 // ---- The fixture ------------------------------------------------------------------------------
 
-struct ProductSpec {
-  std::int64_t id, unit_price, main, backup;
-  double weight;  // chance a basket holds it
-};
 // Product 1 is hot: far fewer units than the buyers want.
 const std::vector<ProductSpec> kProducts = {
     {1, 1500, 40, 30, 0.3}, {2, 2500, 60, 40, 0.4}, {3, 500, 600, 400, 0.5}};
-
-std::string catalog_json() {
-  json::array products;
-  for (const auto& p : kProducts)
-    products.push_back({{"id", p.id},
-                        {"sku", "SKU-" + std::to_string(p.id)},
-                        {"name", "Product " + std::to_string(p.id)},
-                        {"unit_price", p.unit_price},
-                        {"currency", "USD"},
-                        {"stock", {{"main", p.main}, {"backup", p.backup}}}});
-  json::object doc{
-      {"warehouses", json::array{{{"id", "main"}, {"name", "Main"}, {"priority", 1}},
-                                 {{"id", "backup"}, {"name", "Backup"}, {"priority", 2}}}},
-      {"products", std::move(products)}};
-  return json::serialize(doc);
-}
 
 class EventsJetStreamTest : public ::testing::Test {
  protected:
@@ -552,7 +421,7 @@ class EventsJetStreamTest : public ::testing::Test {
 
   void SetUp() override {
     std::filesystem::create_directories(dir.path() / "data");
-    std::ofstream(dir.path() / "catalog.json") << catalog_json();
+    std::ofstream(dir.path() / "catalog.json") << catalog_json(kProducts);
   }
 
   // A failed run keeps its store and the broker's store and log for a look.

@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/child_process.hpp"
+
 namespace orderd::testing {
 
 namespace {
@@ -162,15 +164,7 @@ bool NatsServer::stop() {
 }
 
 bool NatsServer::kill_hard() {
-  if (pid_ <= 0) return false;
-  int status = 0;
-  const bool alive = ::waitpid(pid_, &status, WNOHANG) == 0;
-  if (alive) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &status, 0);
-  }
-  pid_ = -1;
-  return alive;
+  return kill_and_reap(pid_);
 }
 
 bool NatsServer::running() {

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "support/child_process.hpp"
+
 namespace orderd::testing {
 
 OrderdProcess::OrderdProcess(const std::string& data_dir, std::vector<std::string> extra_args,
@@ -58,15 +60,7 @@ OrderdProcess::~OrderdProcess() {
 }
 
 bool OrderdProcess::kill_hard() {
-  if (pid_ <= 0) return false;
-  int status = 0;
-  const bool alive = ::waitpid(pid_, &status, WNOHANG) == 0;
-  if (alive) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &status, 0);
-  }
-  pid_ = -1;
-  return alive;
+  return kill_and_reap(pid_);
 }
 
 int OrderdProcess::terminate() {
