@@ -109,9 +109,10 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   std::size_t recovered = engine->recover();
   shop.reclaim_abandoned();  // orders killed before the restart
   shop.reclaim_every(options.shop.reclaim_interval_ms);
-  // Wakes the outbox's readers when events are durable (after load: all loaded ones are).
+  // Wakes the outbox's readers (the SSE streams, the relay) when events are durable.
   orderd::commerce::EventFeed event_feed(*engine, *scheduler, shop.outbox());
-  // The relay to NATS JetStream, with --nats-url; declared publisher first, so it outlives it.
+  // The relay to NATS JetStream, with --nats-url. The publisher's thread outlives the relay (it
+  // is declared first); what it answers late only reaches the scheduler (event_relay.cpp).
   std::unique_ptr<orderd::commerce::JetStreamPublisher> publisher;
   std::unique_ptr<orderd::commerce::EventRelay> relay;
   if (!options.nats.url.empty()) {

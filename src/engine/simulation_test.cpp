@@ -149,7 +149,6 @@ void register_services(Registry& registry) {
   registry.add("Buyer", "buy", &buy);
 }
 
-// One simulated machine: the committed store outlives the process lifetimes booted on it.
 // The broker the outbox's relay publishes to: another process, so it outlives every crash. It
 // keeps P1 (event_publisher.hpp) as JetStreamPublisher does, and refuses the rest of a batch
 // when the seed says so, as a dropped connection would.
@@ -176,6 +175,7 @@ class SimulatedBroker final : public commerce::EventPublisher {
   std::string stream() const override { return "ORDERS"; }
 };
 
+// One simulated machine: the committed store outlives the process lifetimes booted on it.
 class World {
  public:
   explicit World(std::uint64_t seed) : seed_(seed) {
