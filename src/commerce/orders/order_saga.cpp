@@ -422,8 +422,15 @@ Task<Order> cancel_confirmed_order(Shop* shop, Context& ctx, CancelOrder in) {
                         "order_not_cancellable");
   }
   bool cancelled = false;
-  GatewayRequest request{"refund",           order_id,       order.payment_method,
-                         order.total_amount, order.currency, order.payment_reference};
+  // Keyed by the order, not by this invocation: a cancel an operator killed after the refund
+  // went out is followed by another invocation, whose refund must be the same one.
+  GatewayRequest request{"refund",
+                         order_id,
+                         order.payment_method,
+                         order.total_amount,
+                         order.currency,
+                         order.payment_reference,
+                         "refund/" + order_id};
   std::optional<Future<GatewayReply>> refunding;
   through_cancel(cancelled, [&] {
     refunding.emplace(start_gateway(shop, ctx, "refund", request, shop->settle_policy()));

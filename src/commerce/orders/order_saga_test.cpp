@@ -197,6 +197,34 @@ TEST_F(OrderSagaTest, CancellingAConfirmedOrderRefundsAndReturnsItsUnits) {
   expect_rows_match_memory();
 }
 
+TEST_F(OrderSagaTest, ACancelKilledWhileRefundingIsFollowedByTheSameRefund) {
+  Order order = place(basket(1, 2, "mock_flaky"));
+  ASSERT_EQ(order.status, "confirmed");
+  InvokeRequest cancel{"OrderCancel", "cancel", "{}"};
+  cancel.object_key = order.id;
+  std::optional<InvocationOutcome> first;
+  InvokeResult started =
+      harness.engine().invoke(cancel, [&](InvocationOutcome o) { first = std::move(o); });
+  // The refund is out at the gateway (a flaky one: its first attempts never answer). An operator
+  // kills the cancel now: no compensation runs, no refund is recorded, the order stays confirmed.
+  ASSERT_TRUE(
+      harness.run_until([&] { return shop.gateway()->operations("refund", order.id) == 1; }));
+  ASSERT_EQ(harness.engine().kill(started.invocation_id), Engine::Control::kDone);
+  ASSERT_TRUE(harness.run_until([&] { return first.has_value(); }));
+  EXPECT_FALSE(first->ok);
+  EXPECT_EQ(shop.read_order(order.id)->status, "confirmed");
+
+  // A second cancel refunds under the same gateway key: the money moves once.
+  std::optional<InvocationOutcome> second;
+  harness.engine().invoke(cancel, [&](InvocationOutcome o) { second = std::move(o); });
+  ASSERT_TRUE(harness.run_until([&] { return second.has_value(); }));
+  ASSERT_TRUE(second->ok) << second->body;
+  EXPECT_EQ(boost::json::value_to<Order>(boost::json::parse(second->body)).status, "cancelled");
+  EXPECT_EQ(shop.gateway()->operations("refund", order.id), 1u);
+  EXPECT_EQ(payments(order.id, "refund"), 1);
+  EXPECT_EQ(shop.ledger().levels(1)->available(), kStock);
+}
+
 TEST_F(OrderSagaTest, AProductNamedTwiceIsOneItemAndCancelsWhole) {
   PlaceOrder request = basket(1, 1);
   request.items.push_back({1, 2});

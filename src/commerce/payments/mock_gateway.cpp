@@ -36,15 +36,25 @@ GatewayReply MockGateway::decide(const GatewayRequest& request, const std::strin
 
 void MockGateway::submit(const GatewayRequest& request, const EffectAttempt& attempt,
                          Handoff<GatewayReply>::Deliverer reply) {
+  const std::string& key =
+      request.idempotency_key.empty() ? attempt.idempotency_key : request.idempotency_key;
+  asked_.emplace(key, request);
   if (request.payment_method == "mock_flaky" && attempt.attempt <= options_.flaky_timeouts)
     return;  // never answers: the attempt times out
-  GatewayReply answer = decide(request, attempt.idempotency_key);
+  GatewayReply answer = decide(request, key);
   if (options_.latency_ms <= 0) {
     reply.deliver(std::move(answer));
     return;
   }
   scheduler_.schedule_after(options_.latency_ms,
                             [reply, answer = std::move(answer)] { reply.deliver(answer); });
+}
+
+std::size_t MockGateway::operations(const std::string& type, const std::string& order_id) const {
+  std::size_t n = 0;
+  for (const auto& [key, request] : asked_)
+    n += request.type == type && request.order_id == order_id;
+  return n;
 }
 
 Task<GatewayReply> call_gateway(std::shared_ptr<MockGateway> gateway, GatewayRequest request,

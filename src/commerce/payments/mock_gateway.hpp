@@ -6,8 +6,9 @@
 //   mock_declined  every authorization is declined
 //   mock_flaky     the first `flaky_timeouts` attempts of each operation never answer (the
 //                  effect's timeout and retries take over), then it answers as mock
-// Operations are idempotent under the effect's key: asking again answers the same.
+// Operations are idempotent under their key: asking again answers the same.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -33,14 +34,19 @@ class MockGateway {
       : scheduler_(scheduler), options_(options) {}
   static bool supports(const std::string& payment_method);
 
-  // The answer to `request` under `attempt`'s key; nothing for a flaky attempt.
+  // The answer to `request` under its key (GatewayRequest::idempotency_key, else `attempt`'s);
+  // nothing for a flaky attempt.
   void submit(const GatewayRequest& request, const EffectAttempt& attempt,
               Handoff<GatewayReply>::Deliverer reply);
+  // How many distinct operations (keys) of `type` the gateway was asked for on `order_id`: what
+  // a real processor would have carried out.
+  std::size_t operations(const std::string& type, const std::string& order_id) const;
 
  private:
   GatewayReply decide(const GatewayRequest& request, const std::string& key) const;
   Scheduler& scheduler_;
   GatewayOptions options_;
+  std::map<std::string, GatewayRequest> asked_;  // by idempotency key
 };
 
 // One attempt of a gateway operation, as an asynchronous effect (Context::run_async).

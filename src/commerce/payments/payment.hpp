@@ -20,6 +20,10 @@ struct GatewayRequest {
   std::int64_t amount = 0;
   std::string currency;
   std::string authorization;  // capture, void, refund: the authorization's gateway reference
+  // The gateway's idempotency key; empty: the effect's own (invocation/step). An operation that
+  // another invocation may repeat (a cancel's refund, after an operator killed the first cancel)
+  // keys it by what it is, so the gateway moves the money once.
+  std::string idempotency_key;
 };
 
 // Its answer. A decline is an answer (the step ends); only a failure to answer is retried.
