@@ -43,6 +43,7 @@ class OrderSagaTest : public ::testing::Test {
   static ShopOptions fast_payments() {
     ShopOptions options;
     options.payment_timeout_ms = 50;
+    options.gateway.record_operations = true;
     return options;
   }
   void SetUp() override {

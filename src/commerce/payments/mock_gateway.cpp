@@ -38,7 +38,7 @@ void MockGateway::submit(const GatewayRequest& request, const EffectAttempt& att
                          Handoff<GatewayReply>::Deliverer reply) {
   const std::string& key =
       request.idempotency_key.empty() ? attempt.idempotency_key : request.idempotency_key;
-  asked_.emplace(key, request);
+  if (options_.record_operations) asked_.emplace(key, request);
   if (request.payment_method == "mock_flaky" && attempt.attempt <= options_.flaky_timeouts)
     return;  // never answers: the attempt times out
   GatewayReply answer = decide(request, key);

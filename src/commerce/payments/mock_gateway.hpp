@@ -26,6 +26,8 @@ struct GatewayOptions {
   double decline_rate = 0;  // 0..1, of authorizations paid with "mock"
   std::int64_t latency_ms = 0;
   std::uint32_t flaky_timeouts = 2;
+  // Keep every operation asked for (operations()): for tests; it grows with every payment.
+  bool record_operations = false;
 };
 
 class MockGateway {
@@ -39,7 +41,7 @@ class MockGateway {
   void submit(const GatewayRequest& request, const EffectAttempt& attempt,
               Handoff<GatewayReply>::Deliverer reply);
   // How many distinct operations (keys) of `type` the gateway was asked for on `order_id`: what
-  // a real processor would have carried out.
+  // a real processor would have carried out. Only with GatewayOptions::record_operations.
   std::size_t operations(const std::string& type, const std::string& order_id) const;
 
  private:
