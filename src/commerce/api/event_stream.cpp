@@ -9,20 +9,6 @@
 #include "engine/engine.hpp"
 
 namespace orderd::commerce::api {
-namespace {
-
-// The event's type. Outbox::emit writes `"type":"…"` before `data`, so the first match is the
-// event's own; types are plain identifiers (order.created), never escaped.
-std::string_view type_of(std::string_view event_json) {
-  constexpr std::string_view kMember = "\"type\":\"";
-  const auto at = event_json.find(kMember);
-  if (at == std::string_view::npos) return "message";  // SSE's default event type
-  const auto start = at + kMember.size();
-  return event_json.substr(start, event_json.find('"', start) - start);
-}
-
-}  // namespace
-
 EventStream::EventStream(Engine& engine, EventFeed& feed, Scheduler& scheduler, std::string after,
                          std::vector<std::string> filters, std::int64_t heartbeat_ms,
                          std::shared_ptr<std::size_t> open)
@@ -48,7 +34,8 @@ std::string EventStream::preamble() {
 
 std::string EventStream::format(const store::Row& event) {
   std::string text = "id: " + event.key + "\nevent: ";
-  text += type_of(event.value);
+  const std::string_view type = Outbox::type_of(event.value);
+  text += type.empty() ? "message" : type;  // SSE's default event type
   text += "\ndata: ";
   text += event.value;  // compact JSON: a newline in it would be escaped, so it is one line
   text += "\n\n";

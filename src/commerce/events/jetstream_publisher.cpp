@@ -106,14 +106,6 @@ std::string JetStreamPublisher::subject_for(std::string_view type) {
   return std::string(type);
 }
 
-std::string JetStreamPublisher::type_of(std::string_view event_json) {
-  constexpr std::string_view kMember = "\"type\":\"";
-  const auto at = event_json.find(kMember);
-  if (at == std::string_view::npos) return {};
-  const auto from = at + kMember.size();
-  return std::string(event_json.substr(from, event_json.find('"', from) - from));
-}
-
 void JetStreamPublisher::publish(std::vector<store::Row> events, std::uint64_t newest_emitted,
                                  UniqueFunction<void(PublishOutcome)> done) {
   {
@@ -281,7 +273,7 @@ PublishOutcome JetStreamPublisher::publish_now(const std::vector<store::Row>& ev
   std::uint64_t expected = c.last_sequence;
   for (; sent < events.size(); ++sent) {
     const auto& event = events[sent];
-    const std::string subject = subject_for(type_of(event.value));
+    const std::string subject = subject_for(Outbox::type_of(event.value));
     natsMsg* msg = nullptr;
     natsMsg_Create(&msg, subject.c_str(), nullptr, event.value.data(),
                    static_cast<int>(event.value.size()));

@@ -48,8 +48,6 @@ class JetStreamPublisher final : public EventPublisher {
 
   // The NATS subject of an event type: order.confirmed -> orders.confirmed, stock.* as it is.
   static std::string subject_for(std::string_view type);
-  // The event's "type" member, as Outbox::emit writes it.
-  static std::string type_of(std::string_view event_json);
 
   struct Connection;  // libnats handles, in the .cpp
 

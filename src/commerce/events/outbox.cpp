@@ -32,6 +32,15 @@ std::optional<std::int64_t> Outbox::time_of(std::string_view event_json) {
   return durations::parse_rfc3339(event_json.substr(at + kMember.size(), 24));
 }
 
+std::string_view Outbox::type_of(std::string_view event_json) {
+  // emit() writes `"type":"…"` before `data`, so the first match is the event's own.
+  constexpr std::string_view kMember = "\"type\":\"";
+  const auto at = event_json.find(kMember);
+  if (at == std::string_view::npos) return {};
+  const auto from = at + kMember.size();
+  return event_json.substr(from, event_json.find('"', from) - from);
+}
+
 void Outbox::load(store::Store& store) {
   next_ = 1;
   auto last = store.scan_rows({kTable, "", "", 1, true});

@@ -45,6 +45,8 @@ class Outbox {
   static std::optional<std::uint64_t> sequence_of(std::string_view id);
   // The event's time (its "time" member) in ms since the epoch; nullopt if it has none.
   static std::optional<std::int64_t> time_of(std::string_view event_json);
+  // The event's type (its "type" member, never escaped: order.created); empty if it has none.
+  static std::string_view type_of(std::string_view event_json);
 
  private:
   std::uint64_t next_ = 1;
