@@ -73,7 +73,10 @@ struct InvokeRequest {
   std::string object_key;       // the virtual-object key or workflow id, for keyed handlers
   // Who calls, as the ingress authenticated it; empty: anonymous. Scopes the idempotency key:
   // two callers' equal keys name two invocations. A workflow id is one for every caller.
+  // Recorded in the invocation (InvocationRecord::principal), where its handler reads it.
   std::string principal;
+  // The caller's W3C trace context (a valid `traceparent` header), recorded like the principal.
+  std::string traceparent;
 };
 
 enum class InvokeDisposition {
@@ -83,10 +86,14 @@ enum class InvokeDisposition {
   kAlreadyInvoked,           // a call to a workflow's run for a key that already ran (or runs)
 };
 
+// Names one caller waiting for an invocation's outcome (Engine::detach); 0 names none.
+using WaiterId = std::uint64_t;
+
 struct InvokeResult {
   InvokeDisposition disposition = InvokeDisposition::kStarted;
   std::string invocation_id;
   std::int64_t execute_at_ms = 0;  // set for delayed invocations
+  WaiterId waiter = 0;             // on_done, while it waits in the engine (detach)
 };
 
 struct InvocationOutcome {
@@ -132,12 +139,22 @@ class Engine {
   Lookup output(const std::string& invocation_id, InvocationOutcome& outcome);
   // Calls `on_done` with the outcome once the invocation has finished; false if it is unknown.
   bool attach(const std::string& invocation_id, OutcomeCallback on_done);
+  // As attach; the id of the waiter while it waits (0: answered at once, or unknown: `known`).
+  WaiterId attach_waiter(const std::string& invocation_id, OutcomeCallback on_done, bool& known);
+  // A caller that stopped waiting (its client hung up, its deadline passed): its callback is
+  // dropped now, never called. The invocation goes on. Unknown ids are ignored.
+  void detach(const std::string& invocation_id, WaiterId waiter);
 
   // Invocations in memory, and among them the parked ones (waiting only on a sleep, an
   // awakeable or a promise: no CPU, little memory) and, among those, the unloaded ones (no
   // coroutine frames). --max-inflight bounds the active ones: in_flight() - parked().
   std::size_t in_flight() const;
   std::size_t parked() const;
+  // Delayed sends in memory that are not due yet: they wait on nothing but their start time, so
+  // they count against --max-scheduled, not against the active bound, until they are due.
+  std::size_t scheduled() const;
+  // What --max-inflight bounds: in_flight() - parked() - scheduled().
+  std::size_t active() const;
   std::size_t unloaded() const;
   // Graceful shutdown: how many callers wait for an outcome (calls, attaches), and answering
   // them all at once with `code` and `message` (+ the invocation id). The invocations go on, and

@@ -69,6 +69,12 @@ class Registry {
   void add_table(std::string name) { tables_.insert(std::move(name)); }
   bool has_table(std::string_view name) const { return tables_.count(name) > 0; }
 
+  // Services are internal unless exposed: only orderd's own routes and handlers start them,
+  // through the engine, and the public ingress answers 404 as for an unknown service. Exposed
+  // services (the seed's tutorial services, OrderReview) take calls from the public ingress.
+  void expose(std::string service) { public_services_.insert(std::move(service)); }
+  bool is_public(std::string_view service) const { return public_services_.count(service) > 0; }
+
   const HandlerEntry* find(std::string_view service, std::string_view handler) const;
   bool has_service(std::string_view service) const;
   // A workflow's run handler; nullptr when `service` is not a workflow.
@@ -91,6 +97,7 @@ class Registry {
 
   std::map<std::string, HandlerEntry, std::less<>> entries_;
   std::set<std::string, std::less<>> tables_;
+  std::set<std::string, std::less<>> public_services_;
 };
 
 }  // namespace orderd

@@ -22,6 +22,13 @@ struct ServerLimits {
   std::chrono::milliseconds idle_timeout{60'000};  // between requests on a kept-alive connection
   std::chrono::milliseconds write_timeout{30'000};
   std::size_t max_connections = 20'000;
+  // Open connections one client address may hold; more are closed at accept. 0: no cap.
+  std::size_t max_connections_per_address = 0;
+  // After an early refusal (413, 431) the rest of the request is read and dropped, at most this
+  // many bytes and for this long, so a client that writes its whole body before reading gets the
+  // answer instead of a reset (nginx's lingering close).
+  std::size_t linger_max_bytes = 16 << 20;
+  std::chrono::milliseconds linger_timeout{5'000};
 };
 
 class Server {

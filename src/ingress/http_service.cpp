@@ -44,6 +44,7 @@ void HttpService::handle(Request request, Responder respond) {
   RouteMatch match = router_.match(r.request.method, r.segments);
   r.family = match.family;
   r.route = match.route;
+  r.access = match.access;
   r.params = std::move(match.params);
   r.kind = match.kind;
   r.handler = match.handler;

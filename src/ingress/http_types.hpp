@@ -10,11 +10,38 @@
 
 namespace orderd::http {
 
+// Tells a route that its client went away (closed its connection) before the answer. The
+// server fires it at most once, on its I/O thread, and frees the connection at once: an answer
+// given after that is dropped. A route that waits for something (an invocation's outcome) uses
+// it to stop waiting, so a client that hangs up holds nothing.
+class Hangup {
+ public:
+  // `fn` runs when the client goes away, at once if it already has.
+  void on_hangup(UniqueFunction<void()> fn) {
+    if (fired_) return fn();
+    subscribers_.push_back(std::move(fn));
+  }
+  bool fired() const { return fired_; }
+  // The server's side.
+  void fire() {
+    if (std::exchange(fired_, true)) return;
+    auto subscribers = std::move(subscribers_);
+    for (auto& fn : subscribers) fn();
+  }
+
+ private:
+  bool fired_ = false;
+  std::vector<UniqueFunction<void()>> subscribers_;
+};
+
 struct Request {
   std::string method;  // "GET", "POST", ...
   std::string target;  // path and query, as sent
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  // Set by the server for each request it reads; null where no client connection stands behind
+  // the request (tests, the fuzzer).
+  std::shared_ptr<Hangup> hangup;
 
   const std::string* header(std::string_view name) const {
     for (const auto& [k, v] : headers)

@@ -15,6 +15,7 @@
 #include "ingress/api_error.hpp"
 #include "ingress/error_rendering.hpp"
 #include "ingress/http_types.hpp"
+#include "ingress/route_access.hpp"
 
 namespace orderd::http {
 
@@ -35,6 +36,8 @@ class RouteRequest {
   RouteFamily family = RouteFamily::kRestate;
   std::string_view route;  // the matched template ("/api/v1/orders/{id}"); empty when none matched
   Params params;           // the template's {parameters}
+  // What the matched route declared (route_access.hpp); the defaults when none matched.
+  const RouteAccess* access = &default_route_access();
 
   // Set by the chain.
   std::string request_id;  // the client's X-Request-Id when valid, else a new one
@@ -52,6 +55,11 @@ class RouteRequest {
   const std::string* idempotency_key() const { return header("idempotency-key"); }
   const std::string* authorization() const { return header("authorization"); }
   const std::string* traceparent() const { return header("traceparent"); }
+  // Runs `fn` if the client hangs up before the answer (http_types.hpp, Hangup); never when the
+  // request has no client connection behind it.
+  void on_hangup(UniqueFunction<void()> fn) const {
+    if (request.hangup) request.hangup->on_hangup(std::move(fn));
+  }
 
   // The error as this request's family answers it, naming this request's id.
   Response error(const ApiError& e) const { return render_error(family, e, request_id); }

@@ -29,6 +29,7 @@ struct Router::Node {
     std::string route;               // the template, as added
     std::vector<std::string> names;  // its parameters, in path order
     RouteHandler handler;
+    RouteAccess access;
   };
   std::vector<std::pair<std::string, std::unique_ptr<Node>>> literals;
   std::unique_ptr<Node> parameter;
@@ -90,7 +91,7 @@ void Router::claim(std::string_view prefix, RouteFamily family) {
 }
 
 void Router::add(Method method, std::string_view path_template, RouteHandler handler,
-                 RouteFamily family) {
+                 RouteFamily family, RouteAccess access) {
   auto segments = template_segments(path_template);
   std::vector<std::string> names;
   std::vector<std::string_view> literal_prefix;
@@ -121,12 +122,14 @@ void Router::add(Method method, std::string_view path_template, RouteHandler han
                                   std::string(path_template));
   }
   node->endpoints.push_back(std::make_unique<Node::Endpoint>(Node::Endpoint{
-      method, family, std::string(path_template), std::move(names), std::move(handler)}));
+      method, family, std::string(path_template), std::move(names), std::move(handler),
+      std::move(access)}));
 }
 
-void Router::set_fallback(RouteHandler handler, std::string label) {
+void Router::set_fallback(RouteHandler handler, std::string label, RouteAccess access) {
   fallback_ = std::move(handler);
   fallback_label_ = std::move(label);
+  fallback_access_ = std::move(access);
 }
 
 const Router::Claim* Router::claim_of(const std::vector<std::string_view>& segments) const {
@@ -185,6 +188,7 @@ RouteMatch Router::match(std::string_view method_name,
     m.kind = RouteMatch::Kind::kRoute;
     m.handler = &found->handler;
     m.route = found->route;
+    m.access = &found->access;
     for (std::size_t i = 0; i < found->names.size(); ++i)
       m.params.emplace_back(found->names[i], percent_decode(captured[i]));
   } else if (allowed != 0) {
@@ -198,6 +202,7 @@ RouteMatch Router::match(std::string_view method_name,
     m.kind = RouteMatch::Kind::kFallback;
     m.handler = &fallback_;
     m.route = fallback_label_;
+    m.access = &fallback_access_;
   }
   return m;
 }

@@ -21,6 +21,7 @@
 
 #include "ingress/error_rendering.hpp"
 #include "ingress/http_types.hpp"
+#include "ingress/route_access.hpp"
 #include "ingress/route_request.hpp"
 
 namespace orderd::http {
@@ -38,6 +39,8 @@ struct RouteMatch {
   RouteFamily family = RouteFamily::kRestate;
   const RouteHandler* handler = nullptr;  // kRoute and kFallback
   std::string_view route;                 // the template, or the fallback's label
+  // What the route declared (Router::add), or the fallback's; the defaults when none matched.
+  const RouteAccess* access = &default_route_access();
   Params params;
   std::string allow;  // kWrongMethod: "GET, POST"
 };
@@ -53,14 +56,14 @@ class Router {
   // Throws std::invalid_argument for a malformed template, a (method, template) added twice, or
   // a family other than the one that claimed the template's prefix.
   void add(Method method, std::string_view path_template, RouteHandler handler,
-           RouteFamily family = RouteFamily::kRestate);
+           RouteFamily family = RouteFamily::kRestate, RouteAccess access = {});
   // Paths starting with `prefix` ("/api") belong to `family`, and only its routes answer them:
   // an unknown one is a 404 of that family, never the fallback (so "/api/v1/orders" is never
   // read as service "api", handler "v1").
   void claim(std::string_view prefix, RouteFamily family);
   // Answers every path no route matches, outside the claimed prefixes, for any method: Restate's
   // dynamic /{Service}/{handler} paths. `label` names it where a template would (metrics).
-  void set_fallback(RouteHandler handler, std::string label);
+  void set_fallback(RouteHandler handler, std::string label, RouteAccess access = {});
 
   RouteMatch match(std::string_view method, const std::vector<std::string_view>& segments) const;
   RouteFamily family_of(const std::vector<std::string_view>& segments) const;
@@ -83,6 +86,7 @@ class Router {
   std::vector<Claim> claims_;
   RouteHandler fallback_;
   std::string fallback_label_;
+  RouteAccess fallback_access_;
 };
 
 }  // namespace orderd::http

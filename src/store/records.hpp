@@ -71,6 +71,10 @@ struct InvocationRecord {
   std::int64_t execute_at_ms = 0;  // a delayed send starts then; 0 = at once
   std::string idempotency_key;     // empty when the client sent none
   std::string object_key;          // the virtual-object key; empty for plain services
+  // Who started it, as the front door authenticated the caller (empty: anonymous), and the W3C
+  // trace context it came with (empty: none). A call step's child inherits both from its parent.
+  std::string principal;
+  std::string traceparent;
   InvocationStatus status = InvocationStatus::kRunning;
   std::uint32_t attempts = 0;
   std::string output;  // JSON on success, the error message on failure
