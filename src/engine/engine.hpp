@@ -134,6 +134,9 @@ class Engine {
   std::optional<std::string> find_idempotent(const std::string& target, const std::string& key,
                                              const std::string& principal = {});
 
+  // The service an invocation belongs to, in memory or stored; nullopt when it is unknown.
+  std::optional<std::string> service_of(const std::string& invocation_id);
+
   enum class Lookup { kUnknown, kRunning, kDone };
   // The outcome of a finished invocation, without waiting.
   Lookup output(const std::string& invocation_id, InvocationOutcome& outcome);
