@@ -150,7 +150,7 @@ class Engine {
 
   // Invocations in memory, and among them the parked ones (waiting only on a sleep, an
   // awakeable or a promise: no CPU, little memory) and, among those, the unloaded ones (no
-  // coroutine frames). --max-inflight bounds the active ones: in_flight() - parked().
+  // coroutine frames).
   std::size_t in_flight() const;
   std::size_t parked() const;
   // Delayed sends in memory that are not due yet: they wait on nothing but their start time, so

@@ -47,6 +47,15 @@ FrontDoor::Reply refused(ApiError error, std::string invocation_id = {}) {
   return reply;
 }
 
+FrontDoor::Reply key_reused(const std::string& invocation_id) {
+  return refused(ApiError{ErrorCode::kUnprocessable,
+                          "idempotency key was already used with a different request body "
+                          "(invocation " +
+                              invocation_id + ")",
+                          "idempotency_key_reused"},
+                 invocation_id);
+}
+
 }  // namespace
 
 bool FrontDoor::valid_idempotency_key(std::string_view key) {
@@ -80,12 +89,12 @@ std::optional<ApiError> FrontDoor::check_key(const RouteRequest& request,
   const std::string* key = request.idempotency_key();
   if (!key) return std::nullopt;
   if (!valid_idempotency_key(*key)) {
-    return invalid("Idempotency-Key must have 1 to " + std::to_string(kMaxIdempotencyKey) +
+    return invalid("idempotency-key must have 1 to " + std::to_string(kMaxIdempotencyKey) +
                        " printable characters",
                    "invalid_idempotency_key");
   }
   if (entry.kind == HandlerEntry::Kind::kWorkflowRun) {
-    return invalid("Idempotency-Key is not supported on workflow '" + entry.service + "''s " +
+    return invalid("idempotency-key is not supported on workflow '" + entry.service + "''s " +
                        entry.handler + " handler: the workflow id already deduplicates",
                    "invalid_idempotency_key");
   }
@@ -179,13 +188,7 @@ void FrontDoor::start(const RouteRequest& request, Start start, Done done) {
     };
     *result = engine_.invoke(std::move(invoke), {}, std::move(accepted));
     if (result->disposition == InvokeDisposition::kKeyReusedWithOtherInput) {
-      refuse_when_durable(refused(ApiError{ErrorCode::kUnprocessable,
-                                           "Idempotency-Key was already used with a different "
-                                           "request (invocation " +
-                                               result->invocation_id + ")",
-                                           "idempotency_key_reused"},
-                                  result->invocation_id),
-                          std::move(*shared));
+      refuse_when_durable(key_reused(result->invocation_id), std::move(*shared));
     }
     return;
   }
@@ -195,14 +198,7 @@ void FrontDoor::start(const RouteRequest& request, Start start, Done done) {
     case InvokeDisposition::kStarted:
       return wait(request, result.invocation_id, *wait_ms, false, std::move(done));
     case InvokeDisposition::kKeyReusedWithOtherInput:
-      return refuse_when_durable(
-          refused(ApiError{ErrorCode::kUnprocessable,
-                           "Idempotency-Key was already used with a different request "
-                           "(invocation " +
-                               result.invocation_id + ")",
-                           "idempotency_key_reused"},
-                  result.invocation_id),
-          std::move(done));
+      return refuse_when_durable(key_reused(result.invocation_id), std::move(done));
     case InvokeDisposition::kAlreadyInvoked:
     case InvokeDisposition::kExisting:
       break;

@@ -116,7 +116,11 @@ InvocationRoutes::InvocationRoutes(FrontDoor& front_door, const Registry& regist
   router.claim("/restate", RouteFamily::kRestate);
 
   router.add(Method::kGet, "/health", [this](const RouteRequest&, Responder respond) {
-    std::string body = "{\"status\":\"ok\"";
+    // The front door's bounds as they stand: what a 503 would be about.
+    std::string body = "{\"status\":\"ok\",\"invocations\":{\"active\":" +
+                       std::to_string(engine_.active()) +
+                       ",\"parked\":" + std::to_string(engine_.parked()) +
+                       ",\"scheduled\":" + std::to_string(engine_.scheduled()) + "}";
     for (const auto& [member, detail] : health_details_) {
       body += ',';
       json::append_string(body, member);
