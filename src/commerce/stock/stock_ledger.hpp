@@ -44,6 +44,7 @@ struct ProductLevels {
 struct BasketItem {
   ProductId product_id = 0;
   std::int64_t quantity = 0;
+  bool operator==(const BasketItem&) const = default;
 };
 
 // Units of one product held in one warehouse.
