@@ -188,7 +188,7 @@ TEST_F(CommerceApiTest, AWarehousePastTheCapIsRefusedAndWritesNothing) {
   ASSERT_EQ(shop.warehouses().size(), kMaxWarehouses);
   const std::int64_t stock_events = rows("events");
   Answer fourth = send("PUT", "/api/v1/products/1/stock/south", R"({"restock":5})");
-  EXPECT_EQ(fourth.status, 422u) << fourth.text;
+  ASSERT_EQ(fourth.status, 422u) << fourth.text;
   EXPECT_EQ(code_of(fourth), "too_many_warehouses") << fourth.text;
   EXPECT_EQ(fourth.body.at("max_warehouses").as_int64(), 3) << fourth.text;
   EXPECT_EQ(shop.warehouses().size(), kMaxWarehouses);
@@ -239,6 +239,19 @@ TEST_F(CommerceApiTest, ReservationRefusalsAreClientErrors) {
   Answer again = send("POST", "/api/v1/reservations/" + id + "/release");
   EXPECT_EQ(again.status, 200u) << again.text;  // released before: the same answer
   EXPECT_EQ(again.body.at("status").as_string(), "released");
+  // One an order bought is no longer the holder's to release.
+  Answer bought = send("POST", "/api/v1/reservations",
+                       R"({"items":[{"product_id":1,"quantity":1}],"user_id":7})");
+  ASSERT_EQ(bought.status, 201u) << bought.text;
+  const std::string bought_id(bought.body.at("id").as_string());
+  Answer order =
+      send("POST", "/api/v1/orders",
+           json::dump(boost::json::object{
+               {"user_id", 7}, {"reservation_id", bought_id}, {"payment_method", "mock"}}));
+  ASSERT_EQ(order.status, 201u) << order.text;
+  Answer used = send("POST", "/api/v1/reservations/" + bought_id + "/release");
+  EXPECT_EQ(used.status, 409u) << used.text;
+  EXPECT_EQ(code_of(used), "reservation_not_held") << used.text;
 }
 
 }  // namespace
