@@ -124,3 +124,29 @@ TEST(Durations, FormatsRfc3339InUtc) {
 
 }  // namespace
 }  // namespace orderd
+
+#include "common/url_redaction.hpp"
+
+namespace orderd {
+namespace {
+
+// GET /health printed --nats-url as given, credentials included (issue 14).
+TEST(UrlRedaction, DropsTheUserinfoOfEveryServer) {
+  EXPECT_EQ(redact_url("nats://user:pass@host:4222"), "nats://host:4222");
+  EXPECT_EQ(redact_url("nats://token@host"), "nats://host");
+  EXPECT_EQ(redact_url("tls://user:p%40ss@10.0.0.1:4222/x"), "tls://10.0.0.1:4222/x");
+  EXPECT_EQ(redact_url("nats://a:1@h1:4222,nats://h2:4222, nats://t@h3"),
+            "nats://h1:4222,nats://h2:4222, nats://h3");
+  EXPECT_EQ(redact_url("user:pass@host:4222"), "host:4222");  // no scheme
+  // A password holding '@', '/' or '#' is dropped whole: the last '@' ends the userinfo.
+  EXPECT_EQ(redact_url("nats://u:p@ss/w#rd@host:4222"), "nats://host:4222");
+}
+
+TEST(UrlRedaction, LeavesUrlsWithoutCredentialsUnchanged) {
+  for (const char* url : {"nats://127.0.0.1:4222", "nats://h1:4222,nats://h2:4222",
+                          "localhost:4222", "", "http://[::1]:8080/path?q=1", ","})
+    EXPECT_EQ(redact_url(url), url);
+}
+
+}  // namespace
+}  // namespace orderd
