@@ -184,6 +184,17 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
       ->capture_default_str();
   duration("--order-wait", "ORDERD_ORDER_WAIT", o.commerce_routes.order_wait_ms, "5s",
            "how long POST /api/v1/orders waits for the saga before answering 202 + Location");
+  cmd.add_option("--max-basket-lines", o.shop.max_basket_lines,
+                 "lines an order's or a reservation's basket may have; more are refused (400) "
+                 "before any work")
+      ->envname("ORDERD_MAX_BASKET_LINES")
+      ->check(CLI::Range(1, 10'000))
+      ->capture_default_str();
+  cmd.add_option("--max-warehouses", o.shop.max_warehouses,
+                 "warehouses the shop may have; a stock write naming one more is refused (422)")
+      ->envname("ORDERD_MAX_WAREHOUSES")
+      ->check(CLI::Range(1, 100'000))
+      ->capture_default_str();
   duration("--sse-heartbeat", "ORDERD_SSE_HEARTBEAT", o.commerce_routes.sse_heartbeat_ms, "15s",
            "an event stream with nothing to send sends a comment after this long");
   cmd.add_option("--max-event-streams", o.commerce_routes.max_event_streams,

@@ -115,6 +115,10 @@ TEST(Durations, ParsesRestateDelays) {
   EXPECT_EQ(durations::parse_ms("P1DT1H"), 90'000'000);
   for (const char* bad : {"", "10", "ten s", "-5s", "PT", "P1H", "10x", "PT1S2"})
     EXPECT_FALSE(durations::parse_ms(bad)) << bad;
+  // Past what milliseconds since the epoch hold: no duration (the cast was undefined, and a send
+  // with ?delay=9999999999999999h was accepted).
+  for (const char* huge : {"9999999999999999h", "99999999999999999999ms", "P99999999999999D"})
+    EXPECT_FALSE(durations::parse_ms(huge)) << huge;
 }
 
 TEST(Durations, FormatsRfc3339InUtc) {

@@ -67,13 +67,15 @@ class CommerceApiTest : public ::testing::Test {
     harness.start();
     ASSERT_TRUE(harness.run_until([&] { return !seeding; }));
     feed = std::make_unique<EventFeed>(harness.engine(), *scheduler, shop.outbox());
-    api = std::make_unique<CommerceApi>(shop, harness.engine(), *scheduler, *feed,
-                                        CommerceRouteOptions{});
+    front_door = std::make_unique<http::FrontDoor>(harness.engine(), *scheduler, harness.registry);
+    api =
+        std::make_unique<CommerceApi>(shop, *front_door, *scheduler, *feed, CommerceRouteOptions{});
     router.claim("/api", http::RouteFamily::kApi);
     api->add_routes(router);
   }
   void TearDown() override {
     api.reset();
+    front_door.reset();
     feed.reset();
     harness.crash();
   }
@@ -120,6 +122,7 @@ class CommerceApiTest : public ::testing::Test {
   Scheduler* scheduler = nullptr;
   bool seeding = false;
   std::unique_ptr<EventFeed> feed;
+  std::unique_ptr<http::FrontDoor> front_door;
   std::unique_ptr<CommerceApi> api;
   http::Router router;
 };
