@@ -65,14 +65,18 @@ http::Response invocation_failure(const http::RouteRequest& request, const std::
 void CommerceApi::add_routes(http::Router& router) {
   using http::Method;
   using http::RouteFamily;
+  // Every route is public; each declares the rate-limit class it counts against (reads, writes
+  // that start invocations, long-lived streams), for the limits that plug in after routing.
   auto route = [this, &router](Method method, const char* path,
                                void (CommerceApi::*handler)(const Request&, Responder)) {
+    const char* rate_class = method == Method::kGet ? "read" : "write";
+    if (std::string_view(path) == "/api/v1/events/stream") rate_class = "stream";
     router.add(
         method, path,
         [this, handler](const Request& request, Responder respond) {
           (this->*handler)(request, std::move(respond));
         },
-        RouteFamily::kApi);
+        RouteFamily::kApi, http::RouteAccess{http::RouteAccess::Exposure::kPublic, {}, rate_class});
   };
   route(Method::kGet, "/api/v1/products", &CommerceApi::list_products);
   route(Method::kGet, "/api/v1/products/{id}", &CommerceApi::get_product);
@@ -238,7 +242,7 @@ void CommerceApi::cancel_order(const Request& request, Responder respond) {
   if (auto reason = read_text(*body, "reason", "reason", 500, violations, false))
     cancel.reason = *reason;
   if (const std::string* key = request.idempotency_key();
-      key && (key->empty() || key->size() > 255)) {
+      key && !http::FrontDoor::valid_idempotency_key(*key)) {
     violations.push_back({"Idempotency-Key", "invalid_idempotency_key",
                           "Idempotency-Key must have 1 to 255 printable characters"});
   }
@@ -253,7 +257,7 @@ void CommerceApi::cancel_order(const Request& request, Responder respond) {
     // (confirmed: the cancel came too late for the saga, so the confirmed order is cancelled).
     invoker_.engine().cancel(invocation_id);
     invoker_.wait_for(
-        invocation_id, invoker_.options().order_wait_ms,
+        request, invocation_id, invoker_.options().order_wait_ms,
         [this, &request, id, cancel, respond = std::move(respond)](Invoker::Reply reply) mutable {
           if (reply.kind == Invoker::Reply::Kind::kStillRunning) {
             http::Response r = json_response(202, {{"id", id}, {"status", "pending"}});
