@@ -1,6 +1,7 @@
 // The ingress routes against an in-process engine: awakeables completed over HTTP, virtual
 // objects, the /api family beside the Restate routes, and idempotency scoped by caller.
 #include "ingress/invocation_routes.hpp"
+#include "ingress/admin_routes.hpp"
 
 #include <gtest/gtest.h>
 
@@ -236,6 +237,42 @@ TEST_F(ScopedRoutesTest, IdempotencyKeysAreScopedByTheAuthenticatedCaller) {
   EXPECT_EQ(send_as("alice", "GET", by_key, "").status, 470u);
   EXPECT_EQ(send_as("carol", "GET", by_key, "").status, 404u);
   EXPECT_EQ(send_as("", "GET", by_key, "").status, 404u);
+}
+
+// The admin API shows who started an invocation and under which trace, as the ingress took them
+// from the request: null when anonymous and untraced.
+TEST_F(ScopedRoutesTest, AdminApiShowsThePrincipalAndTraceAnInvocationWasStartedWith) {
+  const std::string trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  std::optional<Response> alice_answer;
+  routes->handle(Request{"POST",
+                         "/Webhook/Wait/send",
+                         R"({"text":""})",
+                         {{"x-test-caller", "alice"}, {"traceparent", trace}}},
+                 [&](Response r) { alice_answer = std::move(r); });
+  ASSERT_TRUE(h.run_until([&] { return alice_answer.has_value(); }));
+  auto alice = *alice_answer;
+  auto anonymous = send_as("", "POST", "/Webhook/Wait/send", R"({"text":""})");
+  ASSERT_EQ(alice.status, 202u) << alice.body;
+  ASSERT_EQ(anonymous.status, 202u) << anonymous.body;
+  AdminRoutes admin(h.engine());
+  auto get = [&](const std::string& target) {
+    std::optional<Response> answer;
+    admin.handle(Request{"GET", target, "", {}}, [&](Response r) { answer = std::move(r); });
+    EXPECT_TRUE(h.run_until([&] { return answer.has_value(); }));
+    EXPECT_EQ(answer.value_or(Response{}).status, 200u);
+    return boost::json::parse(answer.value_or(Response{}).body).as_object();
+  };
+  auto described = get("/invocations/" + restate_id(alice));
+  EXPECT_EQ(described["principal"], "alice");
+  EXPECT_EQ(described["traceparent"], boost::json::value(trace));
+  auto plain = get("/invocations/" + restate_id(anonymous));
+  EXPECT_TRUE(plain.contains("principal") && plain["principal"].is_null());
+  EXPECT_TRUE(plain.contains("traceparent") && plain["traceparent"].is_null());
+  auto listed = get("/invocations?service=Webhook");
+  const auto& items = listed["invocations"].as_array();
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_TRUE(items[0].at("principal").is_null());  // newest first: the anonymous one
+  EXPECT_EQ(items[1].at("principal"), "alice");
 }
 
 }  // namespace
