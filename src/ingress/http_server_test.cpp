@@ -12,10 +12,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <chrono>
 #include <deque>
 #include <fstream>
@@ -144,6 +143,8 @@ class ServerFixture : public ::testing::Test {
     return on_server([this] { return server->open_connections(); });
   }
 
+  // The clients read and write with recv() and send(): asio's blocking calls wait on with
+  // poll() when SO_RCVTIMEO/SO_SNDTIMEO expire, so the timeouts would not hold.
   tcp::socket open() {
     tcp::socket socket(client_io);
     socket.connect({asio::ip::make_address("127.0.0.1"), server->port()});
@@ -156,14 +157,20 @@ class ServerFixture : public ::testing::Test {
 
   tcp::socket connect(const std::string& request) {
     tcp::socket socket = open();
-    asio::write(socket, asio::buffer(request));
+    const auto ec = send(socket, request);
+    EXPECT_FALSE(ec) << ec.message();
     return socket;
   }
 
+  // Writes all of `bytes`, or fails (the peer reset, or the send timeout).
   static boost::system::error_code send(tcp::socket& socket, std::string_view bytes) {
-    boost::system::error_code ec;
-    asio::write(socket, asio::buffer(bytes), ec);
-    return ec;
+    while (!bytes.empty()) {
+      const ssize_t n = ::send(socket.native_handle(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return {errno, boost::system::system_category()};
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return {};
   }
 
   // The bytes the server has not read yet on its end of `client`'s connection, from the
@@ -192,10 +199,10 @@ class ServerFixture : public ::testing::Test {
   static bool read_until(tcp::socket& socket, std::string& got, std::string_view needle) {
     while (got.find(needle) == std::string::npos) {
       char buf[4096];
-      boost::system::error_code ec;
-      std::size_t n = socket.read_some(asio::buffer(buf), ec);
-      if (ec) return false;
-      got.append(buf, n);
+      const ssize_t n = ::recv(socket.native_handle(), buf, sizeof buf, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;  // the end, a reset, or the receive timeout
+      got.append(buf, static_cast<std::size_t>(n));
     }
     return true;
   }
