@@ -103,7 +103,8 @@ namespace {
 // that only half-closes (shutdown(SHUT_WR)) after its request: HTTP/1.1 has no way to tell it
 // from one that left, and holding a slot for it is what a hang-up attack wants. Bytes that
 // arrive (the next, pipelined request) go into the session's buffer for its next parse, and the
-// watch stops there: it never buffers more than the header limit allows, nor reads past them.
+// watch stops there: one read, of at most what the header limit leaves in the buffer. (A client
+// that hangs up after pipelining is then noticed only once its answer is written.)
 void watch_for_hangup(std::shared_ptr<AnswerWait> wait, beast::flat_buffer& buffer,
                       std::size_t budget) {
   wait->reading = true;
@@ -302,10 +303,10 @@ struct ConnectionSlot {
 };
 
 // After an early refusal (413, 431, 400) the client may still be writing the request we
-// refused, and closing with its bytes unread would reset the connection, which takes our answer
-// out of the client's receive queue before it reads it. So, as nginx's lingering close does: stop
-// sending, then read and drop what comes until the client closes, or linger_max_bytes have come,
-// or linger_timeout has passed. stop() ends it at once.
+// refused. Closing with its bytes unread resets the connection: the client's write fails (broken
+// pipe, reset) before it reads our answer, and most clients give up there. So, as nginx's
+// lingering close does: stop sending, then read and drop what comes until the client closes, or
+// linger_max_bytes have come, or linger_timeout has passed. stop() ends it at once.
 asio::awaitable<void> linger(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                              std::shared_ptr<Server::State> state) {
   const auto& limits = state->limits;
