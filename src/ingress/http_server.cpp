@@ -13,6 +13,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
+#include <optional>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -46,7 +49,29 @@ struct Streaming {
   std::shared_ptr<PieceWait> waiting;  // set while the session waits for a piece, not writing
   bool done = false;                   // the session has stopped streaming: `stream` may be gone
   bool gone = false;                   // the client closed its end
+  std::shared_ptr<Hangup> hangup;      // the request's, fired when the client is gone
   char scratch[256];                   // what the client sends after its request, dropped
+};
+
+// One wait of a session for its handler's answer, during which the session reads the socket to
+// notice a client that goes away. The session resumes once the answer is there or the client is
+// gone, and no read is pending (the read writes into the session's buffer).
+struct AnswerWait {
+  tcp::socket* socket = nullptr;  // the session's: valid until `finished`
+  std::shared_ptr<Hangup> hangup;
+  std::optional<Response> answer;
+  bool delivered = false;  // the handler answered (posted): later answers are dropped
+  bool reading = false;    // a read of the socket is pending
+  bool gone = false;       // the client closed or the socket failed before the answer
+  bool finished = false;   // the session has resumed
+  UniqueFunction<void(std::optional<Response>)> resume;  // posts the session's resumption
+
+  void settle() {
+    if (finished || reading || !(answer || gone)) return;
+    finished = true;
+    auto once = std::move(resume);
+    once(gone ? std::nullopt : std::move(answer));
+  }
 };
 
 }  // namespace
@@ -59,9 +84,13 @@ struct Server::State {
   RequestHandler& handler;
   ServerLimits limits;
   std::size_t connections = 0;
+  // Open connections per client address, kept only when limits.max_connections_per_address is
+  // set; an address leaves the map when its last connection closes.
+  std::unordered_map<asio::ip::address, std::size_t> per_address;
   std::uint16_t port = 0;
   bool stopped = false;
-  // Sessions waiting for their next request, which stop() closes at once.
+  // Sessions waiting for their next request, or lingering after a refusal, which stop() closes
+  // at once.
   std::unordered_set<beast::tcp_stream*> idle;
   // Sessions sending a streamed body, which stop() ends at once.
   std::unordered_set<Streaming*> streaming;
@@ -69,19 +98,57 @@ struct Server::State {
 
 namespace {
 
-// Hands a request to the handler and suspends until it answers. The answer is posted rather than
-// resumed inline, so a handler answering from deep inside the engine never runs session code there.
-asio::awaitable<Response> respond_to(std::shared_ptr<Server::State> state, Request request) {
-  auto initiation = [state, &request](auto completion) mutable {
+// Reads the socket while the session waits for its answer. EOF or an error before the answer is
+// the client going away: the request's hangup fires and the wait ends. That includes a client
+// that only half-closes (shutdown(SHUT_WR)) after its request: HTTP/1.1 has no way to tell it
+// from one that left, and holding a slot for it is what a hang-up attack wants. Bytes that
+// arrive (the next, pipelined request) go into the session's buffer for its next parse, and the
+// watch stops there: one read, of at most what the header limit leaves in the buffer. (A client
+// that hangs up after pipelining is then noticed only once its answer is written.)
+void watch_for_hangup(std::shared_ptr<AnswerWait> wait, beast::flat_buffer& buffer,
+                      std::size_t budget) {
+  wait->reading = true;
+  auto space = buffer.prepare(beast::read_size(buffer, budget));
+  wait->socket->async_read_some(space, [wait, &buffer](const beast::error_code& ec, std::size_t n) {
+    wait->reading = false;
+    buffer.commit(n);
+    // An answer already on its way wins over the close: it is written, the next read ends it.
+    if (ec && ec != asio::error::operation_aborted && !wait->delivered) {
+      wait->gone = true;
+      wait->hangup->fire();
+    }
+    wait->settle();
+  });
+}
+
+// Hands a request to the handler and suspends until it answers (the answer), or the client goes
+// away first (nullopt). The answer is posted rather than resumed inline, so a handler answering
+// from deep inside the engine never runs session code there.
+asio::awaitable<std::optional<Response>> respond_to(std::shared_ptr<Server::State> state,
+                                                    tcp::socket& socket, beast::flat_buffer& buffer,
+                                                    Request request) {
+  auto initiation = [state, &socket, &buffer, &request](auto completion) mutable {
     auto executor = asio::get_associated_executor(completion, state->io.get_executor());
-    auto shared = std::make_shared<decltype(completion)>(std::move(completion));
-    auto answered = std::make_shared<bool>(false);
-    auto deliver = [executor, shared, answered](Response response) {
-      if (std::exchange(*answered, true)) return;  // one answer per request
-      auto resume = [shared, response = std::move(response)]() mutable {
-        (*shared)(std::move(response));
+    auto wait = std::make_shared<AnswerWait>();
+    wait->socket = &socket;
+    wait->hangup = request.hangup;
+    wait->resume = [executor,
+                    completion = std::move(completion)](std::optional<Response> answer) mutable {
+      auto resume = [completion = std::move(completion), answer = std::move(answer)]() mutable {
+        completion(std::move(answer));
       };
       asio::post(executor, std::move(resume));
+    };
+    auto deliver = [executor, wait](Response response) {
+      // One answer per request, and none once the client is gone.
+      if (wait->gone || std::exchange(wait->delivered, true)) return;
+      auto arrive = [wait, response = std::move(response)]() mutable {
+        wait->answer = std::move(response);
+        beast::error_code ignored;
+        if (wait->reading) wait->socket->cancel(ignored);  // settles when the read completes
+        wait->settle();
+      };
+      asio::post(executor, std::move(arrive));
     };
     Responder responder = deliver;
     // What a 500 is rendered for, should handle() throw: the request itself has moved by then.
@@ -94,9 +161,15 @@ asio::awaitable<Response> respond_to(std::shared_ptr<Server::State> state, Reque
       ApiError error{ErrorCode::kInternal, std::string("internal error: ") + e.what()};
       deliver(state->handler.refusal(error, &head));
     }
+    // A handler that answered at once needs no watch. Neither does a client whose next
+    // request's head already fills the buffer: that head is answered next anyway.
+    const std::size_t limit = state->limits.max_header_bytes;
+    if (!wait->delivered && buffer.size() < limit && wait->hangup)
+      watch_for_hangup(wait, buffer, limit - buffer.size());
   };
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Response)>(
-      initiation, asio::use_awaitable);
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
+                                          void(std::optional<Response>)>(initiation,
+                                                                         asio::use_awaitable);
 }
 
 bhttp::response<bhttp::string_body> to_beast(Response&& in, unsigned version, bool keep_alive) {
@@ -144,6 +217,7 @@ void watch_client(std::shared_ptr<Streaming> streaming) {
     if (streaming->done || ec == asio::error::operation_aborted) return;
     if (!ec) return watch_client(streaming);  // bytes after the request: not ours to answer
     streaming->gone = true;
+    if (streaming->hangup) streaming->hangup->fire();
     if (streaming->waiting) streaming->waiting->answer(std::nullopt);
   });
 }
@@ -163,7 +237,8 @@ struct StreamingSlot {
 // fails or the client closed. Closes the stream however it ends, unless the loop is torn down
 // under it.
 asio::awaitable<void> send_stream(beast::tcp_stream& stream, std::shared_ptr<Server::State> state,
-                                  Response answer, unsigned version) {
+                                  Response answer, unsigned version,
+                                  std::shared_ptr<Hangup> hangup) {
   std::shared_ptr<BodyStream> body = std::move(answer.stream);
   const bool chunked = version >= 11;  // HTTP/1.0 has no chunks: the body ends when we close
   bhttp::response<bhttp::empty_body> head;
@@ -178,6 +253,7 @@ asio::awaitable<void> send_stream(beast::tcp_stream& stream, std::shared_ptr<Ser
   const auto write_timeout = state->limits.write_timeout;
   auto streaming = std::make_shared<Streaming>();
   streaming->stream = &stream;
+  streaming->hangup = std::move(hangup);
   state->streaming.insert(streaming.get());
   StreamingSlot slot{state, streaming};
 
@@ -216,15 +292,44 @@ asio::awaitable<void> send_stream(beast::tcp_stream& stream, std::shared_ptr<Ser
 struct ConnectionSlot {
   std::shared_ptr<Server::State> state;
   beast::tcp_stream* stream = nullptr;
+  std::optional<asio::ip::address> address;  // counted in per_address
   ~ConnectionSlot() {
     --state->connections;
     state->idle.erase(stream);
+    if (!address) return;
+    auto it = state->per_address.find(*address);
+    if (it != state->per_address.end() && --it->second == 0) state->per_address.erase(it);
   }
 };
 
-asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<Server::State> state) {
+// After an early refusal (413, 431, 400) the client may still be writing the request we
+// refused. Closing with its bytes unread resets the connection: the client's write fails (broken
+// pipe, reset) before it reads our answer, and most clients give up there. So, as nginx's
+// lingering close does: stop sending, then read and drop what comes until the client closes, or
+// linger_max_bytes have come, or linger_timeout has passed. stop() ends it at once.
+asio::awaitable<void> linger(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                             std::shared_ptr<Server::State> state) {
+  const auto& limits = state->limits;
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  std::size_t drained = buffer.size();
+  buffer.consume(buffer.size());
+  stream.expires_after(limits.linger_timeout);  // one deadline for the whole linger
+  state->idle.insert(&stream);
+  while (!state->stopped && drained < limits.linger_max_bytes) {
+    const std::size_t most = std::min<std::size_t>(limits.linger_max_bytes - drained, 64 << 10);
+    auto space = buffer.prepare(beast::read_size(buffer, most));
+    auto [ec, n] = co_await stream.async_read_some(space, use_tuple);
+    if (ec) break;  // the client's EOF, the deadline, or stop()
+    drained += n;   // never committed: dropped
+  }
+  state->idle.erase(&stream);
+}
+
+asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<Server::State> state,
+                              std::optional<asio::ip::address> address) {
   beast::tcp_stream stream(std::move(socket));
-  ConnectionSlot slot{state, &stream};
+  ConnectionSlot slot{state, &stream, std::move(address)};
   beast::flat_buffer buffer;
   const auto& limits = state->limits;
   bool first = true;
@@ -240,22 +345,32 @@ asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<Server::State>
     if (ec == bhttp::error::end_of_stream) break;  // the client closed between requests
     if (ec) {
       if (auto answer = refusal(ec, parser, &state->handler)) {
-        auto out = to_beast(std::move(*answer), 11, false);
+        auto out = to_beast(std::move(*answer), 11, false);  // with Connection: close
         stream.expires_after(limits.write_timeout);
-        co_await bhttp::async_write(stream, out, use_tuple);
+        auto [wec, written] = co_await bhttp::async_write(stream, out, use_tuple);
+        if (!wec) {
+          auto lingering = linger(stream, buffer, state);
+          co_await std::move(lingering);
+        }
       }
       break;
     }
     auto in = parser.release();
     const bool keep_alive = in.keep_alive() && !state->stopped;
     const unsigned version = in.version();
-    Response answer = co_await respond_to(state, to_request(std::move(in)));
-    if (answer.stream) {
-      auto streamed = send_stream(stream, state, std::move(answer), version);
+    Request request = to_request(std::move(in));
+    request.hangup = std::make_shared<Hangup>();
+    auto hangup = request.hangup;
+    auto answering = respond_to(state, stream.socket(), buffer, std::move(request));
+    std::optional<Response> answer = co_await std::move(answering);
+    // The client went away: its slot is freed now, and the invocation goes on without it.
+    if (!answer) break;
+    if (answer->stream) {
+      auto streamed = send_stream(stream, state, std::move(*answer), version, std::move(hangup));
       co_await std::move(streamed);
       break;  // a streamed body ends its connection
     }
-    auto out = to_beast(std::move(answer), version, keep_alive);
+    auto out = to_beast(std::move(*answer), version, keep_alive);
     stream.expires_after(limits.write_timeout);
     auto [wec, written] = co_await bhttp::async_write(stream, out, use_tuple);
     if (wec || !keep_alive) break;
@@ -282,9 +397,25 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Server::State> state) {
       socket.close(ignored);
       continue;
     }
+    std::optional<asio::ip::address> address;
+    if (const std::size_t cap = state->limits.max_connections_per_address; cap > 0) {
+      beast::error_code rec;
+      auto remote = socket.remote_endpoint(rec);
+      // Gone already, or one client holding its share: refused like past the global bound (an
+      // address at its cap has an entry already, so none is left behind).
+      std::size_t* count = rec ? nullptr : &state->per_address[remote.address()];
+      if (!count || *count >= cap) {
+        beast::error_code ignored;
+        socket.close(ignored);
+        continue;
+      }
+      ++*count;
+      address = remote.address();
+    }
     socket.set_option(tcp::no_delay(true));
     ++state->connections;
-    asio::co_spawn(state->io, session(std::move(socket), state), asio::detached);
+    asio::co_spawn(state->io, session(std::move(socket), state, std::move(address)),
+                   asio::detached);
   }
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 // The HTTP/1.1 server: Boost.Beast, one coroutine per connection, keep-alive, explicit limits,
-// and streamed bodies (BodyStream, http_types.hpp) for answers that never end on their own.
+// and streamed bodies (BodyStream, http_types.hpp) for answers that never end on their own. A
+// client that closes (or half-closes) while its request waits for the answer fires the request's
+// Hangup (http_types.hpp) and frees its connection at once; the answer given later is dropped.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -37,8 +39,9 @@ class Server {
          RequestHandler& handler, ServerLimits limits);
   ~Server();
   std::uint16_t port() const;
-  // Stops accepting and closes idle connections; a connection with a request in progress closes
-  // once it has sent that request's answer. A streamed answer (Response::stream) ends at once.
+  // Stops accepting and closes idle connections (and those lingering after a refusal); a
+  // connection with a request in progress closes once it has sent that request's answer. A
+  // streamed answer (Response::stream) ends at once.
   void stop();
   std::size_t open_connections() const;
 
