@@ -157,9 +157,14 @@ asio::awaitable<std::optional<Response>> respond_to(std::shared_ptr<Server::Stat
       state->handler.handle(std::move(request), std::move(responder));
     } catch (const std::exception& e) {
       // A handler that throws still gets its client an answer, and the session goes on.
-      spdlog::error("request handler failed: {}", e.what());
-      ApiError error{ErrorCode::kInternal, std::string("internal error: ") + e.what()};
-      deliver(state->handler.refusal(error, &head));
+      // The answer carries no internal text, only the request id the log line names.
+      ApiError error{ErrorCode::kInternal, "internal error; the log has its details", "internal"};
+      Response answer = state->handler.refusal(error, &head);
+      std::string_view id = "-";
+      for (const auto& [name, value] : answer.headers)
+        if (name == "x-request-id") id = value;
+      spdlog::error("request handler failed: {} (request {})", e.what(), id);
+      deliver(std::move(answer));
     }
     // A handler that answered at once needs no watch. Neither does a client whose next
     // request's head already fills the buffer: that head is answered next anyway.

@@ -75,6 +75,7 @@ class HttpServiceTest : public ::testing::Test {
     router.set_fallback(
         [this](const RouteRequest& request, Responder respond) {
           log.push_back("fallback " + request.principal);
+          if (request.path() == "/Boom/now") throw std::runtime_error("the service broke");
           respond(Response{200, "{}", {}});
         },
         "/{Service}/{handler}");
@@ -198,7 +199,15 @@ TEST_F(HttpServiceTest, AThrowingHandlerIsA500InItsFamilyThatMetricsSee) {
   EXPECT_EQ(r.status, 500u);
   EXPECT_EQ(r.content_type, "application/problem+json");
   EXPECT_EQ(parse(r)["code"], "internal");
+  // No internal text reaches the client: the request id finds it in the log.
+  EXPECT_EQ(r.body.find("the handler broke"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(std::string(parse(r)["request_id"].as_string())), std::string::npos)
+      << r.body;
   EXPECT_EQ(log.back(), "metrics /api/v1/orders/{id} 500");
+  // The Restate family too.
+  auto restate = send("POST", "/Boom/now");
+  EXPECT_EQ(restate.status, 500u);
+  EXPECT_EQ(restate.body.find("broke"), std::string::npos) << restate.body;
 }
 
 TEST_F(HttpServiceTest, AMiddlewareMayGoOnLater) {
