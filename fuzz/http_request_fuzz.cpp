@@ -30,7 +30,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   {
     fuzz::SimEngine sim(store);
     sim.engine().recover();
-    http::InvocationRoutes ingress(sim.engine(), fuzz::fuzz_registry(), {1000});
+    http::FrontDoorOptions bounds;
+    bounds.max_in_flight = 1000;
+    http::FrontDoor front_door(sim.engine(), sim.scheduler(), fuzz::fuzz_registry(), bounds);
+    http::InvocationRoutes ingress(front_door, fuzz::fuzz_registry());
     http::AdminRoutes admin_routes(sim.engine());
     http::RequestHandler& handler = admin ? static_cast<http::RequestHandler&>(admin_routes)
                                           : static_cast<http::RequestHandler&>(ingress);

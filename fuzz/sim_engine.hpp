@@ -42,6 +42,7 @@ inline const Registry& fuzz_registry() {
     services::register_seed_services(*r, services::Simulation{0.01, 0});
     r->add("Counter", "add", &counter_add, HandlerEntry::Kind::kExclusive);
     r->add("Counter", "get", &counter_get, HandlerEntry::Kind::kShared);
+    r->expose("Counter");
     return r;
   }();
   return *registry;
@@ -63,6 +64,7 @@ class SimEngine {
     store_.detach();
   }
   Engine& engine() { return *engine_; }
+  Scheduler& scheduler() { return scheduler_; }
   // Runs at most `events` events: handlers may sleep for days of virtual time.
   void run(std::size_t events) {
     for (std::size_t i = 0; i < events && scheduler_.step(); ++i) {

@@ -30,6 +30,7 @@
 #include "engine/registry.hpp"
 #include "engine/worker_pool.hpp"
 #include "ingress/admin_routes.hpp"
+#include "ingress/front_door.hpp"
 #include "ingress/http_server.hpp"
 #include "ingress/invocation_routes.hpp"
 #include "services/seed_services.hpp"
@@ -61,12 +62,6 @@ void seed_catalog(orderd::commerce::Shop& shop, orderd::Engine& engine, const st
   engine.write_rows(shop.seed(spec, now_ms), [] {});
   spdlog::info("catalog {}: {} products in {} warehouses", catalog, spec.products.size(),
                shop.warehouses().size());
-}
-
-orderd::commerce::api::CommerceRouteOptions commerce_route_options(const ServerOptions& options) {
-  auto routes = options.commerce_routes;
-  routes.max_in_flight = options.routes.max_in_flight;
-  return routes;
 }
 
 }  // namespace
@@ -130,7 +125,9 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   // Each listener's middleware chain (ingress/middleware.hpp). The seams left empty here
   // (metrics, rate limit, authentication) cost nothing until an issue fills them.
   auto chain = [&options] { return orderd::http::ChainOptions{options.access_log, {}, {}, {}}; };
-  orderd::http::InvocationRoutes routes(*engine, registry, options.routes, chain());
+  // The one way in for every route family: keys, callers, bounds, deadlines, hang-ups.
+  orderd::http::FrontDoor front_door(*engine, *scheduler, registry, options.front_door);
+  orderd::http::InvocationRoutes routes(front_door, registry, chain());
   routes.add_health_detail("events", [&] {
     auto id = [](std::uint64_t sequence) {
       std::string out;
@@ -143,8 +140,8 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
            ",\"relay\":" + (relay ? relay->health_json() : std::string("null")) + "}";
   });
   // Domain routes (the /api family), before the listener serves.
-  orderd::commerce::api::CommerceApi commerce_api(shop, *engine, *scheduler, event_feed,
-                                                  commerce_route_options(options));
+  orderd::commerce::api::CommerceApi commerce_api(shop, front_door, *scheduler, event_feed,
+                                                  options.commerce_routes);
   commerce_api.add_routes(routes.router());
   orderd::http::Server server(io, orderd::app::host_of(options.listen),
                               orderd::app::port_of(options.listen), routes, options.limits);

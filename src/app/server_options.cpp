@@ -73,6 +73,16 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
                  "open connections served at once; more are closed at accept")
       ->envname("ORDERD_MAX_CONNECTIONS")
       ->capture_default_str();
+  cmd.add_option("--max-connections-per-address", o.limits.max_connections_per_address,
+                 "open connections one client address may hold; more are closed at accept (0: "
+                 "no cap)")
+      ->envname("ORDERD_MAX_CONNECTIONS_PER_ADDRESS")
+      ->capture_default_str();
+  cmd.add_option("--linger-max-bytes", o.limits.linger_max_bytes,
+                 "after an early 413/431, how much of the rest of the request is read and "
+                 "dropped so the client gets the answer")
+      ->envname("ORDERD_LINGER_MAX_BYTES")
+      ->capture_default_str();
   auto millis = [&cmd](const char* flag, const char* env, std::chrono::milliseconds& field,
                        const char* help) {
     cmd.add_option_function<long>(
@@ -87,6 +97,8 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
          "how long a kept-alive connection may wait for its next request");
   millis("--write-timeout-ms", "ORDERD_WRITE_TIMEOUT_MS", o.limits.write_timeout,
          "time to send a response");
+  millis("--linger-timeout-ms", "ORDERD_LINGER_TIMEOUT_MS", o.limits.linger_timeout,
+         "after an early 413/431, how long the rest of the request is read and dropped");
   cmd.add_option("--retry-initial-ms", o.engine.retry.initial_interval_ms,
                  "first retry delay after a transient failure")
       ->envname("ORDERD_RETRY_INITIAL_MS")
@@ -106,16 +118,22 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
       ->envname("ORDERD_RETRY_MAX_ATTEMPTS")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd.add_option("--max-inflight", o.routes.max_in_flight,
+  cmd.add_option("--max-inflight", o.front_door.max_in_flight,
                  "active invocations (in memory and not parked on a timer, an awakeable or a "
                  "promise; children included) beyond which requests get 503")
       ->envname("ORDERD_MAX_INFLIGHT")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd.add_option("--max-parked", o.routes.max_parked,
+  cmd.add_option("--max-parked", o.front_door.max_parked,
                  "parked invocations (waiting on a timer, an awakeable or a promise) beyond which "
                  "requests get 503")
       ->envname("ORDERD_MAX_PARKED")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_option("--max-scheduled", o.front_door.max_scheduled,
+                 "delayed sends not yet due (they count against this, not --max-inflight) beyond "
+                 "which new delayed sends get 503")
+      ->envname("ORDERD_MAX_SCHEDULED")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd.add_option("--unload-after-ms", o.engine.unload_after_ms,
@@ -143,6 +161,19 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
   duration("--journal-retention", "ORDERD_JOURNAL_RETENTION", o.engine.journal_retention_ms, "24h",
            "how long finished invocations and their journals are kept before the sweeper "
            "deletes them");
+  duration("--max-delay", "ORDERD_MAX_DELAY", o.front_door.max_delay_ms, "30d",
+           "the longest ?delay= a send may ask for; longer ones get 400");
+  cmd.add_option_function<std::string>(
+         "--request-timeout",
+         [&o](const std::string& v) {
+           auto ms = v == "0" ? std::optional<std::int64_t>(0) : durations::parse_ms(v);
+           if (!ms) throw CLI::ValidationError("--request-timeout", v + " is not a duration");
+           o.front_door.request_timeout_ms = *ms;
+         },
+         "how long a Restate-style call or attach waits for the outcome before answering 202 "
+         "with x-restate-id (0: until the outcome); a Request-Timeout header shortens it")
+      ->envname("ORDERD_REQUEST_TIMEOUT")
+      ->default_str("0");
   duration("--shutdown-grace", "ORDERD_SHUTDOWN_GRACE", o.shutdown_grace_ms, "10s",
            "on SIGTERM, how long waiting callers get before a 503 (their invocations resume at "
            "the next start)");
@@ -153,6 +184,17 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
       ->capture_default_str();
   duration("--order-wait", "ORDERD_ORDER_WAIT", o.commerce_routes.order_wait_ms, "5s",
            "how long POST /api/v1/orders waits for the saga before answering 202 + Location");
+  cmd.add_option("--max-basket-lines", o.shop.max_basket_lines,
+                 "lines an order's or a reservation's basket may have; more are refused (400) "
+                 "before any work")
+      ->envname("ORDERD_MAX_BASKET_LINES")
+      ->check(CLI::Range(1, 10'000))
+      ->capture_default_str();
+  cmd.add_option("--max-warehouses", o.shop.max_warehouses,
+                 "warehouses the shop may have; a stock write naming one more is refused (422)")
+      ->envname("ORDERD_MAX_WAREHOUSES")
+      ->check(CLI::Range(1, 100'000))
+      ->capture_default_str();
   duration("--sse-heartbeat", "ORDERD_SSE_HEARTBEAT", o.commerce_routes.sse_heartbeat_ms, "15s",
            "an event stream with nothing to send sends a comment after this long");
   cmd.add_option("--max-event-streams", o.commerce_routes.max_event_streams,

@@ -8,6 +8,7 @@
 #include "commerce/events/jetstream_publisher.hpp"
 #include "commerce/shop.hpp"
 #include "engine/engine.hpp"
+#include "ingress/front_door.hpp"
 #include "ingress/http_server.hpp"
 #include "ingress/invocation_routes.hpp"
 #include "services/simulation.hpp"
@@ -43,7 +44,7 @@ struct ServerOptions {
   commerce::RelayOptions relay;
   commerce::RetentionOptions event_retention;
   http::ServerLimits limits;
-  http::RouteOptions routes;
+  http::FrontDoorOptions front_door;
   EngineOptions engine;
 };
 

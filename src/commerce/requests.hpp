@@ -25,9 +25,14 @@ struct SetStock {
   std::int64_t quantity = 0;
 };
 
+// How long a reservation may hold stock: the API's ttl_seconds and Reservations/create's (and
+// Reservations/expire's) ttl_ms alike.
+inline constexpr std::int64_t kMinReservationTtlMs = 1'000;
+inline constexpr std::int64_t kMaxReservationTtlMs = std::int64_t{7} * 24 * 3600 * 1000;  // 7 days
+
 struct CreateReservation {
   std::vector<BasketItem> items;
-  std::int64_t ttl_ms = 0;
+  std::int64_t ttl_ms = 0;  // kMinReservationTtlMs..kMaxReservationTtlMs
   std::string owner;
 };
 

@@ -1,10 +1,12 @@
 #include "commerce/shop.hpp"
 
 #include <algorithm>
+#include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value_from.hpp>
 #include <boost/json/value_to.hpp>
 #include <cstdio>
+#include <stdexcept>
 
 #include "common/json_writer.hpp"
 #include "engine/engine.hpp"
@@ -90,6 +92,14 @@ void Shop::load(store::Store& store) {
 }
 
 std::vector<store::RowWrite> Shop::seed(const CatalogSpec& spec, std::int64_t now_ms) {
+  // W1: refused whole, before anything is applied (a stock entry's warehouse is in the list).
+  std::size_t adding = 0;
+  for (const auto& w : spec.warehouses) adding += warehouses_.count(w.id) ? 0 : 1;
+  if (warehouses_.size() + adding > options_.max_warehouses) {
+    throw std::invalid_argument("catalog: " + std::to_string(warehouses_.size() + adding) +
+                                " warehouses, more than --max-warehouses (" +
+                                std::to_string(options_.max_warehouses) + ")");
+  }
   WriteSet writes;
   std::vector<Warehouse> warehouses = spec.warehouses;
   std::stable_sort(warehouses.begin(), warehouses.end(),
@@ -112,6 +122,16 @@ void Shop::add_warehouse(const Warehouse& warehouse, WriteSet& writes) {
   ledger_.add_warehouse(warehouse.id);
   warehouses_[warehouse.id] = warehouse;
   writes.put(kWarehouses, warehouse.id, row_json(warehouse));
+}
+
+std::optional<Error> Shop::refuse_basket_size(std::size_t lines) const {
+  if (lines <= options_.max_basket_lines) return std::nullopt;
+  return Error::of(
+      ErrorCode::kInvalidArgument,
+      "a basket has at most " + std::to_string(options_.max_basket_lines) +
+          " items; this one has " + std::to_string(lines),
+      "too_many_items",
+      json::dump(boost::json::object{{"max_items", options_.max_basket_lines}, {"items", lines}}));
 }
 
 const Product* Shop::product(ProductId id) const {
@@ -174,8 +194,17 @@ std::optional<Error> Shop::set_stock(ProductId product, const std::string& wareh
     return Error::of(ErrorCode::kNotFound, "product " + std::to_string(product) + " not found",
                      "product_not_found");
   }
-  // A warehouse named here for the first time is created, after the known ones.
+  // A warehouse named here for the first time is created, after the known ones (W1).
   const bool new_warehouse = !warehouses_.count(warehouse);
+  if (new_warehouse && warehouses_.size() >= options_.max_warehouses) {
+    return Error::of(ErrorCode::kUnprocessable,
+                     "warehouse '" + warehouse + "' would be one more than the " +
+                         std::to_string(options_.max_warehouses) +
+                         " orderd keeps (--max-warehouses)",
+                     "too_many_warehouses",
+                     json::dump(boost::json::object{{"warehouse", warehouse},
+                                                    {"max_warehouses", options_.max_warehouses}}));
+  }
   auto error = restock ? ledger_.restock(product, warehouse, quantity)
                        : ledger_.set_on_hand(product, warehouse, quantity);
   if (error) return error;

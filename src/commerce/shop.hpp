@@ -5,6 +5,9 @@
 // memory is what the durable rows say plus decisions whose rows are in the group commit under
 // way (docs/ARCHITECTURE.md, "Domain tables"); a restart rebuilds memory from the rows (load).
 //
+// W1. No write adds a warehouse past options.max_warehouses (set_stock refuses, seed throws). A
+//     store holding more (the limit lowered since) keeps them all; only new ones are refused.
+//
 // Tables (keys sort as the scans need them):
 //   products           product_key(id)                       -> Product
 //   warehouses         id                                    -> Warehouse
@@ -53,6 +56,13 @@ struct ShopOptions {
   std::int64_t fraud_reject_above = 70;  // the seed's rule
   // How often stock held for killed orders is looked for (Shop::reclaim_abandoned).
   std::int64_t reclaim_interval_ms = 5000;
+  // The lines a basket may have (--max-basket-lines): more are refused before any is read or
+  // merged, by the API and by the handlers that take a basket (Orders/place,
+  // Reservations/create), with too_many_items.
+  std::size_t max_basket_lines = 100;
+  // The warehouses there may be (--max-warehouses): a stock write naming one more is refused
+  // (too_many_warehouses), and so is a catalog with more at start.
+  std::size_t max_warehouses = 64;
 };
 
 class Shop {
@@ -76,6 +86,9 @@ class Shop {
   std::vector<store::RowWrite> seed(const CatalogSpec& spec, std::int64_t now_ms);
 
   const ShopOptions& options() const { return options_; }
+  // The refusal of a basket of `lines` lines, over options.max_basket_lines (invalid_argument,
+  // too_many_items, naming the limit); nullopt within it. The one check every path makes.
+  std::optional<Error> refuse_basket_size(std::size_t lines) const;
   const std::map<ProductId, Product>& products() const { return products_; }
   const Product* product(ProductId id) const;
   const std::map<std::string, Warehouse>& warehouses() const { return warehouses_; }

@@ -115,11 +115,41 @@ TEST(Durations, ParsesRestateDelays) {
   EXPECT_EQ(durations::parse_ms("P1DT1H"), 90'000'000);
   for (const char* bad : {"", "10", "ten s", "-5s", "PT", "P1H", "10x", "PT1S2"})
     EXPECT_FALSE(durations::parse_ms(bad)) << bad;
+  // Past what milliseconds since the epoch hold: no duration (the cast was undefined, and a send
+  // with ?delay=9999999999999999h was accepted).
+  for (const char* huge : {"9999999999999999h", "99999999999999999999ms", "P99999999999999D"})
+    EXPECT_FALSE(durations::parse_ms(huge)) << huge;
 }
 
 TEST(Durations, FormatsRfc3339InUtc) {
   EXPECT_EQ(durations::format_rfc3339(0), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(durations::format_rfc3339(1'795'403'471'522), "2026-11-23T03:11:11.522Z");
+}
+
+}  // namespace
+}  // namespace orderd
+
+#include "common/url_redaction.hpp"
+
+namespace orderd {
+namespace {
+
+// GET /health printed --nats-url as given, credentials included (issue 14).
+TEST(UrlRedaction, DropsTheUserinfoOfEveryServer) {
+  EXPECT_EQ(redact_url("nats://user:pass@host:4222"), "nats://host:4222");
+  EXPECT_EQ(redact_url("nats://token@host"), "nats://host");
+  EXPECT_EQ(redact_url("tls://user:p%40ss@10.0.0.1:4222/x"), "tls://10.0.0.1:4222/x");
+  EXPECT_EQ(redact_url("nats://a:1@h1:4222,nats://h2:4222, nats://t@h3"),
+            "nats://h1:4222,nats://h2:4222, nats://h3");
+  EXPECT_EQ(redact_url("user:pass@host:4222"), "host:4222");  // no scheme
+  // A password holding '@', '/' or '#' is dropped whole: the last '@' ends the userinfo.
+  EXPECT_EQ(redact_url("nats://u:p@ss/w#rd@host:4222"), "nats://host:4222");
+}
+
+TEST(UrlRedaction, LeavesUrlsWithoutCredentialsUnchanged) {
+  for (const char* url : {"nats://127.0.0.1:4222", "nats://h1:4222,nats://h2:4222",
+                          "localhost:4222", "", "http://[::1]:8080/path?q=1", ","})
+    EXPECT_EQ(redact_url(url), url);
 }
 
 }  // namespace

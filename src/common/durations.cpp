@@ -47,7 +47,7 @@ std::optional<std::int64_t> parse_iso8601(std::string_view text) {
       return std::nullopt;
     any = true;
   }
-  if (!any) return std::nullopt;
+  if (!any || !(total < 9.0e18)) return std::nullopt;
   return static_cast<std::int64_t>(total + 0.5);
 }
 
@@ -79,6 +79,8 @@ std::optional<std::int64_t> parse_ms(std::string_view text) {
       return std::nullopt;
     }
   }
+  // Past what milliseconds since the epoch can hold is no duration at all (and the cast UB).
+  if (!(total < 9.0e18)) return std::nullopt;
   return static_cast<std::int64_t>(total + 0.5);
 }
 

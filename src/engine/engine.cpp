@@ -65,10 +65,12 @@ InvokeResult Engine::invoke(InvokeRequest request, OutcomeCallback on_done,
         if (!workflow_run && record->input != request.input)
           return {InvokeDisposition::kKeyReusedWithOtherInput, *existing, 0};
         InvokeResult result{InvokeDisposition::kExisting, *existing, record->execute_at_ms};
-        if (on_done && stored && store::is_finished(stored->status))
+        if (on_done && stored && store::is_finished(stored->status)) {
           on_done(impl.outcome_of(*stored));  // already read: no second lookup
-        else if (on_done)
-          attach(*existing, std::move(on_done));
+        } else if (on_done) {
+          bool known = false;
+          result.waiter = attach_waiter(*existing, std::move(on_done), known);
+        }
         if (on_accepted) {
           // The original's creation may still be in flight: answer once it is durable.
           auto accepted = [cb = std::move(on_accepted), id = *existing]() mutable { cb(id); };
@@ -88,6 +90,8 @@ InvokeResult Engine::invoke(InvokeRequest request, OutcomeCallback on_done,
   record.execute_at_ms = request.delay_ms > 0 ? now + request.delay_ms : 0;
   record.idempotency_key = std::move(request.idempotency_key);
   record.object_key = std::move(request.object_key);
+  record.principal = std::move(request.principal);
+  record.traceparent = std::move(request.traceparent);
   Write create{Write::Op::kCreate, record, {}};
   auto created = [&impl, id = record.id, cb = std::move(on_accepted)]() mutable {
     if (Invocation* inv = impl.find(id)) {
@@ -100,10 +104,13 @@ InvokeResult Engine::invoke(InvokeRequest request, OutcomeCallback on_done,
   impl.write_then(std::move(create), std::move(created));
   Invocation& inv = impl.add(std::move(record), *entry);
   inv.created_durably = false;
-  if (on_done) inv.waiters.push_back(std::move(on_done));
   const auto& r = inv.record;
   if (!r.idempotency_key.empty()) impl.idempotent_running[Impl::idempotency_slot(r)] = r.id;
   InvokeResult result{InvokeDisposition::kStarted, r.id, r.execute_at_ms};
+  if (on_done) {
+    result.waiter = ++impl.last_waiter;
+    inv.waiters.emplace_back(result.waiter, std::move(on_done));
+  }
   if (r.execute_at_ms == 0) impl.enqueue(inv);
   if (r.execute_at_ms > 0 || !impl.may_run(inv))
     impl.schedule_start(inv);  // later: at its time, or when the object's queue reaches it
@@ -134,6 +141,13 @@ void Engine::after_durable(UniqueFunction<void()> then) {
   impl_->after_durable(std::move(then));
 }
 
+std::optional<std::string> Engine::service_of(const std::string& invocation_id) {
+  if (const Invocation* inv = impl_->find(invocation_id)) return inv->record.service;
+  auto record = impl_->store.find_invocation(invocation_id);
+  if (!record) return std::nullopt;
+  return std::move(record->service);
+}
+
 Engine::Lookup Engine::output(const std::string& invocation_id, InvocationOutcome& outcome) {
   if (impl_->find(invocation_id)) return Lookup::kRunning;
   auto record = impl_->store.find_invocation(invocation_id);
@@ -144,14 +158,35 @@ Engine::Lookup Engine::output(const std::string& invocation_id, InvocationOutcom
 }
 
 bool Engine::attach(const std::string& invocation_id, OutcomeCallback on_done) {
+  bool known = false;
+  attach_waiter(invocation_id, std::move(on_done), known);
+  return known;
+}
+
+WaiterId Engine::attach_waiter(const std::string& invocation_id, OutcomeCallback on_done,
+                               bool& known) {
+  known = true;
   if (auto* inv = impl_->find(invocation_id)) {
-    inv->waiters.push_back(std::move(on_done));
-    return true;
+    const WaiterId id = ++impl_->last_waiter;
+    inv->waiters.emplace_back(id, std::move(on_done));
+    return id;
   }
   InvocationOutcome outcome;
-  if (output(invocation_id, outcome) != Lookup::kDone) return false;
+  if (output(invocation_id, outcome) != Lookup::kDone) {
+    known = false;
+    return 0;
+  }
   on_done(std::move(outcome));
-  return true;
+  return 0;
+}
+
+void Engine::detach(const std::string& invocation_id, WaiterId waiter) {
+  Invocation* inv = waiter ? impl_->find(invocation_id) : nullptr;
+  if (!inv) return;
+  auto& waiters = inv->waiters;
+  waiters.erase(std::remove_if(waiters.begin(), waiters.end(),
+                               [waiter](const auto& w) { return w.first == waiter; }),
+                waiters.end());
 }
 
 std::size_t Engine::in_flight() const {
@@ -160,6 +195,14 @@ std::size_t Engine::in_flight() const {
 
 std::size_t Engine::parked() const {
   return impl_->parked_count;
+}
+
+std::size_t Engine::scheduled() const {
+  return impl_->scheduled_count;
+}
+
+std::size_t Engine::active() const {
+  return impl_->invocations.size() - impl_->parked_count - impl_->scheduled_count;
 }
 
 std::size_t Engine::unloaded() const {
@@ -175,7 +218,7 @@ std::size_t Engine::waiting_callers() const {
 void Engine::release_waiting_callers(std::uint16_t code, const std::string& message) {
   std::vector<std::pair<std::string, Engine::OutcomeCallback>> released;
   for (auto& [id, inv] : impl_->invocations) {
-    for (auto& waiter : inv->waiters) released.emplace_back(id, std::move(waiter));
+    for (auto& [waiter_id, waiter] : inv->waiters) released.emplace_back(id, std::move(waiter));
     inv->waiters.clear();
   }
   for (auto& [id, waiter] : released) {

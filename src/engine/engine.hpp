@@ -134,6 +134,9 @@ class Engine {
   std::optional<std::string> find_idempotent(const std::string& target, const std::string& key,
                                              const std::string& principal = {});
 
+  // The service an invocation belongs to, in memory or stored; nullopt when it is unknown.
+  std::optional<std::string> service_of(const std::string& invocation_id);
+
   enum class Lookup { kUnknown, kRunning, kDone };
   // The outcome of a finished invocation, without waiting.
   Lookup output(const std::string& invocation_id, InvocationOutcome& outcome);
@@ -147,7 +150,7 @@ class Engine {
 
   // Invocations in memory, and among them the parked ones (waiting only on a sleep, an
   // awakeable or a promise: no CPU, little memory) and, among those, the unloaded ones (no
-  // coroutine frames). --max-inflight bounds the active ones: in_flight() - parked().
+  // coroutine frames).
   std::size_t in_flight() const;
   std::size_t parked() const;
   // Delayed sends in memory that are not due yet: they wait on nothing but their start time, so

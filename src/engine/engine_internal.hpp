@@ -129,7 +129,8 @@ class Invocation final : public detail::Journal {
   Task<std::string> root;
   std::coroutine_handle<> suspended;
   std::vector<std::uint32_t> waiting_on;
-  std::vector<Engine::OutcomeCallback> waiters;
+  // Callers waiting for the outcome, each under its id (Engine::detach drops one).
+  std::vector<std::pair<WaiterId, Engine::OutcomeCallback>> waiters;
   Scheduler::TimerId start_timer = 0;  // the next attempt's: after a backoff, or a delayed start
   std::uint32_t attempts_before_resume = 0;  // a resume grants a fresh retry budget
   bool queued = false;                       // in its virtual object's queue (exclusive handlers)
@@ -142,6 +143,9 @@ class Invocation final : public detail::Journal {
   bool parked = false;
   bool unloaded = false;
   std::int64_t parked_since_ms = 0;
+  // Scheduled: a delayed send whose start time has not come. It waits on nothing but its timer,
+  // so it counts against --max-scheduled, not against the active bound, until it is due.
+  bool scheduled = false;
 
  private:
   std::string pending_run_name_;
@@ -340,17 +344,30 @@ struct Engine::Impl {
   void schedule_start(Invocation& inv) {
     if (inv.start_timer) scheduler.cancel(inv.start_timer);
     inv.start_timer = 0;
+    unschedule(inv);
     std::string id = inv.record.id;
     auto start = [this, id] {
+      if (Invocation* due = find(id)) unschedule(*due);
       if (Invocation* due = find(id); due && !due->queued) enqueue(*due);
       if (auto* i = startable(id)) start_attempt(*i);
     };
     // A cancelled invocation does not wait for its delay: it starts to meet the cancel.
     const bool cancelled = !inv.journal.empty() && inv.journal.back().kind == EntryKind::kCancel;
-    if (inv.record.execute_at_ms > scheduler.now_ms() && !cancelled)
+    if (inv.record.execute_at_ms > scheduler.now_ms() && !cancelled) {
       inv.start_timer = scheduler.schedule_at(inv.record.execute_at_ms, std::move(start));
-    else
+      // Not due yet, and never started: it only waits for its time.
+      if (inv.journal.empty() && inv.record.attempts == 0) {
+        inv.scheduled = true;
+        ++scheduled_count;
+      }
+    } else {
       post(std::move(start));
+    }
+  }
+
+  void unschedule(Invocation& inv) {
+    if (!std::exchange(inv.scheduled, false)) return;
+    --scheduled_count;
   }
 
   // An invocation a timer or a posted task may start: still running, and with no attempt going.
@@ -460,6 +477,7 @@ struct Engine::Impl {
 
   void stop_attempt(Invocation& inv) {
     unpark(inv);
+    unschedule(inv);
     if (inv.start_timer) scheduler.cancel(inv.start_timer);
     inv.start_timer = 0;
     inv.suspended = {};
@@ -511,7 +529,7 @@ struct Engine::Impl {
       complete_step(inv->record.parent_id, inv->record.parent_index, std::move(step));
     }
     outcome = decoded(std::move(outcome));
-    for (auto& waiter : inv->waiters) {
+    for (auto& [waiter_id, waiter] : inv->waiters) {
       InvocationOutcome copy = outcome;
       waiter(std::move(copy));
     }
@@ -569,6 +587,10 @@ struct Engine::Impl {
   std::unordered_map<std::string, ObjectSlot> objects;  // "Service\nkey"
 
   void sweep();
+
+  // Delayed sends not yet due (Invocation::scheduled), and the last waiter id handed out.
+  std::size_t scheduled_count = 0;
+  WaiterId last_waiter = 0;
 
   // Parking (parking.cpp).
   std::size_t parked_count = 0;

@@ -549,7 +549,7 @@ Scenario shop() {
           r.request = {"Orders", "place", json::dump(boost::json::value_from(o)), key, 0, ""};
           return r;
         };
-        commerce::CreateReservation expiring{{{1, 1}}, 40, "user:8"};
+        commerce::CreateReservation expiring{{{1, 1}}, commerce::kMinReservationTtlMs, "user:8"};
         Request hold;
         hold.request = {"Reservations", "create", json::dump(boost::json::value_from(expiring)),
                         "hold-1",       0,        ""};

@@ -15,8 +15,6 @@
 namespace orderd::http {
 namespace {
 
-constexpr std::size_t kMaxIdempotencyKey = 255;
-
 // Keys are printable: a control byte could forge another caller's scope (engine.cpp).
 bool has_control_character(std::string_view s) {
   for (unsigned char c : s)
@@ -50,6 +48,25 @@ Response accepted_response(const std::string& id, bool previously, std::int64_t 
   Response r{202, std::move(body), {}, "application/json"};
   r.headers.emplace_back("x-restate-id", id);
   return r;
+}
+
+// A front-door reply as Restate's routes answer it.
+Response answer(const RouteRequest& request, FrontDoor::Reply reply) {
+  using Kind = FrontDoor::Reply::Kind;
+  switch (reply.kind) {
+    case Kind::kDone:
+    case Kind::kReplayed:
+      return outcome_response(reply.outcome);
+    case Kind::kAccepted:
+      return accepted_response(reply.invocation_id, reply.previously, reply.execute_at_ms);
+    case Kind::kStillRunning:
+      return accepted_response(reply.invocation_id, false, 0);
+    case Kind::kRefused:
+      break;
+  }
+  if (!reply.invocation_id.empty())
+    reply.refusal.headers.emplace_back("x-restate-id", reply.invocation_id);
+  return request.error(reply.refusal);
 }
 
 ApiError retry_later(std::string message, const char* reason) {
@@ -88,18 +105,22 @@ std::vector<std::unique_ptr<Middleware>> shutdown_gate(const bool& draining) {
 
 }  // namespace
 
-InvocationRoutes::InvocationRoutes(Engine& engine, const Registry& registry, RouteOptions options,
+InvocationRoutes::InvocationRoutes(FrontDoor& front_door, const Registry& registry,
                                    ChainOptions chain)
-    : engine_(engine),
+    : front_door_(front_door),
+      engine_(front_door.engine()),
       registry_(registry),
-      options_(options),
       service_(RouteFamily::kRestate, std::move(chain), shutdown_gate(draining_)) {
   Router& router = service_.router();
   router.claim("/api", RouteFamily::kApi);
   router.claim("/restate", RouteFamily::kRestate);
 
   router.add(Method::kGet, "/health", [this](const RouteRequest&, Responder respond) {
-    std::string body = "{\"status\":\"ok\"";
+    // The front door's bounds as they stand: what a 503 would be about.
+    std::string body = "{\"status\":\"ok\",\"invocations\":{\"active\":" +
+                       std::to_string(engine_.active()) +
+                       ",\"parked\":" + std::to_string(engine_.parked()) +
+                       ",\"scheduled\":" + std::to_string(engine_.scheduled()) + "}";
     for (const auto& [member, detail] : health_details_) {
       body += ',';
       json::append_string(body, member);
@@ -137,9 +158,11 @@ InvocationRoutes::InvocationRoutes(Engine& engine, const Registry& registry, Rou
                  });
     }
   }
+  // Which services a path reaches is the registry's to say (Registry::expose), per service.
   router.set_fallback([this](const RouteRequest& request,
                              Responder respond) { invoke_by_path(request, std::move(respond)); },
-                      "/{Service}/[{key}/]{handler}[/send]");
+                      "/{Service}/[{key}/]{handler}[/send]",
+                      RouteAccess{RouteAccess::Exposure::kPublic, {}, "invoke"});
 }
 
 // /{Service}/{handler}[/send], or /{Service}/{key}/{handler}[/send] for virtual objects. A
@@ -162,9 +185,11 @@ void InvocationRoutes::invoke(const RouteRequest& request, std::string_view serv
                               std::string_view handler, std::string object_key, bool send,
                               Responder respond) {
   auto fail = [&](const ApiError& error) { respond(request.error(error)); };
-  const HandlerEntry* entry = registry_.find(service, handler);
+  // An internal service is not there for the public ingress: the same 404 as an unknown one.
+  const bool exposed = registry_.is_public(service);
+  const HandlerEntry* entry = exposed ? registry_.find(service, handler) : nullptr;
   if (!entry) {
-    if (!registry_.has_service(service))
+    if (!exposed || !registry_.has_service(service))
       return fail({ErrorCode::kNotFound, "service '" + std::string(service) + "' not found"});
     return fail({ErrorCode::kNotFound, "handler '" + std::string(handler) +
                                            "' not found on service '" + std::string(service) +
@@ -179,44 +204,6 @@ void InvocationRoutes::invoke(const RouteRequest& request, std::string_view serv
     return fail(
         invalid("service '" + std::string(service) + "' is not a virtual object: it takes no key"));
   }
-  // Parked invocations (waiting on a timer, an awakeable, a promise) cost no CPU and little
-  // memory: they have a bound of their own.
-  // Shared handlers of objects and workflows are exempt from the parked bound: they are what
-  // resolves the promises that parked runs wait for.
-  const std::size_t active = engine_.in_flight() - engine_.parked();
-  const bool signals = entry->kind == HandlerEntry::Kind::kShared ||
-                       entry->kind == HandlerEntry::Kind::kWorkflowShared;
-  if (active >= options_.max_in_flight || (engine_.parked() >= options_.max_parked && !signals)) {
-    return fail(retry_later("overloaded: " + std::to_string(active) + " invocations active and " +
-                                std::to_string(engine_.parked()) + " parked; retry later",
-                            "overloaded"));
-  }
-
-  InvokeRequest invoke_request{std::string(service), std::string(handler), {}, {}, 0, object_key};
-  invoke_request.principal = request.principal;
-  if (const std::string* delay = request.query_param("delay")) {
-    if (!send) return fail(invalid("the delay is supported only with sends"));
-    auto ms = durations::parse_ms(*delay);
-    if (!ms) {
-      return fail(invalid("delay '" + *delay + "' is not a duration like 10s, 500ms or PT10S"));
-    }
-    invoke_request.delay_ms = *ms;
-  }
-  if (const std::string* key = request.idempotency_key()) {
-    if (entry->kind == HandlerEntry::Kind::kWorkflowRun) {
-      return fail(invalid("idempotency-key is not supported on workflow '" + std::string(service) +
-                          "''s " + entry->handler +
-                          " handler: the workflow id already deduplicates"));
-    }
-    if (key->empty() || key->size() > kMaxIdempotencyKey) {
-      return fail(invalid("idempotency-key must have 1 to " + std::to_string(kMaxIdempotencyKey) +
-                          " characters"));
-    }
-    if (has_control_character(*key))
-      return fail(invalid("idempotency-key may not contain control characters"));
-    invoke_request.idempotency_key = *key;
-  }
-
   boost::json::value input;
   if (!request.body().empty()) {
     boost::system::error_code ec;
@@ -232,47 +219,20 @@ void InvocationRoutes::invoke(const RouteRequest& request, std::string_view serv
   } catch (const std::exception& e) {
     return fail(invalid(std::string("invalid request: ") + e.what()));
   }
-  // Canonical form: the same request sent with other spacing is the same input.
-  invoke_request.input = json::dump(input);
 
-  auto shared = std::make_shared<Responder>(std::move(respond));
-  InvokeResult result;
-  if (send) {
-    // Set once invoke returns, read when the acceptance becomes durable (always later).
-    auto previously = std::make_shared<bool>(false);
-    auto execute_at = std::make_shared<std::int64_t>(0);
-    auto accepted = [shared, previously, execute_at](const std::string& id) {
-      (*shared)(accepted_response(id, *previously, *execute_at));
-    };
-    result = engine_.invoke(std::move(invoke_request), {}, std::move(accepted));
-    *previously = result.disposition == InvokeDisposition::kExisting;
-    *execute_at = result.execute_at_ms;
-  } else {
-    auto done = [shared](InvocationOutcome outcome) { (*shared)(outcome_response(outcome)); };
-    result = engine_.invoke(std::move(invoke_request), std::move(done));
-  }
-  std::optional<ApiError> conflict;
-  if (result.disposition == InvokeDisposition::kAlreadyInvoked) {
-    conflict = ApiError{ErrorCode::kConflict,
-                        "the workflow method was already invoked: " + std::string(service) + "/" +
-                            std::string(handler) + " for key '" + object_key + "'",
-                        "workflow_already_invoked"};
-  } else if (result.disposition == InvokeDisposition::kKeyReusedWithOtherInput) {
-    conflict =
-        ApiError{ErrorCode::kUnprocessable,
-                 "idempotency key was already used with a different request body (invocation " +
-                     result.invocation_id + ")",
-                 "idempotency_key_reused"};
-  }
-  if (conflict) {
-    conflict->headers.emplace_back("x-restate-id", result.invocation_id);
-    // Once the invocation named is durable: a crash before would make the answer a lie, and a
-    // client told "already done" would not retry.
-    auto answer = [shared, response = request.error(*conflict)]() mutable {
-      (*shared)(std::move(response));
-    };
-    engine_.after_durable(std::move(answer));
-  }
+  FrontDoor::Start start;
+  start.invoke.service = std::string(service);
+  start.invoke.handler = std::string(handler);
+  start.invoke.object_key = std::move(object_key);
+  // Canonical form: the same request sent with other spacing is the same input.
+  start.invoke.input = json::dump(input);
+  start.send = send;
+  start.delay = request.query_param("delay");
+  start.wait_ms = front_door_.options().request_timeout_ms;
+  front_door_.start(request, std::move(start),
+                    [&request, respond = std::move(respond)](FrontDoor::Reply reply) mutable {
+                      respond(answer(request, std::move(reply)));
+                    });
 }
 
 // resolve: the body is the JSON value the awakeable yields. reject: the body is the reason, as
@@ -356,13 +316,19 @@ void InvocationRoutes::workflow_lookup(const RouteRequest& request, std::string_
   lookup(request, *id, what, std::move(respond));
 }
 
+bool InvocationRoutes::visible(const std::string& invocation_id) {
+  auto service = engine_.service_of(invocation_id);
+  return service && registry_.is_public(*service);
+}
+
 void InvocationRoutes::lookup(const RouteRequest& request, const std::string& id,
                               std::string_view what, Responder respond) {
+  if (!visible(id)) return respond(request.error({ErrorCode::kNotFound, "invocation not found"}));
   if (what == "attach") {
-    auto shared = std::make_shared<Responder>(std::move(respond));
-    auto done = [shared](InvocationOutcome outcome) { (*shared)(outcome_response(outcome)); };
-    if (!engine_.attach(id, std::move(done)))
-      (*shared)(request.error({ErrorCode::kNotFound, "invocation not found"}));
+    front_door_.attach(request, id, front_door_.options().request_timeout_ms,
+                       [&request, respond = std::move(respond)](FrontDoor::Reply reply) mutable {
+                         respond(answer(request, std::move(reply)));
+                       });
     return;
   }
   InvocationOutcome outcome;

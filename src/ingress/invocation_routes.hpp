@@ -11,9 +11,12 @@
 //   POST /restate/awakeables/{id}/resolve|reject   complete an awakeable from outside
 //   POST /restate/a/{id}/resolve|reject            the same (the form Restate's TS client sends)
 //   GET  /health
-// An idempotency-key header deduplicates calls and sends per target and caller; ?delay=
-// schedules a send. The dynamic /{Service}/... paths are the router's fallback; /restate is
-// claimed, so nothing under it is ever an invocation.
+// Every invocation is started, attached to and waited for through the front door
+// (front_door.hpp), which applies the idempotency key, the caller, the bounds and the deadline
+// for these routes and /api alike. Only exposed services (Registry::expose) are reachable here:
+// an internal one, and its invocations, answer 404 as an unknown service does. The dynamic
+// /{Service}/... paths are the router's fallback; /restate is claimed, so nothing under it is
+// ever an invocation.
 //
 // The /api family (the commerce API) is claimed for the domains, which add their routes with
 // router().add(...) at startup; until they do, every /api path is a problem+json 404.
@@ -23,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "ingress/front_door.hpp"
 #include "ingress/http_service.hpp"
 
 namespace orderd {
@@ -32,18 +36,9 @@ class Registry;
 
 namespace orderd::http {
 
-struct RouteOptions {
-  // Past this many active invocations (in memory and not parked; children included) new
-  // requests get 503 + Retry-After instead of growing memory and latency without bound.
-  std::size_t max_in_flight = 200'000;
-  // Past this many parked ones (waiting on a timer, an awakeable or a promise), too.
-  std::size_t max_parked = 2'000'000;
-};
-
 class InvocationRoutes final : public RequestHandler {
  public:
-  InvocationRoutes(Engine& engine, const Registry& registry, RouteOptions options = {},
-                   ChainOptions chain = {});
+  InvocationRoutes(FrontDoor& front_door, const Registry& registry, ChainOptions chain = {});
   void handle(Request request, Responder respond) override {
     service_.handle(std::move(request), std::move(respond));
   }
@@ -67,14 +62,16 @@ class InvocationRoutes final : public RequestHandler {
               std::string object_key, bool send, Responder respond);
   void lookup(const RouteRequest& request, const std::string& invocation_id, std::string_view what,
               Responder respond);
+  // Whether the invocation is of an exposed service: the others are not shown here.
+  bool visible(const std::string& invocation_id);
   void lookup_by_key(const RouteRequest& request, bool keyed, std::string_view what,
                      Responder respond);
   void workflow_lookup(const RouteRequest& request, std::string_view what, Responder respond);
   void complete_awakeable(const RouteRequest& request, bool reject, Responder respond);
 
+  FrontDoor& front_door_;
   Engine& engine_;
   const Registry& registry_;
-  RouteOptions options_;
   std::vector<std::pair<std::string, std::function<std::string()>>> health_details_;
   bool draining_ = false;  // before service_: its shutdown gate reads it
   HttpService service_;

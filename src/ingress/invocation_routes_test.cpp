@@ -35,8 +35,10 @@ class RoutesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     h.registry.add("Webhook", "Wait", &wait_for_webhook);
+    h.registry.expose("Webhook");
     h.start();
-    routes.emplace(h.engine(), h.registry);
+    front_door.emplace(h.engine(), h.scheduler(), h.registry);
+    routes.emplace(*front_door, h.registry);
   }
 
   Response send(const std::string& method, const std::string& target, const std::string& body) {
@@ -54,6 +56,7 @@ class RoutesTest : public ::testing::Test {
   }
 
   testing::EngineHarness h;
+  std::optional<FrontDoor> front_door;
   std::optional<InvocationRoutes> routes;
 };
 
@@ -98,6 +101,7 @@ Task<Note> read_notes(Context& ctx, Note) {
 TEST_F(RoutesTest, VirtualObjectsAreCalledUnderAKey) {
   h.registry.add("Notebook", "Append", &append_note, HandlerEntry::Kind::kExclusive);
   h.registry.add("Notebook", "Read", &read_notes, HandlerEntry::Kind::kShared);
+  h.registry.expose("Notebook");
   EXPECT_EQ(send("POST", "/Notebook/alice/Append", R"({"text":"a"})").body, R"({"text":"a"})");
   EXPECT_EQ(send("POST", "/Notebook/alice/Append", R"({"text":"b"})").body, R"({"text":"ab"})");
   EXPECT_EQ(send("POST", "/Notebook/bob/Append", R"({"text":"z"})").body, R"({"text":"z"})");
@@ -131,6 +135,7 @@ TEST_F(RoutesTest, TheApiFamilyIsNeverAServiceLookup) {
   // Were /api/v1/... read as Restate paths, these would be called.
   h.registry.add("api", "v1", &read_notes, HandlerEntry::Kind::kShared);
   h.registry.add("api", "orders", &read_notes, HandlerEntry::Kind::kShared);
+  h.registry.expose("api");
   for (const char* target : {"/api/v1", "/api/v1/orders", "/api/v1/orders/send"}) {
     auto r = send("POST", target, R"({"text":""})");
     EXPECT_EQ(r.status, 404u) << target;
@@ -191,10 +196,12 @@ class ScopedRoutesTest : public RoutesTest {
  protected:
   void SetUp() override {
     h.registry.add("Webhook", "Wait", &wait_for_webhook);
+    h.registry.expose("Webhook");
     h.start();
     ChainOptions chain;
     chain.authentication = std::make_unique<CallerHeader>();
-    routes.emplace(h.engine(), h.registry, RouteOptions{}, std::move(chain));
+    front_door.emplace(h.engine(), h.scheduler(), h.registry);
+    routes.emplace(*front_door, h.registry, std::move(chain));
   }
 
   Response send_as(const std::string& caller, const std::string& method, const std::string& target,

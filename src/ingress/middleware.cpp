@@ -63,9 +63,15 @@ class ExceptionGuard final : public Middleware {
     } catch (...) {
       what = "unknown exception";
     }
+    // The details are for the log: an answer never carries internal text, only the request id
+    // that finds them there.
     spdlog::error("{} {} failed: {} (request {})", request.method(), request.path(), what,
                   request.request_id);
-    answer_once(*kept, request.error(ApiError{ErrorCode::kInternal, "internal error: " + what}));
+    answer_once(*kept, request.error(ApiError{ErrorCode::kInternal,
+                                              "internal error; the log has its details under "
+                                              "request id " +
+                                                  request.request_id,
+                                              "internal"}));
   }
 };
 

@@ -121,9 +121,9 @@ void Router::add(Method method, std::string_view path_template, RouteHandler han
       throw std::invalid_argument("route added twice: " + std::string(to_string(method)) + " " +
                                   std::string(path_template));
   }
-  node->endpoints.push_back(std::make_unique<Node::Endpoint>(Node::Endpoint{
-      method, family, std::string(path_template), std::move(names), std::move(handler),
-      std::move(access)}));
+  node->endpoints.push_back(std::make_unique<Node::Endpoint>(
+      Node::Endpoint{method, family, std::string(path_template), std::move(names),
+                     std::move(handler), std::move(access)}));
 }
 
 void Router::set_fallback(RouteHandler handler, std::string label, RouteAccess access) {

@@ -103,5 +103,7 @@ int main(int argc, char** argv) {
     registry.add("Tally", "add", &tally_add, orderd::HandlerEntry::Kind::kExclusive);
     registry.add("Tally", "bump", &tally_bump, orderd::HandlerEntry::Kind::kExclusive);
     registry.add("Tally", "get", &tally_get, orderd::HandlerEntry::Kind::kShared);
+    registry.expose("Gateway");
+    registry.expose("Tally");
   });
 }

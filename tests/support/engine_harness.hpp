@@ -37,6 +37,7 @@ class EngineHarness {
   std::size_t batches_submitted() const;
   void crash();  // stops abruptly: what the store committed survives, nothing else
   Engine& engine() { return *engine_; }
+  Scheduler& scheduler() { return *scheduler_; }
 
   // Runs the engine's event loop until `done` holds; false on timeout.
   bool run_until(const std::function<bool()>& done,

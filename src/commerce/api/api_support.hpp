@@ -1,7 +1,6 @@
 #pragma once
 // What every commerce route needs: reading a JSON body, turning the domain's violations and
-// errors into ApiErrors, cursor pages, and starting a handler with the Idempotency-Key semantics
-// of shared/reference/commerce-conventions.md (Invoker).
+// errors into ApiErrors, cursor pages, and starting a handler through the front door (Invoker).
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
@@ -15,11 +14,8 @@
 #include "common/unique_function.hpp"
 #include "engine/engine.hpp"
 #include "ingress/api_error.hpp"
+#include "ingress/front_door.hpp"
 #include "ingress/route_request.hpp"
-
-namespace orderd {
-class Scheduler;
-}
 
 namespace orderd::commerce::api {
 
@@ -28,8 +24,6 @@ struct CommerceRouteOptions {
   std::int64_t order_wait_ms = 5000;
   // Admin writes, reservations and cancels wait this long before answering 202.
   std::int64_t write_wait_ms = 5000;
-  // Past this many active invocations, new work is refused with 503 (as on the Restate routes).
-  std::size_t max_in_flight = 200'000;
   // An event stream with nothing to send sends a comment after this long, so that proxies keep
   // it open and a client that went away is noticed by a failed write (--sse-heartbeat).
   std::int64_t sse_heartbeat_ms = 15'000;
@@ -53,42 +47,38 @@ struct Page {
 };
 std::optional<Page> read_page(const http::RouteRequest& request, Violations& violations);
 
-// Starts handlers for routes and waits for their outcome.
+// Starts the shop's handlers for the routes, through the front door (ingress/front_door.hpp),
+// which applies the key, caller, bound and deadline rules of every route family; adds the
+// routes' own waits (--order-wait for orders, write_wait_ms for the other writes).
 class Invoker {
  public:
-  Invoker(Engine& engine, Scheduler& scheduler, CommerceRouteOptions options)
-      : engine_(engine), scheduler_(scheduler), options_(options) {}
+  Invoker(http::FrontDoor& front_door, CommerceRouteOptions options)
+      : front_door_(front_door), options_(options) {}
 
-  struct Reply {
-    enum class Kind {
-      kDone,          // the outcome, fresh
-      kReplayed,      // the outcome of an earlier request with the same Idempotency-Key
-      kStillRunning,  // not settled within the wait: answer 202
-      kRefused,       // `refusal` says why (key reused, key in use, overloaded, bad key)
-    };
-    Kind kind = Kind::kDone;
-    std::string invocation_id;
-    InvocationOutcome outcome;
-    http::ApiError refusal;
-  };
-  using Done = UniqueFunction<void(Reply)>;
+  using Reply = http::FrontDoor::Reply;
+  using Done = http::FrontDoor::Done;
 
   // Starts service/handler under the request's Idempotency-Key and caller, and answers `done`
-  // once the outcome is known or `wait_ms` has passed.
+  // once the outcome is known or the wait (`wait_ms`, or a shorter Request-Timeout) has passed.
   void call(const http::RouteRequest& request, InvokeRequest invoke, std::int64_t wait_ms,
-            Done done);
+            Done done) {
+    http::FrontDoor::Start start{std::move(invoke), false, nullptr, wait_ms};
+    front_door_.start(request, std::move(start), std::move(done));
+  }
   // Waits for a running invocation, as call does.
-  void wait_for(const std::string& invocation_id, std::int64_t wait_ms, Done done);
+  void wait_for(const http::RouteRequest& request, const std::string& invocation_id,
+                std::int64_t wait_ms, Done done) {
+    front_door_.attach(request, invocation_id, wait_ms, std::move(done));
+  }
 
-  Engine& engine() { return engine_; }
+  Engine& engine() { return front_door_.engine(); }
   const CommerceRouteOptions& options() const { return options_; }
   // Answers `then` once everything decided so far is durable: reads of in-memory state wait
   // for it, so nobody sees a decision a crash could take back.
-  void after_durable(UniqueFunction<void()> then) { engine_.after_durable(std::move(then)); }
+  void after_durable(UniqueFunction<void()> then) { engine().after_durable(std::move(then)); }
 
  private:
-  Engine& engine_;
-  Scheduler& scheduler_;
+  http::FrontDoor& front_door_;
   CommerceRouteOptions options_;
 };
 

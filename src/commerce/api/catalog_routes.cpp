@@ -13,10 +13,10 @@
 namespace orderd::commerce::api {
 namespace {
 
-constexpr std::size_t kMaxBasket = 100;
 constexpr std::int64_t kMaxQuantity = 1'000'000;
 constexpr std::int64_t kDefaultTtlSeconds = 600;
-constexpr std::int64_t kMaxTtlSeconds = 7 * 24 * 3600;
+constexpr std::int64_t kMaxTtlSeconds = kMaxReservationTtlMs / 1000;  // requests.hpp
+static_assert(kMinReservationTtlMs <= 1000, "ttl_seconds starts at 1");
 
 boost::json::value product_view(const Product& p, const ProductLevels* levels) {
   return {{"id", p.id},
@@ -63,7 +63,8 @@ T decode(const std::string& json_text) {
 
 }  // namespace
 
-// The basket of a request: items [{product_id, quantity}], every product in the catalog.
+// The basket of a request: items [{product_id, quantity}], every product in the catalog, at
+// most the shop's max_basket_lines of them.
 std::vector<BasketItem> read_basket(const Shop& shop, const boost::json::object& body,
                                     Violations& violations, bool required) {
   std::vector<BasketItem> basket;
@@ -72,10 +73,14 @@ std::vector<BasketItem> read_basket(const Shop& shop, const boost::json::object&
     if (required) violations.push_back({"items", "required", "items is required"});
     return basket;
   }
-  if (!items->is_array() || items->as_array().empty() || items->as_array().size() > kMaxBasket) {
-    violations.push_back({"items", "invalid_items",
-                          "items must be an array of 1 to " + std::to_string(kMaxBasket) +
-                              " {product_id, quantity}"});
+  if (!items->is_array() || items->as_array().empty()) {
+    violations.push_back(
+        {"items", "invalid_items", "items must be a non-empty array of {product_id, quantity}"});
+    return basket;
+  }
+  // Before any line is read: a huge basket costs nothing but its parse.
+  if (auto too_many = shop.refuse_basket_size(items->as_array().size())) {
+    violations.push_back({"items", too_many->reason, too_many->message});
     return basket;
   }
   std::size_t i = 0;
@@ -95,8 +100,12 @@ std::vector<BasketItem> read_basket(const Shop& shop, const boost::json::object&
     }
     if (product && quantity) basket.push_back({*product, *quantity});
   }
-  // At most 100 lines of 1,000,000 units: the sums cannot overflow.
-  return merge_basket(basket).value_or(std::vector<BasketItem>{});
+  auto merged = merge_basket(basket);
+  if (!merged) {  // only with a limit of millions of lines of 1,000,000 units
+    violations.push_back({"items", "invalid_quantity", "the quantities' sum overflows"});
+    return {};
+  }
+  return std::move(*merged);
 }
 
 void CommerceApi::get_product(const Request& request, Responder respond) {
@@ -258,7 +267,11 @@ void CommerceApi::create_reservation(const Request& request, Responder respond) 
   InvokeRequest invoke{"Reservations", "create", json::dump(boost::json::value_from(create))};
   invoker_.call(request, std::move(invoke), invoker_.options().write_wait_ms,
                 [&request, respond = std::move(respond)](Invoker::Reply reply) mutable {
-                  const std::string id = "res_" + reply.invocation_id.substr(4);
+                  // A refusal is answered as itself, before any id is derived: it may name no
+                  // invocation (a bad Idempotency-Key, an overload).
+                  if (reply.kind == Invoker::Reply::Kind::kRefused)
+                    return respond(request.error(reply.refusal));
+                  const std::string id = reservation_id_for(reply.invocation_id);
                   const std::string location = "/api/v1/reservations/" + id;
                   http::Response pending = json_response(202, {{"id", id}, {"status", "pending"}});
                   pending.headers.emplace_back("location", location);

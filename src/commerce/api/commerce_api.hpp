@@ -24,12 +24,13 @@ namespace orderd::commerce::api {
 class CommerceApi {
  public:
   // `event_feed` tells the event streams when there is more to read.
-  CommerceApi(Shop& shop, Engine& engine, Scheduler& scheduler, EventFeed& event_feed,
+  // Writes start through `front_door`, the one every route family shares.
+  CommerceApi(Shop& shop, http::FrontDoor& front_door, Scheduler& scheduler, EventFeed& event_feed,
               CommerceRouteOptions options)
       : shop_(shop),
         event_feed_(event_feed),
         scheduler_(scheduler),
-        invoker_(engine, scheduler, options) {}
+        invoker_(front_door, options) {}
   void add_routes(http::Router& router);
 
  private:

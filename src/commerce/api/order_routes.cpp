@@ -238,7 +238,7 @@ void CommerceApi::cancel_order(const Request& request, Responder respond) {
   if (auto reason = read_text(*body, "reason", "reason", 500, violations, false))
     cancel.reason = *reason;
   if (const std::string* key = request.idempotency_key();
-      key && (key->empty() || key->size() > 255)) {
+      key && !http::FrontDoor::valid_idempotency_key(*key)) {
     violations.push_back({"Idempotency-Key", "invalid_idempotency_key",
                           "Idempotency-Key must have 1 to 255 printable characters"});
   }
@@ -253,7 +253,7 @@ void CommerceApi::cancel_order(const Request& request, Responder respond) {
     // (confirmed: the cancel came too late for the saga, so the confirmed order is cancelled).
     invoker_.engine().cancel(invocation_id);
     invoker_.wait_for(
-        invocation_id, invoker_.options().order_wait_ms,
+        request, invocation_id, invoker_.options().order_wait_ms,
         [this, &request, id, cancel, respond = std::move(respond)](Invoker::Reply reply) mutable {
           if (reply.kind == Invoker::Reply::Kind::kStillRunning) {
             http::Response r = json_response(202, {{"id", id}, {"status", "pending"}});

@@ -9,6 +9,7 @@
 #include "commerce/events/outbox.hpp"
 #include "common/durations.hpp"
 #include "common/json_writer.hpp"
+#include "common/url_redaction.hpp"
 #include "engine/engine.hpp"
 #include "engine/registry.hpp"
 #include "engine/scheduler.hpp"
@@ -45,7 +46,7 @@ void EventRelay::start() {
       published_seq_ = Outbox::sequence_of(published_id_).value_or(0);
     }
   }
-  spdlog::info("event relay to {} stream {}: resuming after {}", publisher_.url(),
+  spdlog::info("event relay to {} stream {}: resuming after {}", redact_url(publisher_.url()),
                publisher_.stream(), published_id_.empty() ? "the start" : published_id_);
   pump();
 }
@@ -156,7 +157,7 @@ std::string EventRelay::health_json() const {
           ? std::max<std::int64_t>(0, scheduler_.now_ms() - oldest_waiting_at_ms_)
           : 0;
   std::string out = "{\"url\":";
-  json::append_string(out, publisher_.url());
+  json::append_string(out, redact_url(publisher_.url()));  // /health is no place for a password
   out += ",\"stream\":";
   json::append_string(out, publisher_.stream());
   out += ",\"state\":";

@@ -52,8 +52,9 @@ class EventRelay {
   // The sequence of the last event the broker acknowledged (0: none); retention purges only
   // events at or below it.
   std::uint64_t published_through() const { return published_seq_; }
-  // {"url","stream","state","published_through","waiting","oldest_waiting_ms","published" (since
-  //  this start),"stream_behind","last_error"}: the relay's lag, for GET /health.
+  // {"url" (without credentials),"stream","state","published_through","waiting",
+  //  "oldest_waiting_ms","published" (since this start),"stream_behind","last_error"}: the
+  //  relay's lag, for GET /health.
   std::string health_json() const;
 
  private:

@@ -29,6 +29,7 @@ class FakeBroker final : public EventPublisher {
   std::size_t takes_per_batch = SIZE_MAX;  // then refuses the rest of the batch
   std::size_t offered_again = 0;           // events offered that it held already
   std::size_t batches = 0;
+  std::string address = "fake://broker";
 
   void publish(std::vector<store::Row> events, std::uint64_t,
                UniqueFunction<void(PublishOutcome)> done) override {
@@ -51,7 +52,7 @@ class FakeBroker final : public EventPublisher {
     }
     done(std::move(outcome));
   }
-  std::string url() const override { return "fake://broker"; }
+  std::string url() const override { return address; }
   std::string stream() const override { return "ORDERS"; }
 };
 
@@ -217,6 +218,15 @@ TEST_F(EventRelayTest, WhileTheBrokerIsDownOrdersGoOnAndEventsWaitThenCatchUp) {
   broker.down = false;
   ASSERT_TRUE(harness.run_until([&] { return caught_up(); }));
   expect_broker_matches_store();
+}
+
+// GET /health printed --nats-url as given, credentials included (issue 14).
+TEST_F(EventRelayTest, HealthShowsTheBrokerUrlWithoutCredentials) {
+  broker.address = "nats://orderd:s3cret@broker-1:4222,nats://t0ken@broker-2:4222";
+  start();
+  EXPECT_EQ(health().at("url").as_string(), "nats://broker-1:4222,nats://broker-2:4222");
+  EXPECT_EQ(relay->health_json().find("s3cret"), std::string::npos);
+  EXPECT_EQ(relay->health_json().find("t0ken"), std::string::npos);
 }
 
 TEST_F(EventRelayTest, APartlyRefusedBatchResumesRightAfterItsLastAck) {

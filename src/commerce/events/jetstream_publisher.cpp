@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "commerce/events/outbox.hpp"
+#include "common/url_redaction.hpp"
 
 namespace orderd::commerce {
 namespace {
@@ -230,7 +231,7 @@ PublishOutcome JetStreamPublisher::publish_now(const std::vector<store::Row>& ev
     }
     if (status != NATS_OK) {
       c.close();
-      return {0, status_text(status, "connect to " + options_.url)};
+      return {0, status_text(status, "connect to " + redact_url(options_.url))};
     }
     jsOptions js_options;
     jsOptions_Init(&js_options);
@@ -242,7 +243,7 @@ PublishOutcome JetStreamPublisher::publish_now(const std::vector<store::Row>& ev
       c.close();
       return {0, status_text(s, "jetstream")};
     }
-    spdlog::info("event relay: connected to {}", options_.url);
+    spdlog::info("event relay: connected to {}", redact_url(options_.url));
   }
 
   if (!c.synced) {

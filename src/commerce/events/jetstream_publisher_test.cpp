@@ -167,6 +167,18 @@ TEST_F(JetStreamPublisherTest, ABrokerNotThereYetFailsTheBatchThenTakesIt) {
   EXPECT_EQ(stream().size(), 4u);
 }
 
+// The relay shows the publisher's error on GET /health: it names the server, not its password.
+TEST_F(JetStreamPublisherTest, AFailedConnectNamesTheServerWithoutCredentials) {
+  server.stop();
+  JetStreamOptions o = options();
+  o.url = "nats://orderd:s3cret@" + o.url.substr(std::string("nats://").size());
+  JetStreamPublisher publisher(o);
+  PublishOutcome down = publish(publisher, events(1), 1);
+  EXPECT_EQ(down.acked, 0u);
+  EXPECT_NE(down.error.find("connect to " + server.url()), std::string::npos) << down.error;
+  EXPECT_EQ(down.error.find("s3cret"), std::string::npos) << down.error;
+}
+
 TEST_F(JetStreamPublisherTest, AStreamWithoutOrderdsSubjectsIsAnError) {
   JetStreamClient client(server.url());
   client.add_stream("ORDERS", {"other.>"});

@@ -243,7 +243,14 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
 
   ShippingQuote quote;
   through_cancel(cancelled, [&] {
-    quote = ctx.run("shipping_quote", [&] { return quote_shipping(in.destination, in.carrier); });
+    quote = ctx.run("shipping_quote", [&] {
+      // The API capped the basket; a direct call may not have. First, before anything reads or
+      // merges it, and inside the first step: its journaled outcome answers a replay, even
+      // under another --max-basket-lines.
+      if (auto error = shop->refuse_basket_size(in.items.size()))
+        throw TerminalError(std::move(*error));
+      return quote_shipping(in.destination, in.carrier);
+    });
   });
   Order order;
   through_cancel(cancelled, [&] {

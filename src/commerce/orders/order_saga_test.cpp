@@ -256,7 +256,7 @@ TEST_F(OrderSagaTest, AnOrderThatFailedCannotBeCancelled) {
 }
 
 TEST_F(OrderSagaTest, AReservationExpiresOnceEvenAcrossARestart) {
-  CreateReservation create{{{1, 5}}, 300, "user:1"};
+  CreateReservation create{{{1, 5}}, kMinReservationTtlMs, "user:1"};
   auto outcome =
       harness.call("Reservations", "create", json::dump(boost::json::value_from(create)));
   ASSERT_TRUE(outcome.ok) << outcome.body;
@@ -279,7 +279,7 @@ TEST_F(OrderSagaTest, AReservationExpiresOnceEvenAcrossARestart) {
 }
 
 TEST_F(OrderSagaTest, AnOrderTakesOverAReservationWhichThenNeverExpires) {
-  CreateReservation create{{{1, 2}}, 200, "user:100"};
+  CreateReservation create{{{1, 2}}, kMinReservationTtlMs, "user:100"};
   auto outcome =
       harness.call("Reservations", "create", json::dump(boost::json::value_from(create)));
   auto held = boost::json::value_to<Reservation>(boost::json::parse(outcome.body));
@@ -301,6 +301,103 @@ TEST_F(OrderSagaTest, AnOrderTakesOverAReservationWhichThenNeverExpires) {
   // A second order on the same reservation fails: it is used.
   Order again = place(request);
   EXPECT_EQ(again.failure_code, "reservation_not_held");
+}
+
+// Issue 14: the handlers are reached by raw calls too (the Restate ingress served them), so each
+// checks what the API checks: the basket's size first, the TTL, the warehouses' number.
+class ShopLimitsTest : public OrderSagaTest {
+ protected:
+  static ShopOptions limits() {
+    ShopOptions options = fast_payments();
+    options.max_basket_lines = 3;
+    options.max_warehouses = 2;  // the catalog's main and backup
+    return options;
+  }
+  ShopLimitsTest() : OrderSagaTest(limits()) {}
+
+  InvocationOutcome call(const char* service, const char* handler, const boost::json::value& in) {
+    return harness.call(service, handler, json::dump(in));
+  }
+  void expect_refused(const InvocationOutcome& outcome, ErrorCode code, const char* reason) {
+    EXPECT_FALSE(outcome.ok) << outcome.body;
+    EXPECT_EQ(outcome.error.code, code) << outcome.body;
+    EXPECT_EQ(outcome.error.reason, reason) << outcome.body;
+  }
+  void expect_nothing_held() {
+    EXPECT_EQ(shop.ledger().levels(1)->reserved(), 0);
+    EXPECT_EQ(shop.ledger().open_reservations(), 0u);
+    EXPECT_EQ(harness.query_int("SELECT count(*) FROM rows WHERE tbl IN "
+                                "('held_reservations', 'reservations', 'orders')"),
+              0);
+  }
+};
+
+TEST_F(ShopLimitsTest, ABasketOverTheCapIsRefusedBeforeItIsMerged) {
+  // Four lines whose sum overflows: merged first, this was invalid_quantity (and a stored,
+  // failed order); the size is looked at first.
+  PlaceOrder order = basket(1, INT64_MAX);
+  order.items.assign(4, {1, INT64_MAX});
+  auto placed = call("Orders", "place", boost::json::value_from(order));
+  expect_refused(placed, ErrorCode::kInvalidArgument, "too_many_items");
+  EXPECT_EQ(placed.code, 400);
+  EXPECT_NE(placed.error.message.find("at most 3"), std::string::npos) << placed.error.message;
+  CreateReservation create{order.items, kMinReservationTtlMs, "user:1"};
+  expect_refused(call("Reservations", "create", boost::json::value_from(create)),
+                 ErrorCode::kInvalidArgument, "too_many_items");
+  expect_nothing_held();
+  // At the cap: taken, the lines merged.
+  order.items.assign(3, {1, 1});
+  EXPECT_EQ(place(order).items.at(0).quantity, 3);
+}
+
+TEST_F(ShopLimitsTest, AReservationTtlOutsideOneSecondToSevenDaysIsRefused) {
+  const std::int64_t years = std::int64_t{3} * 365 * 24 * 3600 * 1000;
+  for (std::int64_t ttl : {years, kMaxReservationTtlMs + 1, kMinReservationTtlMs - 1,
+                           std::int64_t{0}, std::int64_t{-1}, INT64_MAX}) {
+    SCOPED_TRACE(ttl);
+    CreateReservation create{{{1, 1}}, ttl, "user:1"};
+    auto outcome = call("Reservations", "create", boost::json::value_from(create));
+    expect_refused(outcome, ErrorCode::kInvalidArgument, "invalid_ttl");
+    EXPECT_EQ(outcome.code, 400);
+  }
+  expect_nothing_held();
+  // The expiry's own timer has the same bounds (0: at once).
+  for (std::int64_t ttl : {kMaxReservationTtlMs + 1, std::int64_t{-5}}) {
+    ReservationRef expire{"res_x", ttl};
+    expect_refused(call("Reservations", "expire", boost::json::value_from(expire)),
+                   ErrorCode::kInvalidArgument, "invalid_ttl");
+  }
+}
+
+TEST_F(ShopLimitsTest, AStockWriteNamingOneWarehouseTooManyWritesNothing) {
+  const std::int64_t events = harness.query_int("SELECT count(*) FROM rows WHERE tbl = 'events'");
+  SetStock north{1, "north", true, 5};
+  auto outcome = call("Stock", "set", boost::json::value_from(north));
+  expect_refused(outcome, ErrorCode::kUnprocessable, "too_many_warehouses");
+  EXPECT_EQ(outcome.code, 422);
+  EXPECT_EQ(shop.warehouses().size(), 2u);
+  EXPECT_EQ(shop.ledger().warehouses().size(), 2u);
+  EXPECT_EQ(shop.ledger().levels(1)->on_hand(), kStock);
+  EXPECT_EQ(harness.query_int("SELECT count(*) FROM rows WHERE tbl = 'warehouses'"), 2);
+  EXPECT_EQ(harness.query_int("SELECT count(*) FROM rows WHERE tbl = 'events'"), events);
+  SetStock main{1, "main", true, 5};  // a known one is written
+  EXPECT_TRUE(call("Stock", "set", boost::json::value_from(main)).ok);
+  EXPECT_EQ(shop.ledger().levels(1)->on_hand(), kStock + 5);
+}
+
+TEST(ShopSeedTest, ACatalogWithMoreWarehousesThanTheCapIsRefusedWhole) {
+  ShopOptions options;
+  options.max_warehouses = 1;
+  Shop shop(options);
+  try {
+    shop.seed(small_catalog(), 0);
+    FAIL() << "seeded two warehouses under a cap of one";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "catalog: 2 warehouses, more than --max-warehouses (1)");
+  }
+  EXPECT_FALSE(shop.has_catalog());
+  options.max_warehouses = 2;
+  EXPECT_FALSE(Shop(options).seed(small_catalog(), 0).empty());
 }
 
 class SlowGatewayTest : public OrderSagaTest {

@@ -12,6 +12,16 @@ T or_throw(std::variant<T, Error> decided) {
   return std::get<T>(std::move(decided));
 }
 
+// A TTL outside [min_ms, kMaxReservationTtlMs] is refused (invalid_ttl): a raw call with a TTL of
+// years would hold the stock for years.
+void check_ttl(std::int64_t ttl_ms, std::int64_t min_ms) {
+  if (ttl_ms >= min_ms && ttl_ms <= kMaxReservationTtlMs) return;
+  throw TerminalError(ErrorCode::kInvalidArgument,
+                      "ttl_ms must be between " + std::to_string(min_ms) + " and " +
+                          std::to_string(kMaxReservationTtlMs) + " (7 days)",
+                      "invalid_ttl");
+}
+
 }  // namespace
 
 Task<Product> put_product(Shop* shop, Context& ctx, PutProduct in) {
@@ -42,8 +52,14 @@ Task<ProductLevels> set_stock(Shop* shop, Context& ctx, SetStock in) {
 }
 
 Task<Reservation> create_reservation(Shop* shop, Context& ctx, CreateReservation in) {
-  const std::string id = "res_" + ctx.invocation_id().substr(4);
+  const std::string id = reservation_id_for(ctx.invocation_id());
   Reservation held = ctx.transact("reserve", [&](WriteSet& writes) {
+    // The API checked these; a direct call may not have. First, before the basket is merged,
+    // and inside the step: its journaled outcome answers a replay, even under another
+    // --max-basket-lines. A terminal failure here writes nothing.
+    if (auto error = shop->refuse_basket_size(in.items.size()))
+      throw TerminalError(std::move(*error));
+    check_ttl(in.ttl_ms, kMinReservationTtlMs);
     Reservation want;
     want.id = id;
     want.owner = in.owner;
@@ -84,6 +100,8 @@ Task<Reservation> release_reservation(Shop* shop, Context& ctx, ReservationRef i
 }
 
 Task<Reservation> expire_reservation(Shop* shop, Context& ctx, ReservationRef in) {
+  // Started by create with a TTL it checked; a direct call gets the same bounds (0: at once).
+  check_ttl(in.ttl_ms, 0);
   Future<void> timer = ctx.sleep(std::chrono::milliseconds(in.ttl_ms));
   co_await timer;
   Reservation ended = ctx.transact("expire", [&](WriteSet& writes) {

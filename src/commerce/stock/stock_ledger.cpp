@@ -18,12 +18,17 @@ std::string units_json(ProductId product, std::int64_t requested, std::int64_t a
 
 std::optional<std::vector<BasketItem>> merge_basket(const std::vector<BasketItem>& basket) {
   std::vector<BasketItem> merged;
+  merged.reserve(basket.size());
+  // Each product's line in `merged`: one lookup per line, so linear in the basket (comparing
+  // with every line merged so far was quadratic, and ran before any size check).
+  std::unordered_map<ProductId, std::size_t> line_of;
+  line_of.reserve(basket.size());
   for (const auto& item : basket) {
-    auto same = std::find_if(merged.begin(), merged.end(),
-                             [&](const BasketItem& m) { return m.product_id == item.product_id; });
-    if (same == merged.end())
+    auto [at, first] = line_of.try_emplace(item.product_id, merged.size());
+    if (first)
       merged.push_back(item);
-    else if (__builtin_add_overflow(same->quantity, item.quantity, &same->quantity))
+    else if (BasketItem& same = merged[at->second];
+             __builtin_add_overflow(same.quantity, item.quantity, &same.quantity))
       return std::nullopt;
   }
   return merged;

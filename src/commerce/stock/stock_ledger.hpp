@@ -44,6 +44,7 @@ struct ProductLevels {
 struct BasketItem {
   ProductId product_id = 0;
   std::int64_t quantity = 0;
+  bool operator==(const BasketItem&) const = default;
 };
 
 // Units of one product held in one warehouse.
@@ -56,7 +57,8 @@ struct Allocation {
 
 // The basket with one line per product, in the order products first appear, quantities summed;
 // nullopt if a sum overflows. A product named twice is one item everywhere: in the ledger, in a
-// reservation, in an order.
+// reservation, in an order. Linear in the basket's lines (callers cap them first:
+// ShopOptions::max_basket_lines).
 std::optional<std::vector<BasketItem>> merge_basket(const std::vector<BasketItem>& basket);
 
 class StockLedger {

@@ -63,6 +63,31 @@ TEST(StockLedger, RepeatedProductsAreSummed) {
             (std::vector<Allocation>{{1, "main", 3}}));
 }
 
+TEST(MergeBasket, KeepsFirstAppearanceOrderAndSumsQuantities) {
+  EXPECT_EQ(merge_basket({}), std::vector<BasketItem>{});
+  EXPECT_EQ(merge_basket({{3, 1}, {1, 2}, {3, 4}, {2, 1}, {1, 5}}),
+            (std::vector<BasketItem>{{3, 5}, {1, 7}, {2, 1}}));
+  EXPECT_FALSE(merge_basket({{1, INT64_MAX}, {2, 1}, {1, 1}}));  // a sum overflows
+}
+
+// Issue 14: each line was compared with every merged line before it. Two million distinct
+// products made that minutes of work (past the test's timeout); with an index, a moment.
+TEST(MergeBasket, TakesTimeLinearInTheLines) {
+  constexpr ProductId kProducts = 2'000'000;
+  std::vector<BasketItem> basket;
+  basket.reserve(kProducts + kProducts / 2);
+  for (ProductId p = kProducts; p >= 1; --p) basket.push_back({p, 1});
+  for (ProductId p = 1; p <= kProducts; p += 2) basket.push_back({p, 2});
+  auto merged = merge_basket(basket);
+  ASSERT_TRUE(merged);
+  ASSERT_EQ(merged->size(), static_cast<std::size_t>(kProducts));
+  for (std::size_t i = 0; i < merged->size(); ++i) {
+    const ProductId p = kProducts - static_cast<ProductId>(i);
+    ASSERT_EQ((*merged)[i].product_id, p);
+    ASSERT_EQ((*merged)[i].quantity, p % 2 == 1 ? 3 : 1);
+  }
+}
+
 TEST(StockLedger, AReservationEndsOnce) {
   auto ledger = two_warehouses();
   ASSERT_FALSE(ledger.set_on_hand(1, "main", 4));

@@ -9,6 +9,10 @@
 
 namespace orderd::commerce {
 
+std::string reservation_id_for(const std::string& invocation_id) {
+  return "res_" + invocation_id.substr(invocation_id.rfind('_') + 1);  // npos + 1 == 0
+}
+
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const WarehouseLevel& w) {
   v = {{"warehouse", w.warehouse}, {"on_hand", w.on_hand}, {"reserved", w.reserved}};
 }

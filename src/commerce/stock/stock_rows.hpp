@@ -25,6 +25,10 @@ struct Reservation {
   bool open() const { return status == "held"; }
 };
 
+// The id of the reservation Reservations/create's invocation `invocation_id` makes: "res_" and
+// the invocation's own part (as order_id_for). Never throws, whatever the text.
+std::string reservation_id_for(const std::string& invocation_id);
+
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const WarehouseLevel& w);
 WarehouseLevel tag_invoke(boost::json::value_to_tag<WarehouseLevel>, const boost::json::value& v);
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const ProductLevels& p);
