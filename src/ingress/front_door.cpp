@@ -161,13 +161,15 @@ void FrontDoor::start(const RouteRequest& request, Start start, Done done) {
   if (const std::string* key = request.idempotency_key()) invoke.idempotency_key = *key;
 
   // A retry of a known key is answered from what it names, whatever the load: refusing it would
-  // only make the client retry again.
-  const bool known = !invoke.idempotency_key.empty() &&
-                     engine_.find_idempotent(store::idempotency_target(
-                                                 invoke.service, invoke.object_key, invoke.handler),
-                                             invoke.idempotency_key, invoke.principal);
-  if (!known) {
-    if (auto full = check_bounds(*entry, invoke.delay_ms > 0)) return done(refused(*full));
+  // only make the client retry again. (Looked up only when a bound is full: the engine looks the
+  // key up anyway.)
+  if (auto full = check_bounds(*entry, invoke.delay_ms > 0)) {
+    const bool known =
+        !invoke.idempotency_key.empty() &&
+        engine_.find_idempotent(
+            store::idempotency_target(invoke.service, invoke.object_key, invoke.handler),
+            invoke.idempotency_key, invoke.principal);
+    if (!known) return done(refused(std::move(*full)));
   }
 
   const bool keyed = !invoke.idempotency_key.empty();

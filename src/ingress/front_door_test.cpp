@@ -182,6 +182,8 @@ TEST_F(FrontDoorTest, BoundsAreTheSameInEveryFamily) {
   options.max_parked = 1;
   options.max_in_flight = 100;
   door.emplace(h.engine(), h.scheduler(), h.registry, options);
+  auto keyed = request(RouteFamily::kApi, {{"idempotency-key", "before"}});
+  ASSERT_EQ(reply_to(*keyed, call("Echo", "run")).kind, Kind::kDone);
   auto holder = request(RouteFamily::kRestate);
   auto parked = call("Hold", "wait");
   parked.send = true;
@@ -198,6 +200,9 @@ TEST_F(FrontDoorTest, BoundsAreTheSameInEveryFamily) {
     for (const auto& [name, value] : reply.refusal.headers) retry_after |= name == "retry-after";
     EXPECT_TRUE(retry_after);
   }
+  // A retry of a known key is answered from it, full or not.
+  auto retry = request(RouteFamily::kApi, {{"idempotency-key", "before"}});
+  EXPECT_EQ(reply_to(*retry, call("Echo", "run")).kind, Kind::kReplayed);
 }
 
 TEST_F(FrontDoorTest, AKeyInUseIsAnsweredOnlyOnceTheFirstRequestIsDurable) {

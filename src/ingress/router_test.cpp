@@ -151,5 +151,24 @@ TEST(MethodTest, NamesRoundTrip) {
   EXPECT_EQ(parse_method("get"), std::nullopt);  // methods are case-sensitive
 }
 
+TEST_F(RouterTest, EachMatchCarriesWhatItsRouteDeclaredAboutAccess) {
+  router.claim("/api", RouteFamily::kApi);
+  RouteAccess admin{RouteAccess::Exposure::kInternal, {"admin"}, "write"};
+  router.add(Method::kPut, "/api/v1/products/{id}", tagged(called, 1), RouteFamily::kApi, admin);
+  router.add(Method::kGet, "/api/v1/products/{id}", tagged(called, 2), RouteFamily::kApi);
+  router.set_fallback(tagged(called, 3), "/{Service}/{handler}",
+                      RouteAccess{RouteAccess::Exposure::kPublic, {}, "invoke"});
+
+  auto put = match("PUT", "/api/v1/products/7");
+  EXPECT_EQ(put.access->exposure, RouteAccess::Exposure::kInternal);
+  EXPECT_EQ(put.access->roles, std::vector<std::string>{"admin"});
+  EXPECT_EQ(put.access->rate_class, "write");
+  auto get = match("GET", "/api/v1/products/7");  // declared nothing: the defaults
+  EXPECT_EQ(get.access->exposure, RouteAccess::Exposure::kPublic);
+  EXPECT_EQ(get.access->rate_class, "default");
+  EXPECT_EQ(match("POST", "/OrderService/ProcessOrder").access->rate_class, "invoke");
+  EXPECT_EQ(match("GET", "/api/v2/nothing").access, &default_route_access());
+}
+
 }  // namespace
 }  // namespace orderd::http

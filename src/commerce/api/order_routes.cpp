@@ -65,14 +65,18 @@ http::Response invocation_failure(const http::RouteRequest& request, const std::
 void CommerceApi::add_routes(http::Router& router) {
   using http::Method;
   using http::RouteFamily;
+  // Every route is public; each declares the rate-limit class it counts against (reads, writes
+  // that start invocations, long-lived streams), for the limits that plug in after routing.
   auto route = [this, &router](Method method, const char* path,
                                void (CommerceApi::*handler)(const Request&, Responder)) {
+    const char* rate_class = method == Method::kGet ? "read" : "write";
+    if (std::string_view(path) == "/api/v1/events/stream") rate_class = "stream";
     router.add(
         method, path,
         [this, handler](const Request& request, Responder respond) {
           (this->*handler)(request, std::move(respond));
         },
-        RouteFamily::kApi);
+        RouteFamily::kApi, http::RouteAccess{http::RouteAccess::Exposure::kPublic, {}, rate_class});
   };
   route(Method::kGet, "/api/v1/products", &CommerceApi::list_products);
   route(Method::kGet, "/api/v1/products/{id}", &CommerceApi::get_product);
