@@ -392,6 +392,7 @@ TEST_F(FrontDoorTest, AClientThatWritesAWhole2MiBBodyBeforeReadingGetsThe413) {
         Case{"/api/v1/orders", big_header, 431}}) {
     SCOPED_TRACE(std::string(c.path) + " expecting " + std::to_string(c.status));
     RawSocket client(port());
+    client.set_send_buffer(64 << 10);  // most of the body is still to send when orderd answers
     std::string error;
     // Blocking writes of the whole request, as urllib does, and only then a read.
     EXPECT_TRUE(client.write_all(http_request_bytes("POST", c.path, body, c.extra_headers), &error))

@@ -36,6 +36,10 @@ void RawSocket::close() {
   fd_ = -1;
 }
 
+void RawSocket::set_send_buffer(int bytes) {
+  ::setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+}
+
 bool RawSocket::write_all(std::string_view data, std::string* error) {
   while (!data.empty()) {
     const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);

@@ -18,6 +18,9 @@ class RawSocket {
   RawSocket(const RawSocket&) = delete;
   RawSocket& operator=(const RawSocket&) = delete;
 
+  // Caps the kernel's send buffer (SO_SNDBUF), so that what is in flight stays much smaller than
+  // a big body, as over a real network: on loopback the buffers can swallow megabytes whole.
+  void set_send_buffer(int bytes);
   // Writes all of `data` with blocking writes, never raising SIGPIPE. False when the peer reset
   // or closed the connection first; `error` then says how (strerror).
   bool write_all(std::string_view data, std::string* error = nullptr);
