@@ -5,7 +5,8 @@
 //    kill -9), and delayed sends have their own bound, --max-scheduled;
 //  - an absurd delay, or one past --max-delay, is a 400;
 //  - a 300-character Idempotency-Key is a 400 with a stable code on both families, never a 500;
-//  - 90 callers that hang up mid-wait under --max-connections 40 leave room for new clients;
+//  - 90 callers that hang up mid-wait under --max-connections 40 leave room for new clients,
+//    and --max-connections-per-address caps one client;
 //  - a client that writes a whole 2 MiB body before reading gets its 413;
 //  - /health never shows the credentials of --nats-url;
 //  - a 5,000-line basket is refused before any work, and nothing is written;
@@ -47,7 +48,7 @@ using client::HttpClient;
 using client::HttpResult;
 using Clock = std::chrono::steady_clock;
 
-// ---- Requests --------------------------------------------------------------------------------
+// ---- Requests ----
 
 const std::string kOtherSeedOrder =
     R"({"userId":"user999","productId":"prod456","quantity":1,"amount":5,"weight":1,"destination":"Oslo"})";
@@ -79,7 +80,7 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-// ---- What the answers must look like -----------------------------------------------------------
+// ---- What the answers must look like ----
 
 // An /api/v1 refusal: RFC 9457 problem+json with its stable `code` and the request id.
 void expect_problem(const HttpResult& r, unsigned status, const std::string& code) {
@@ -111,10 +112,10 @@ void expect_no_internal_text(const HttpResult& r) {
   }
 }
 
-// Polls `probe` until it holds or 10 s pass, a few milliseconds apart: for states the server
+// Polls `probe` until it holds or `span` passes, a few milliseconds apart: for states the server
 // reaches on its own, with nothing a client could wait on instead.
-bool eventually(const std::function<bool()>& probe) {
-  const auto deadline = Clock::now() + 10s;
+bool eventually(const std::function<bool()>& probe, Clock::duration span = 10s) {
+  const auto deadline = Clock::now() + span;
   while (Clock::now() < deadline) {
     if (probe()) return true;
     std::this_thread::sleep_for(5ms);
@@ -135,7 +136,7 @@ std::uint16_t unused_port() {
   return ntohs(addr.sin_port);
 }
 
-// ---- The fixture: one orderd, started with the test's flags -------------------------------------
+// ---- The fixture: one orderd, started with the test's flags ----
 
 class FrontDoorTest : public ::testing::Test {
  protected:
@@ -218,7 +219,7 @@ class FrontDoorTest : public ::testing::Test {
   std::unique_ptr<OrderdProcess> orderd_;
 };
 
-// ---- 1. Delayed sends are scheduled work, not active work -------------------------------------
+// ---- 1. Delayed sends are scheduled work, not active work ----
 
 TEST_F(FrontDoorTest, FiveHundredDelayedSendsDoNotStopOrdersEvenAfterACrash) {
   start({"--max-inflight", "500"});
@@ -264,8 +265,7 @@ TEST_F(FrontDoorTest, DelayedSendsHaveTheirOwnBoundAlsoAfterACrash) {
   expect_orders_served("with --max-scheduled full after a restart");
 }
 
-// ---- 2. Delays
-// -----------------------------------------------------------------------------------
+// ---- 2. Delays ----
 
 TEST_F(FrontDoorTest, AnAbsurdDelayOrOnePastMaxDelayIsA400) {
   start();
@@ -283,7 +283,7 @@ TEST_F(FrontDoorTest, AnAbsurdDelayOrOnePastMaxDelayIsA400) {
   EXPECT_EQ(post("/OrderService/ProcessOrder/send?delay=30m", kSeedOrder).status, 202u);
 }
 
-// ---- 3. The long key ---------------------------------------------------------------------------
+// ---- 3. The long key ----
 
 TEST_F(FrontDoorTest, ALongIdempotencyKeyIsA400OnBothFamiliesNeverA500) {
   start();
@@ -314,7 +314,7 @@ TEST_F(FrontDoorTest, ALongIdempotencyKeyIsA400OnBothFamiliesNeverA500) {
   EXPECT_EQ(longest.status, 201u) << longest.body;
 }
 
-// ---- 4. Callers that hang up -------------------------------------------------------------------
+// ---- 4. Callers that hang up ----
 
 TEST_F(FrontDoorTest, NinetyCallersThatHangUpLeaveRoomForNewClients) {
   start({"--max-connections", "40"});
@@ -331,9 +331,7 @@ TEST_F(FrontDoorTest, NinetyCallersThatHangUpLeaveRoomForNewClients) {
     // Hang up once orderd has read every call of the round (or after 3 s: a server that turned
     // callers away never will).
     const std::size_t expected = static_cast<std::size_t>((round + 1) * kCallers);
-    const auto until = Clock::now() + 3s;
-    while (invocations("OrderReview").size() < expected && Clock::now() < until) {
-    }
+    eventually([&] { return invocations("OrderReview").size() >= expected; }, 3s);
     std::cout << "round " << round + 1 << ": " << invocations("OrderReview").size()
               << " reviews started of " << expected << " sent\n";
     for (auto& c : callers) c->close();
@@ -376,7 +374,7 @@ TEST_F(FrontDoorTest, OneClientAddressHoldsAtMostMaxConnectionsPerAddress) {
       [&] { return raw_exchange(port(), "GET", "/health", "", "", 5s).status == 200u; }));
 }
 
-// ---- 5. A body sent whole before reading -------------------------------------------------------
+// ---- 5. A body sent whole before reading ----
 
 TEST_F(FrontDoorTest, AClientThatWritesAWhole2MiBBodyBeforeReadingGetsThe413) {
   start();  // --max-body-bytes is 1 MiB by default
@@ -404,7 +402,7 @@ TEST_F(FrontDoorTest, AClientThatWritesAWhole2MiBBodyBeforeReadingGetsThe413) {
   EXPECT_EQ(send("GET", "/health").status, 200u);
 }
 
-// ---- 6. Credentials ---------------------------------------------------------------------------
+// ---- 6. Credentials ----
 
 TEST_F(FrontDoorTest, HealthNeverShowsTheCredentialsOfNatsUrl) {
   // No NATS server listens there: the relay fails to connect, and says so in /health.
@@ -424,7 +422,7 @@ TEST_F(FrontDoorTest, HealthNeverShowsTheCredentialsOfNatsUrl) {
     EXPECT_FALSE(contains(health.body, secret)) << secret << " in " << health.body;
 }
 
-// ---- 7. The huge basket ------------------------------------------------------------------------
+// ---- 7. The huge basket ----
 
 TEST_F(FrontDoorTest, AFiveThousandLineBasketIsRefusedAndNothingIsWritten) {
   start();
@@ -482,7 +480,7 @@ TEST_F(FrontDoorTest, WarehousesAreCapped) {
   EXPECT_FALSE(contains(product.body, "fourth")) << product.body;
 }
 
-// ---- 8. Internal handlers stay inside ---------------------------------------------------------
+// ---- 8. Internal handlers stay inside ----
 
 TEST_F(FrontDoorTest, TheShopsInternalHandlersAre404sLikeUnknownServices) {
   start();
@@ -552,8 +550,7 @@ TEST_F(FrontDoorTest, TheShopsInternalHandlersAre404sLikeUnknownServices) {
             200u);
 }
 
-// ---- 9. One table of rules, run against both families
-// --------------------------------------------
+// ---- 9. One table of rules, run against both families ----
 
 struct Family {
   std::string name;
@@ -696,7 +693,7 @@ INSTANTIATE_TEST_SUITE_P(BothFamilies, FamilyRules, ::testing::Values(kRestateFa
                            return info.param.name;
                          });
 
-// ---- 10. Deadlines on attach and from the flags ----------------------------------------------
+// ---- 10. Deadlines on attach and from the flags ----
 
 TEST_F(FrontDoorTest, ARequestTimeoutHeaderShortensAnAttach) {
   start();
