@@ -542,6 +542,10 @@ TEST_F(FrontDoorTest, TheShopsInternalHandlersAre404sLikeUnknownServices) {
     unknown_like("GET", std::string("/restate/invocation/Orders/place/order-1/") + what, "Orders",
                  "");
   }
+  // The public way to hold stock keeps its TTL limit (7 days).
+  expect_problem(post("/api/v1/reservations",
+                      R"({"items":[{"product_id":1,"quantity":1}],"ttl_seconds":315360000})"),
+                 400, "validation_failed");
   // The tutorial's services stay public.
   EXPECT_EQ(post("/OrderService/ProcessOrder", kSeedOrder).status, 200u);
   EXPECT_EQ(post("/ShippingService/CalculateShipping",
