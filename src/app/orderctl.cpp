@@ -163,9 +163,9 @@ int describe(const Endpoint& admin, const std::string& id, bool as_json) {
     return 0;
   }
   const auto& o = body->as_object();
-  for (const char* name :
-       {"id", "service", "handler", "status", "reason", "attempts", "createdAt", "completedAt",
-        "executeAt", "parentId", "idempotencyKey", "input", "result", "error"}) {
+  for (const char* name : {"id", "service", "handler", "status", "reason", "attempts", "createdAt",
+                           "completedAt", "executeAt", "parentId", "idempotencyKey", "principal",
+                           "traceparent", "input", "result", "error"}) {
     std::string value = field(o, name);
     if (!value.empty()) std::printf("%-15s %s\n", name, value.c_str());
   }

@@ -108,6 +108,9 @@ class Journal {
 
   virtual bool replaying() const = 0;
   virtual const std::string& invocation_id() const = 0;
+  // Recorded with the invocation, so every replay reads the same (see Context::principal).
+  virtual const std::string& principal() const = 0;
+  virtual const std::string& traceparent() const = 0;
   virtual std::int64_t created_at_ms() const = 0;
   virtual std::int64_t now_ms() const = 0;
   virtual std::string next_uuid() = 0;
@@ -554,6 +557,11 @@ class Context {
   ReplayAwareLogger log() const { return ReplayAwareLogger(journal_.replaying()); }
 
   const std::string& invocation_id() const { return journal_.invocation_id(); }
+  // Who called (empty: anonymous) and under which W3C trace context (empty: none), as the front
+  // door recorded them with the invocation; a call step's child has its parent's. For handlers
+  // that decide by caller, and for metrics and traces to attribute the work.
+  const std::string& principal() const { return journal_.principal(); }
+  const std::string& traceparent() const { return journal_.traceparent(); }
   std::string awakeable_id(std::uint32_t step) const;
   // Wall-clock milliseconds since the invocation was accepted. Not journaled: for reporting only.
   std::int64_t elapsed_ms() const { return journal_.now_ms() - journal_.created_at_ms(); }

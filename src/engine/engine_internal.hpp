@@ -108,6 +108,8 @@ class Invocation final : public detail::Journal {
     }
   }
   const std::string& invocation_id() const override { return record.id; }
+  const std::string& principal() const override { return record.principal; }
+  const std::string& traceparent() const override { return record.traceparent; }
   std::int64_t created_at_ms() const override { return record.created_at_ms; }
   std::int64_t now_ms() const override;
   std::string next_uuid() override { return rng.next_uuid(); }

@@ -725,5 +725,98 @@ TEST_F(EngineTest, UuidIsDeterministicAcrossReplay) {
   EXPECT_EQ(outcome.body, R"({"value":"same"})");
 }
 
+// Who called and under which trace, as a handler reads them.
+std::string caller_of(const Context& ctx) {
+  return ctx.principal() + "|" + ctx.traceparent();
+}
+
+// The child naps first (in.value ms): a crash can find it in flight.
+Task<Text> traced_child(Context& ctx, Text in) {
+  auto nap = ctx.sleep(std::chrono::milliseconds(std::stoi(in.value)));
+  co_await nap;
+  co_return Text{caller_of(ctx)};
+}
+
+Task<Text> traced_parent(Context& ctx, Text in) {
+  std::string mine = caller_of(ctx);
+  auto child = ctx.call<Text>("Traced", "Child", in);
+  Text theirs = co_await child;
+  co_return Text{mine + " / " + theirs.value};
+}
+
+const std::string kTraceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+InvokeRequest traced_request(const std::string& nap_ms, std::string principal,
+                             std::string traceparent) {
+  InvokeRequest request;
+  request.service = "Traced";
+  request.handler = "Parent";
+  request.input = text_input(nap_ms);
+  request.principal = std::move(principal);
+  request.traceparent = std::move(traceparent);
+  return request;
+}
+
+TEST_F(EngineTest, HandlersAndTheirChildrenSeeTheCallersPrincipalAndTrace) {
+  EngineHarness h;
+  h.registry.add("Traced", "Parent", &traced_parent);
+  h.registry.add("Traced", "Child", &traced_child);
+  h.start();
+  std::optional<InvocationOutcome> traced, anonymous;
+  auto id = h.engine()
+                .invoke(traced_request("0", "user:alice", kTraceparent),
+                        [&](InvocationOutcome o) { traced = std::move(o); })
+                .invocation_id;
+  h.engine().invoke(traced_request("0", "", ""),
+                    [&](InvocationOutcome o) { anonymous = std::move(o); });
+  ASSERT_TRUE(h.run_until([&] { return traced && anonymous; }));
+  ASSERT_TRUE(traced->ok) << traced->body;
+  const std::string seen = "user:alice|" + kTraceparent;
+  EXPECT_EQ(traced->body, R"({"value":")" + seen + " / " + seen + R"("})");
+  ASSERT_TRUE(anonymous->ok) << anonymous->body;
+  EXPECT_EQ(anonymous->body, R"({"value":"| / |"})");  // nothing leaks from the other caller
+  // The child's own record carries them too, where the admin API and metrics read them.
+  EXPECT_EQ(h.query_text("SELECT principal || ' ' || traceparent FROM invocations WHERE "
+                         "parent_id = '" +
+                         id + "'"),
+            "user:alice " + kTraceparent);
+}
+
+// Crashed after every batch in turn: before the child exists (the parent's replay starts it from
+// the recovered record), while it naps, or after it finished. Either way both handlers see what
+// the caller sent, read back from the store.
+TEST_F(EngineTest, PrincipalAndTraceSurviveACrashAtEveryPoint) {
+  EngineOptions options;
+  options.max_writes_per_batch = 1;
+  const std::string seen = "user:alice|" + kTraceparent;
+  std::size_t total = 0;
+  {
+    EngineHarness dry(options);
+    dry.registry.add("Traced", "Parent", &traced_parent);
+    dry.registry.add("Traced", "Child", &traced_child);
+    dry.start();
+    std::optional<InvocationOutcome> done;
+    dry.engine().invoke(traced_request("20", "user:alice", kTraceparent),
+                        [&](InvocationOutcome o) { done = std::move(o); });
+    ASSERT_TRUE(dry.run_until([&] { return done.has_value(); }));
+    total = dry.batches_submitted();
+  }
+  ASSERT_GE(total, 3u);
+  for (std::size_t k = 1; k < total; ++k) {
+    SCOPED_TRACE("crash after batch " + std::to_string(k) + " of " + std::to_string(total));
+    EngineHarness h(options);
+    h.registry.add("Traced", "Parent", &traced_parent);
+    h.registry.add("Traced", "Child", &traced_child);
+    h.start_crashing_after(k);
+    auto id = h.engine().invoke(traced_request("20", "user:alice", kTraceparent), {}).invocation_id;
+    ASSERT_TRUE(h.run_until([&] { return h.store_crashed(); }));
+    h.crash();
+    h.start();
+    auto outcome = h.await_outcome(id);
+    ASSERT_TRUE(outcome.ok) << outcome.body;
+    EXPECT_EQ(outcome.body, R"({"value":")" + seen + " / " + seen + R"("})");
+  }
+}
+
 }  // namespace
 }  // namespace orderd

@@ -85,6 +85,10 @@ std::uint32_t Invocation::start_call(std::string_view service, std::string_view 
   child.object_key = std::string(object_key);
   child.parent_id = record.id;
   child.parent_index = index;
+  // A call made on the caller's behalf, in the caller's trace. Read from the durable record, so
+  // a replay that recreates the call gives the child the same values.
+  child.principal = record.principal;
+  child.traceparent = record.traceparent;
   child.created_at_ms = now_ms();
   append(EntryKind::kCall, std::move(name), child.id);
 

@@ -51,6 +51,12 @@ boost::json::object summary(const InvocationRecord& r) {
   if (!r.parent_id.empty()) o["parentId"] = r.parent_id;
   if (!r.idempotency_key.empty()) o["idempotencyKey"] = r.idempotency_key;
   if (!r.object_key.empty()) o["key"] = r.object_key;
+  // Always present, null for an anonymous caller or a call without trace context: who started
+  // the work and under which trace, as recorded with it (a child has its parent's).
+  o["principal"] =
+      r.principal.empty() ? boost::json::value(nullptr) : boost::json::value(r.principal);
+  o["traceparent"] =
+      r.traceparent.empty() ? boost::json::value(nullptr) : boost::json::value(r.traceparent);
   if (r.status == InvocationStatus::kPaused) o["reason"] = r.output;
   return o;
 }

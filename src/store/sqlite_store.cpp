@@ -25,6 +25,8 @@ CREATE TABLE IF NOT EXISTS invocations (
   execute_at_ms   INTEGER NOT NULL DEFAULT 0,
   idempotency_key TEXT,
   object_key      TEXT,
+  principal       TEXT,
+  traceparent     TEXT,
   status          INTEGER NOT NULL,
   attempts        INTEGER NOT NULL DEFAULT 0,
   output          BLOB,
@@ -90,10 +92,24 @@ CREATE TABLE IF NOT EXISTS rows (
 ) WITHOUT ROWID;
 )sql";
 
-// Bumped whenever the schema changes; an older file is upgraded when the change only adds tables
-// (kSchema creates them), and refused otherwise rather than misread.
-constexpr int kSchemaVersion = 5;
-constexpr int kOldestUpgradable = 3;  // version 4 added the promises table, 5 the rows table
+// Bumped whenever the schema changes; an older file is upgraded in place when the change only adds
+// tables (kSchema creates them) or nullable columns (kAddedColumns), and refused otherwise rather
+// than misread. Version 4 added the promises table, 5 the rows table, 6 the invocations'
+// principal and traceparent columns.
+constexpr int kSchemaVersion = 6;
+constexpr int kOldestUpgradable = 3;
+
+// Columns added after kOldestUpgradable, with the version that added them. kSchema's CREATE TABLE
+// IF NOT EXISTS leaves an existing table as it is, so an older file gains them by ALTER TABLE.
+struct AddedColumn {
+  int version;
+  const char* table;
+  const char* definition;
+};
+constexpr AddedColumn kAddedColumns[] = {
+    {6, "invocations", "principal TEXT"},
+    {6, "invocations", "traceparent TEXT"},
+};
 
 [[noreturn]] void fail(sqlite3* db, const std::string& what) {
   throw std::runtime_error("sqlite: " + what + ": " + (db ? sqlite3_errmsg(db) : "no database"));
@@ -205,13 +221,15 @@ InvocationRecord read_invocation(const Statement& s) {
   r.execute_at_ms = s.column_int(12);
   r.idempotency_key = s.column_text(13);
   r.object_key = s.column_text(14);
+  r.principal = s.column_text(15);
+  r.traceparent = s.column_text(16);
   return r;
 }
 
 constexpr const char* kSelectInvocation =
     "SELECT id, service, handler, input, parent_id, parent_index, created_at_ms, status, attempts, "
-    "output, error_code, completed_at_ms, execute_at_ms, idempotency_key, object_key FROM "
-    "invocations";
+    "output, error_code, completed_at_ms, execute_at_ms, idempotency_key, object_key, principal, "
+    "traceparent FROM invocations";
 
 class SqliteStore final : public Store {
  public:
@@ -233,14 +251,14 @@ class SqliteStore final : public Store {
 
  private:
   void prepare() {
-    check_schema_version();
-    exec_sql(writer_db_, kSchema);
+    migrate();
     reader_db_ = open_connection(options_.path, options_.synchronous_full);
     insert_invocation_ = std::make_unique<Statement>(
         writer_db_,
         "INSERT INTO invocations (id, service, handler, input, parent_id, parent_index, "
-        "created_at_ms, execute_at_ms, idempotency_key, object_key, status, attempts) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, 0)");
+        "created_at_ms, execute_at_ms, idempotency_key, object_key, principal, traceparent, "
+        "status, "
+        "attempts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1, 0)");
     put_state_ = std::make_unique<Statement>(
         writer_db_,
         "INSERT OR REPLACE INTO state (service, object_key, name, value) VALUES (?1, ?2, ?3, ?4)");
@@ -598,19 +616,39 @@ class SqliteStore final : public Store {
     return entries;
   }
 
-  void check_schema_version() {
-    Statement version(writer_db_, "PRAGMA user_version");
-    std::int64_t found = version.next() ? version.column_int(0) : 0;
-    version.reset();
-    Statement tables(writer_db_, "SELECT count(*) FROM sqlite_master WHERE name = 'invocations'");
-    bool fresh = tables.next() && tables.column_int(0) == 0;
-    tables.reset();
+  // Creates a new file's schema, or upgrades an older file's, in one transaction: a crash or an
+  // error halfway leaves the file at its old version, to be upgraded again at the next start.
+  void migrate() {
+    std::int64_t found = 0;
+    bool fresh = false;
+    {
+      Statement version(writer_db_, "PRAGMA user_version");
+      found = version.next() ? version.column_int(0) : 0;
+      Statement tables(writer_db_, "SELECT count(*) FROM sqlite_master WHERE name = 'invocations'");
+      fresh = tables.next() && tables.column_int(0) == 0;
+    }
     if (!fresh && (found < kOldestUpgradable || found > kSchemaVersion)) {
       throw std::runtime_error("store " + options_.path + " has schema version " +
                                std::to_string(found) + ", this orderd needs " +
                                std::to_string(kSchemaVersion));
     }
-    exec_sql(writer_db_, ("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
+    exec_sql(writer_db_, "BEGIN IMMEDIATE");
+    try {
+      if (!fresh) {
+        for (const auto& column : kAddedColumns) {
+          if (found >= column.version) continue;
+          exec_sql(writer_db_,
+                   (std::string("ALTER TABLE ") + column.table + " ADD COLUMN " + column.definition)
+                       .c_str());
+        }
+      }
+      exec_sql(writer_db_, kSchema);
+      exec_sql(writer_db_, ("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
+      exec_sql(writer_db_, "COMMIT");
+    } catch (...) {
+      sqlite3_exec(writer_db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
   }
 
   void write_loop() {
@@ -665,6 +703,15 @@ class SqliteStore final : public Store {
           insert_invocation_->null(10);
         else
           insert_invocation_->text(10, inv.object_key);
+        // NULL for anonymous and untraced, as the other optional columns.
+        if (inv.principal.empty())
+          insert_invocation_->null(11);
+        else
+          insert_invocation_->text(11, inv.principal);
+        if (inv.traceparent.empty())
+          insert_invocation_->null(12);
+        else
+          insert_invocation_->text(12, inv.traceparent);
         insert_invocation_->exec();
         if (!inv.idempotency_key.empty()) {
           target_ = idempotency_target(inv.service, inv.object_key, inv.handler);

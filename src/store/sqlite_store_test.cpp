@@ -64,7 +64,7 @@ TEST(SqliteStore, RefusesAFileOfAnotherSchemaVersionAndLeavesItAlone) {
   testing::TempDir dir;
   const auto path = (dir.path() / "orderd.db").string();
   write_one_invocation(path);
-  for (int version : {6, 2}) {
+  for (int version : {7, 2}) {
     SCOPED_TRACE(version);
     RawFile(path).execute("PRAGMA user_version = " + std::to_string(version));
     try {
@@ -80,36 +80,72 @@ TEST(SqliteStore, RefusesAFileOfAnotherSchemaVersionAndLeavesItAlone) {
   }
 }
 
-// Version 4 added the promises table and version 5 the rows table, and nothing else changed:
-// dropping them gives the older file, which opens with its data and gains the new tables.
-TEST(SqliteStore, UpgradesVersion3And4FilesInPlace) {
-  for (int version : {3, 4}) {
+// Gives a current file the shape of `version`: version 4 added the promises table, 5 the rows
+// table, 6 the invocations' principal and traceparent columns, and nothing else changed.
+void downgrade(const std::string& path, int version) {
+  RawFile file(path);
+  if (version < 6) {
+    file.execute("ALTER TABLE invocations DROP COLUMN principal");
+    file.execute("ALTER TABLE invocations DROP COLUMN traceparent");
+  }
+  if (version < 5) file.execute("DROP TABLE rows");
+  if (version < 4) file.execute("DROP TABLE promises");
+  file.execute("PRAGMA user_version = " + std::to_string(version));
+}
+
+// An older file opens with its data and gains the new tables and columns.
+TEST(SqliteStore, UpgradesVersion3To5FilesInPlace) {
+  for (int version : {3, 4, 5}) {
     SCOPED_TRACE(version);
     testing::TempDir dir;
     const auto path = (dir.path() / "orderd.db").string();
     write_one_invocation(path);
-    {
-      RawFile file(path);
-      file.execute("DROP TABLE rows");
-      if (version == 3) file.execute("DROP TABLE promises");
-      file.execute("PRAGMA user_version = " + std::to_string(version));
-    }
+    downgrade(path, version);
+    ASSERT_EQ(RawFile(path).text("SELECT count(*) FROM pragma_table_info('invocations') WHERE "
+                                 "name IN ('principal', 'traceparent')"),
+              "0");
+    auto traced = invocation("inv_b");
+    traced.principal = "user:alice";
+    traced.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     {
       auto store = open_sqlite_store({path, true});
       auto unfinished = store->load_unfinished();
       ASSERT_EQ(unfinished.size(), 1u);
+      EXPECT_EQ(unfinished[0].record.principal, "");  // written before there was a principal
+      EXPECT_EQ(unfinished[0].record.traceparent, "");
       ASSERT_EQ(unfinished[0].journal.size(), 1u);
       EXPECT_EQ(unfinished[0].journal[0].payload, "a0");
       store->submit({put_promise("Flow", "w1", "ok", outcome(0, "true")),
-                     rows({put_row("stock", "apple", "3")})},
+                     rows({put_row("stock", "apple", "3")}), create(traced)},
                     nullptr);
       store->close();
     }
-    EXPECT_EQ(RawFile(path).text("PRAGMA user_version"), "5");
+    EXPECT_EQ(RawFile(path).text("PRAGMA user_version"), "6");
     auto store = open_sqlite_store({path, true});
     EXPECT_EQ(store->load_promises("Flow", "w1").size(), 1u);
     EXPECT_EQ(store->read_row("stock", "apple"), "3");
+    auto found = store->find_invocation("inv_b");
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->principal, traced.principal);
+    EXPECT_EQ(found->traceparent, traced.traceparent);
   }
+}
+
+// An upgrade that fails halfway (here: the second column it adds is already there) leaves the
+// file as it was, at its old version, rather than half upgraded.
+TEST(SqliteStore, AFailedUpgradeLeavesTheFileAsItWas) {
+  testing::TempDir dir;
+  const auto path = (dir.path() / "orderd.db").string();
+  write_one_invocation(path);
+  downgrade(path, 5);
+  RawFile(path).execute("ALTER TABLE invocations ADD COLUMN traceparent TEXT");
+  EXPECT_THROW(open_sqlite_store({path, true}), std::runtime_error);
+  RawFile file(path);
+  EXPECT_EQ(file.text("PRAGMA user_version"), "5");
+  EXPECT_EQ(file.text("SELECT count(*) FROM pragma_table_info('invocations') WHERE "
+                      "name = 'principal'"),
+            "0");
+  EXPECT_EQ(file.text("SELECT count(*) FROM journal"), "1");
 }
 
 // SIGKILL in the middle of group commits leaves a file that SQLite finds sound.
@@ -122,7 +158,7 @@ TEST(SqliteStore, AKilledWriterLeavesAnIntactFile) {
     fixture.close_for_good();
     RawFile file(fixture.path());
     EXPECT_EQ(file.text("PRAGMA integrity_check"), "ok");
-    EXPECT_EQ(file.text("PRAGMA user_version"), "5");
+    EXPECT_EQ(file.text("PRAGMA user_version"), "6");
   }
 }
 

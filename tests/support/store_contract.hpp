@@ -251,6 +251,54 @@ TYPED_TEST_P(StoreContract, CreateKeepsEveryFieldAndStartsRunning) {
   EXPECT_FALSE(this->store().find_invocation("inv_missing"));
 }
 
+// Who started an invocation and under which trace come back from every read that returns a
+// record, whatever later writes change its status, and after a restart; empty stays empty.
+TYPED_TEST_P(StoreContract, PrincipalAndTraceparentComeBackFromEveryRead) {
+  using namespace writes;
+  auto traced = [](std::string id, std::string principal, std::string traceparent) {
+    auto r = invocation(std::move(id), "Orders", "place");
+    r.principal = std::move(principal);
+    r.traceparent = std::move(traceparent);
+    return r;
+  };
+  const auto running =
+      traced("inv_1", "user:alice", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  const auto paused = traced("inv_2", "service:caf\xc3\xa9", "");
+  const auto finished =
+      traced("inv_3", "", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00");
+  this->commit({create(running), create(paused), create(finished), create("inv_4")});
+  this->commit({attempt("inv_1", 2), set_status("inv_2", InvocationStatus::kPaused, "operator"),
+                succeed("inv_3", 100), succeed("inv_4", 100)});
+
+  auto check = [](const InvocationRecord& actual, const InvocationRecord& expected) {
+    SCOPED_TRACE(expected.id);
+    EXPECT_EQ(actual.principal, expected.principal);
+    EXPECT_EQ(actual.traceparent, expected.traceparent);
+  };
+  const std::vector<InvocationRecord> expected{running, paused, finished, invocation("inv_4")};
+  for (int lifetime = 0; lifetime < 2; ++lifetime) {
+    SCOPED_TRACE(lifetime == 0 ? "before restart" : "after restart");
+    auto& s = this->store();
+    for (const auto& e : expected) {
+      auto found = s.find_invocation(e.id);
+      ASSERT_TRUE(found);
+      check(*found, e);
+    }
+    auto page = s.list_invocations({});
+    ASSERT_EQ(page.size(), 4u);
+    for (std::size_t i = 0; i < page.size(); ++i) check(page[i], expected[3 - i]);
+    auto unfinished = s.load_unfinished();
+    ASSERT_EQ(unfinished.size(), 2u);
+    check(unfinished[0].record, running);
+    check(unfinished[1].record, paused);
+    auto old = s.finished_before("inv_9", 1000, 10);
+    ASSERT_EQ(old.size(), 2u);
+    check(old[0], finished);
+    check(old[1], expected[3]);
+    this->fixture_.restart();
+  }
+}
+
 // kComplete, kAttempt and kStatus change running and paused invocations only: a finished one
 // keeps its outcome whatever comes later, and a missing one is not created.
 TYPED_TEST_P(StoreContract, OutcomeWritesChangeOnlyUnfinishedInvocations) {
@@ -887,11 +935,12 @@ REGISTER_TYPED_TEST_SUITE_P(
     StoreContract, JournalReturnsEntriesInIndexOrderWithEveryField,
     BatchWithADuplicateJournalEntryAppliesNotAtAll,
     JournalEntriesAndInvocationsAreNeverWrittenTwice, CreateKeepsEveryFieldAndStartsRunning,
-    OutcomeWritesChangeOnlyUnfinishedInvocations, LoadUnfinishedReturnsRunningAndPausedInIdOrder,
-    UnfinishedInvocationsReloadWithTheirJournal, ListInvocationsPagesNewestFirstWithFilters,
-    FinishedBeforeSelectsTheSweepsCandidates, StateIsSetOverwrittenAndDeleted,
-    DropKeyForgetsOnlyThatKeysStateAndPromises, FirstPromiseCompletionWins,
-    FirstStepCompletionWinsAndReloadsWithItsInvocation, IdempotencyKeyFindsItsInvocation,
+    PrincipalAndTraceparentComeBackFromEveryRead, OutcomeWritesChangeOnlyUnfinishedInvocations,
+    LoadUnfinishedReturnsRunningAndPausedInIdOrder, UnfinishedInvocationsReloadWithTheirJournal,
+    ListInvocationsPagesNewestFirstWithFilters, FinishedBeforeSelectsTheSweepsCandidates,
+    StateIsSetOverwrittenAndDeleted, DropKeyForgetsOnlyThatKeysStateAndPromises,
+    FirstPromiseCompletionWins, FirstStepCompletionWinsAndReloadsWithItsInvocation,
+    IdempotencyKeyFindsItsInvocation,
     PurgeRemovesAFinishedInvocationWithItsJournalCompletionsAndKey,
     PurgeLeavesAnUnfinishedInvocationWhole, RowsArePutOverwrittenAndDeletedInOrder,
     TablesWithTheSameKeysAreKeptApart, RowKeysCompareAsBytes, RangesScanForwardAndBackward,
