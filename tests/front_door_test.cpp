@@ -561,7 +561,8 @@ struct Family {
   std::string path;  // starts an invocation and waits for it
   std::string body, other_body;
   std::string other_target, other_target_body;  // another target, for the key's scope
-  bool api;  // /api/v1: problem+json with a `code`; else Restate's {"code", "message"}
+  bool api;             // /api/v1: problem+json with a `code`; else Restate's {"code", "message"}
+  std::string service;  // the service of the invocation the route starts
 };
 
 const Family kRestateFamily{"Restate",
@@ -570,9 +571,11 @@ const Family kRestateFamily{"Restate",
                             kOtherSeedOrder,
                             "/OrderServiceSlow/ProcessOrder",
                             kSeedOrder,
-                            false};
+                            false,
+                            "OrderService"};
 const Family kApiFamily{
-    "Api", "/api/v1/orders", kApiOrder, kOtherApiOrder, "/api/v1/reservations", kReservation, true};
+    "Api", "/api/v1/orders", kApiOrder, kOtherApiOrder, "/api/v1/reservations", kReservation,
+    true,  "Orders"};
 
 void PrintTo(const Family& family, std::ostream* out) {
   *out << family.name;
@@ -635,6 +638,21 @@ TEST_P(FamilyRules, TheSameKeyAndBodyIsTheSameInvocationAndKeysAreScopedToTheirT
   auto elsewhere =
       post(family().other_target, family().other_target_body, {{"Idempotency-Key", "k-2"}});
   EXPECT_LT(elsewhere.status, 300u) << elsewhere.body;
+}
+
+TEST_P(FamilyRules, TheCallersTraceContextTravelsIntoTheInvocation) {
+  start();
+  const std::string trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  ASSERT_EQ(call(family().body, {{"traceparent", trace}}).status, done_status());
+  // A malformed one is dropped, not refused (W3C Trace Context).
+  ASSERT_EQ(call(family().other_body, {{"traceparent", "00-nothex-01"}}).status, done_status());
+  auto started = invocations(family().service);
+  ASSERT_EQ(started.size(), 2u);
+  // Newest first: the malformed one, then the traced one. Both callers are anonymous.
+  EXPECT_TRUE(started[0].at("traceparent").is_null()) << started[0];
+  EXPECT_EQ(string_at(started[1], "traceparent"), trace) << started[1];
+  for (const auto& invocation : started)
+    EXPECT_TRUE(invocation.at("principal").is_null()) << invocation;
 }
 
 TEST_P(FamilyRules, AShortRequestTimeoutAnswers202AndTheInvocationGoesOn) {
