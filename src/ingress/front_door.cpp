@@ -174,7 +174,9 @@ void FrontDoor::start(const RouteRequest& request, Start start, Done done) {
 
   const bool keyed = !invoke.idempotency_key.empty();
   const bool workflow_run = entry->kind == HandlerEntry::Kind::kWorkflowRun;
+  // Named in a refusal once `invoke` has moved into the engine.
   const std::string target = invoke.service + "/" + invoke.handler;
+  const std::string object_key = invoke.object_key;
   if (start.send) {
     // Answered once the creation is durable: the engine calls `accepted` then (an existing
     // invocation's too). Set once invoke returns, read when the acceptance fires (always later).
@@ -208,13 +210,12 @@ void FrontDoor::start(const RouteRequest& request, Start start, Done done) {
   // A workflow's run executes once per id: a second call is a conflict (Restate's answer), a
   // second send was accepted above.
   if (workflow_run) {
-    return refuse_when_durable(
-        refused(ApiError{ErrorCode::kConflict,
-                         "the workflow method was already invoked: " + target + " for key '" +
-                             result.invocation_id + "'",
-                         "workflow_already_invoked"},
-                result.invocation_id),
-        std::move(done));
+    return refuse_when_durable(refused(ApiError{ErrorCode::kConflict,
+                                                "the workflow method was already invoked: " +
+                                                    target + " for key '" + object_key + "'",
+                                                "workflow_already_invoked"},
+                                       result.invocation_id),
+                               std::move(done));
   }
   InvocationOutcome outcome;
   const bool finished = engine_.output(result.invocation_id, outcome) == Engine::Lookup::kDone;

@@ -117,10 +117,10 @@ InvocationRoutes::InvocationRoutes(FrontDoor& front_door, const Registry& regist
 
   router.add(Method::kGet, "/health", [this](const RouteRequest&, Responder respond) {
     // The front door's bounds as they stand: what a 503 would be about.
-    std::string body = "{\"status\":\"ok\",\"invocations\":{\"active\":" +
-                       std::to_string(engine_.active()) +
-                       ",\"parked\":" + std::to_string(engine_.parked()) +
-                       ",\"scheduled\":" + std::to_string(engine_.scheduled()) + "}";
+    std::string body =
+        "{\"status\":\"ok\",\"invocations\":{\"active\":" + std::to_string(engine_.active()) +
+        ",\"parked\":" + std::to_string(engine_.parked()) +
+        ",\"scheduled\":" + std::to_string(engine_.scheduled()) + "}";
     for (const auto& [member, detail] : health_details_) {
       body += ',';
       json::append_string(body, member);
