@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -64,9 +65,39 @@ void seed_catalog(orderd::commerce::Shop& shop, orderd::Engine& engine, const st
                shop.warehouses().size());
 }
 
+// 127.0.0.0/8, ::1 and "localhost": where an open orderd may listen without --insecure-open.
+bool loopback(const std::string& host) {
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
+}
+
+// The refusal to start, or empty: one key source at most; open only on loopback addresses
+// unless the operator says --insecure-open (A1 in auth/caller.hpp).
+std::string access_refusal(const ServerOptions& options) {
+  const auto& jwt = options.jwt;
+  const int sources =
+      !jwt.hs256_secret_file.empty() + !jwt.public_key_file.empty() + !jwt.jwks_file.empty();
+  if (sources > 1)
+    return "give one of --jwt-hs256-secret-file, --jwt-public-key-file and --jwt-jwks-file";
+  if (jwt.enabled() || options.insecure_open) return {};
+  for (const std::string* address : {&options.listen, &options.admin_listen}) {
+    if (!loopback(host_of(*address)))
+      return "refusing to listen on " + *address +
+             " without authentication: give a --jwt-* key (docs/API.md), or --insecure-open to "
+             "run open anyway";
+  }
+  return {};
+}
+
 }  // namespace
 
 int serve(const ServerOptions& options, const ExtraServices& register_extra) {
+  if (std::string refusal = access_refusal(options); !refusal.empty()) {
+    std::fprintf(stderr, "orderd: %s\n", refusal.c_str());
+    return 2;
+  }
   if (options.shop.gateway.latency_ms >= options.shop.payment_timeout_ms) {
     // Every attempt would time out, and captures retry until they succeed: refuse to start.
     std::fprintf(stderr,

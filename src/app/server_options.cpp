@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "auth/caller.hpp"
 #include "common/durations.hpp"
 
 namespace orderd::app {
@@ -13,6 +14,117 @@ std::string host_of(const std::string& address) {
 std::uint16_t port_of(const std::string& address) {
   return static_cast<std::uint16_t>(std::stoul(address.substr(address.rfind(':') + 1)));
 }
+
+namespace {
+
+// Authentication, rate limits and quotas (docs/API.md, "Who may do what").
+void add_access_options(CLI::App& cmd, ServerOptions& o) {
+  cmd.add_option("--jwt-hs256-secret-file", o.jwt.hs256_secret_file,
+                 "turns authentication on: HS256 tokens signed with this file's bytes")
+      ->envname("ORDERD_JWT_HS256_SECRET_FILE")
+      ->check(CLI::ExistingFile);
+  cmd.add_option("--jwt-public-key-file", o.jwt.public_key_file,
+                 "turns authentication on: RS256 (RSA) or ES256 (EC P-256) tokens, checked with "
+                 "this PEM public key")
+      ->envname("ORDERD_JWT_PUBLIC_KEY_FILE")
+      ->check(CLI::ExistingFile);
+  cmd.add_option("--jwt-jwks-file", o.jwt.jwks_file,
+                 "turns authentication on: tokens checked with the key of this JWK Set their "
+                 "`kid` names (RSA and EC P-256 keys)")
+      ->envname("ORDERD_JWT_JWKS_FILE")
+      ->check(CLI::ExistingFile);
+  cmd.add_option_function<std::string>(
+         "--jwt-leeway",
+         [&o](const std::string& v) {
+           auto ms = v == "0" ? std::optional<std::int64_t>(0) : durations::parse_ms(v);
+           if (!ms || *ms < 0) throw CLI::ValidationError("--jwt-leeway", v + " is not a duration");
+           o.jwt.leeway_s = *ms / 1000;
+         },
+         "clock skew allowed on a token's exp and nbf")
+      ->envname("ORDERD_JWT_LEEWAY")
+      ->default_str("60s");
+  cmd.add_option("--jwt-issuer", o.jwt.issuer, "when set, a token's `iss` must be this")
+      ->envname("ORDERD_JWT_ISSUER");
+  cmd.add_option("--jwt-audience", o.jwt.audience, "when set, a token's `aud` must contain this")
+      ->envname("ORDERD_JWT_AUDIENCE");
+  cmd.add_flag("--insecure-open", o.insecure_open,
+               "without authentication, listen on non-loopback addresses anyway")
+      ->envname("ORDERD_INSECURE_OPEN");
+
+  auto rate = [](const char* flag, http::Rate& field) {
+    return [flag, &field](const std::string& v) {
+      auto per_second = http::parse_rate(v);
+      if (!per_second) throw CLI::ValidationError(flag, v + " is not a rate like 50/s or 3000/min");
+      field.per_second = *per_second;
+    };
+  };
+  cmd.add_option_function<std::string>(
+         "--rate-limit",
+         [&o, set = rate("--rate-limit", o.rate_limit.per_caller)](const std::string& v) {
+           set(v);
+           o.rate_limit.enabled = true;
+         },
+         "turns rate limits on: each caller's requests per route class (50/s, 3000/min)")
+      ->envname("ORDERD_RATE_LIMIT");
+  cmd.add_option("--rate-burst", o.rate_limit.per_caller.burst,
+                 "how many requests a caller may send at once, above its rate")
+      ->envname("ORDERD_RATE_BURST")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_option_function<std::vector<std::string>>(
+         "--rate-limit-role",
+         [&o](const std::vector<std::string>& values) {
+           for (const auto& v : values) {
+             auto eq = v.find('=');
+             auto per_second =
+                 eq == std::string::npos ? std::nullopt : http::parse_rate(v.substr(eq + 1));
+             if (!per_second || !auth::parse_role(v.substr(0, eq)))
+               throw CLI::ValidationError("--rate-limit-role",
+                                          v + " is not ROLE=RATE, like service=1000/s");
+             o.rate_limit.per_role[v.substr(0, eq)] = {*per_second, 2 * *per_second};
+           }
+         },
+         "a role's own rate, replacing --rate-limit for its callers (service=1000/s); repeatable")
+      ->envname("ORDERD_RATE_LIMIT_ROLE");
+  cmd.add_option_function<std::string>(
+         "--rate-limit-per-address",
+         [&o,
+          set = rate("--rate-limit-per-address", o.rate_limit.per_address)](const std::string& v) {
+           set(v);
+           o.rate_limit.per_address.burst = 2 * o.rate_limit.per_address.per_second;
+         },
+         "with --rate-limit: each client address's requests, before authentication")
+      ->envname("ORDERD_RATE_LIMIT_PER_ADDRESS")
+      ->default_str("1000/s");
+  cmd.add_option("--rate-limit-max-callers", o.rate_limit.max_tracked,
+                 "callers and addresses the limiter remembers at once (the least recent are "
+                 "forgotten)")
+      ->envname("ORDERD_RATE_LIMIT_MAX_CALLERS")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}))
+      ->capture_default_str();
+  cmd.add_option("--quota-reservations", o.shop.max_reservations_per_caller,
+                 "open API reservations one caller may hold")
+      ->envname("ORDERD_QUOTA_RESERVATIONS")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_option("--quota-reserved-units", o.shop.max_reserved_units_per_caller,
+                 "units one caller may hold in its open reservations")
+      ->envname("ORDERD_QUOTA_RESERVED_UNITS")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_option("--quota-parked", o.front_door.max_parked_per_caller,
+                 "parked invocations one caller may have")
+      ->envname("ORDERD_QUOTA_PARKED")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_option("--quota-scheduled", o.front_door.max_scheduled_per_caller,
+                 "delayed sends not yet due one caller may have")
+      ->envname("ORDERD_QUOTA_SCHEDULED")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+}  // namespace
 
 void add_server_options(CLI::App& cmd, ServerOptions& o) {
   auto listen_valid = [](const std::string& v) -> std::string {
@@ -263,6 +375,7 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
       ->envname("ORDERD_WORKERS")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
+  add_access_options(cmd, o);
   cmd.add_option("--audit-log", o.engine.audit_log_path,
                  "append a line per executed step to this file (for audits and tests)")
       ->envname("ORDERD_AUDIT_LOG");

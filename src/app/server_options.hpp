@@ -2,6 +2,7 @@
 // Everything `orderd serve` can be told, with its flag and ORDERD_* environment variable.
 #include <string>
 
+#include "auth/jwt_options.hpp"
 #include "commerce/api/api_support.hpp"
 #include "commerce/events/event_relay.hpp"
 #include "commerce/events/event_retention.hpp"
@@ -11,6 +12,7 @@
 #include "ingress/front_door.hpp"
 #include "ingress/http_server.hpp"
 #include "ingress/invocation_routes.hpp"
+#include "ingress/rate_limit_options.hpp"
 #include "services/simulation.hpp"
 
 namespace CLI {
@@ -43,6 +45,11 @@ struct ServerOptions {
   commerce::JetStreamOptions nats;
   commerce::RelayOptions relay;
   commerce::RetentionOptions event_retention;
+  // Who may call (--jwt-*): without a key source orderd runs open, and then only on loopback
+  // addresses unless --insecure-open says otherwise.
+  auth::JwtOptions jwt;
+  bool insecure_open = false;
+  http::RateLimitOptions rate_limit;
   http::ServerLimits limits;
   http::FrontDoorOptions front_door;
   EngineOptions engine;

@@ -63,6 +63,11 @@ struct ShopOptions {
   // The warehouses there may be (--max-warehouses): a stock write naming one more is refused
   // (too_many_warehouses), and so is a catalog with more at start.
   std::size_t max_warehouses = 64;
+  // Quotas: the open API reservations, and the units held in them, one authenticated principal
+  // may have at once (--quota-reservations, --quota-reserved-units); past them 429 with its own
+  // code. Admins and open callers have none.
+  std::size_t max_reservations_per_caller = 100;
+  std::int64_t max_reserved_units_per_caller = 10'000;
 };
 
 class Shop {

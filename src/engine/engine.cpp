@@ -148,6 +148,14 @@ std::optional<std::string> Engine::service_of(const std::string& invocation_id) 
   return std::move(record->service);
 }
 
+std::optional<Engine::Origin> Engine::origin_of(const std::string& invocation_id) {
+  if (const Invocation* inv = impl_->find(invocation_id))
+    return Origin{inv->record.service, inv->record.principal};
+  auto record = impl_->store.find_invocation(invocation_id);
+  if (!record) return std::nullopt;
+  return Origin{std::move(record->service), std::move(record->principal)};
+}
+
 Engine::Lookup Engine::output(const std::string& invocation_id, InvocationOutcome& outcome) {
   if (impl_->find(invocation_id)) return Lookup::kRunning;
   auto record = impl_->store.find_invocation(invocation_id);

@@ -136,6 +136,13 @@ class Engine {
 
   // The service an invocation belongs to, in memory or stored; nullopt when it is unknown.
   std::optional<std::string> service_of(const std::string& invocation_id);
+  // Its service and the principal that started it (empty: anonymous), for the ingress's
+  // visibility checks; nullopt when there is no such invocation.
+  struct Origin {
+    std::string service;
+    std::string principal;
+  };
+  std::optional<Origin> origin_of(const std::string& invocation_id);
 
   enum class Lookup { kUnknown, kRunning, kDone };
   // The outcome of a finished invocation, without waiting.

@@ -141,12 +141,18 @@ AdminRoutes::AdminRoutes(Engine& engine, ChainOptions chain)
       respond((this->*route)(request));
     };
   };
-  router.add(Method::kGet, "/health", [](const RouteRequest&, Responder respond) {
+  // The admin listener is for admins (R2), but for its liveness and readiness.
+  auto health = [](const RouteRequest&, Responder respond) {
     respond(json_response(200, {{"status", "ok"}}));
-  });
-  router.add(Method::kGet, "/invocations", answer(&AdminRoutes::list));
-  router.add(Method::kGet, "/invocations/{id}", answer(&AdminRoutes::describe));
-  router.add(Method::kPatch, "/invocations/{id}/{action}", answer(&AdminRoutes::control));
+  };
+  router.add(Method::kGet, "/health", health, RouteFamily::kRestate, access::anonymous());
+  router.add(Method::kGet, "/ready", health, RouteFamily::kRestate, access::anonymous());
+  router.add(Method::kGet, "/invocations", answer(&AdminRoutes::list), RouteFamily::kRestate,
+             access::admin("admin"));
+  router.add(Method::kGet, "/invocations/{id}", answer(&AdminRoutes::describe),
+             RouteFamily::kRestate, access::admin("admin"));
+  router.add(Method::kPatch, "/invocations/{id}/{action}", answer(&AdminRoutes::control),
+             RouteFamily::kRestate, access::admin("admin"));
 }
 
 Response AdminRoutes::list(const RouteRequest& request) {

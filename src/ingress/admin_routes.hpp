@@ -22,6 +22,7 @@ class AdminRoutes final : public RequestHandler {
   Response refusal(const ApiError& error, const Request* head) const override {
     return service_.refusal(error, head);
   }
+  const Router& router() const { return service_.router(); }
 
  private:
   Response list(const RouteRequest& request);

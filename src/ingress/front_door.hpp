@@ -46,6 +46,10 @@ struct FrontDoorOptions {
   std::size_t max_scheduled = 1'000'000;
   // The longest ?delay= a send may ask for (--max-delay).
   std::int64_t max_delay_ms = 30LL * 24 * 3600 * 1000;
+  // Quotas: what one authenticated principal may hold at once (--quota-parked,
+  // --quota-scheduled); past them 429 with its own code. Admins and open callers have none.
+  std::size_t max_parked_per_caller = 10'000;
+  std::size_t max_scheduled_per_caller = 10'000;
   // How long Restate-style calls and attaches wait before answering 202 (--request-timeout);
   // 0: until the outcome, as Restate does.
   std::int64_t request_timeout_ms = 0;

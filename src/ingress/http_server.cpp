@@ -333,6 +333,9 @@ asio::awaitable<void> linger(beast::tcp_stream& stream, beast::flat_buffer& buff
 
 asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<Server::State> state,
                               std::optional<asio::ip::address> address) {
+  beast::error_code peer_ec;
+  const auto peer = socket.remote_endpoint(peer_ec);
+  const std::string remote_address = peer_ec ? std::string() : peer.address().to_string();
   beast::tcp_stream stream(std::move(socket));
   ConnectionSlot slot{state, &stream, std::move(address)};
   beast::flat_buffer buffer;
@@ -365,6 +368,7 @@ asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<Server::State>
     const unsigned version = in.version();
     Request request = to_request(std::move(in));
     request.hangup = std::make_shared<Hangup>();
+    request.remote_address = remote_address;
     auto hangup = request.hangup;
     auto answering = respond_to(state, stream.socket(), buffer, std::move(request));
     std::optional<Response> answer = co_await std::move(answering);

@@ -41,6 +41,7 @@ void HttpService::handle(Request request, Responder respond) {
   auto routed = std::make_shared<RoutedRequest>(std::move(request));
   RoutedRequest& r = *routed;
   r.request_id = request_id_for(r.request);
+  r.caller.address = r.request.remote_address;
   RouteMatch match = router_.match(r.request.method, r.segments);
   r.family = match.family;
   r.route = match.route;

@@ -20,6 +20,7 @@ class HttpService final : public RequestHandler {
 
   // Where routes are added, at startup.
   Router& router() { return router_; }
+  const Router& router() const { return router_; }
 
   void handle(Request request, Responder respond) override;
   // In the family of head's target (Restate's when there is no head), with a request id.

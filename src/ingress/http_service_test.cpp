@@ -124,19 +124,21 @@ TEST_F(HttpServiceTest, TheSeamsRunInTheirOrder) {
   options.metrics = [this](std::string_view route, unsigned status, std::chrono::microseconds) {
     log.push_back("metrics " + std::string(route) + " " + std::to_string(status));
   };
-  options.rate_limit = std::make_unique<Recording>(log, "rate limit");
+  options.address_limit = std::make_unique<Recording>(log, "address limit");
   options.authentication = std::make_unique<BearerAuth>();
+  options.caller_limit = std::make_unique<Recording>(log, "caller limit");
   std::vector<std::unique_ptr<Middleware>> stages;
   stages.push_back(std::make_unique<Recording>(log, "listener stage"));
   build(std::move(options), std::move(stages));
 
   auto r = send("GET", "/api/v1/orders/o-1", {{"authorization", "Bearer alice"}});
   EXPECT_EQ(r.status, 200u) << r.body;
-  EXPECT_EQ(log, (std::vector<std::string>{"listener stage", "rate limit", "handler alice",
-                                           "metrics /api/v1/orders/{id} 200"}));
+  EXPECT_EQ(log, (std::vector<std::string>{"listener stage", "address limit", "caller limit",
+                                           "handler alice", "metrics /api/v1/orders/{id} 200"}));
   log.clear();
   send("GET", "/api/v1/unknown", {{"authorization", "Bearer alice"}});
-  EXPECT_EQ(log, (std::vector<std::string>{"listener stage", "rate limit", "metrics  404"}));
+  EXPECT_EQ(log, (std::vector<std::string>{"listener stage", "address limit", "caller limit",
+                                           "metrics  404"}));
 }
 
 TEST_F(HttpServiceTest, ARejectingAuthenticatorAnswersInTheRoutesFamily) {
@@ -222,7 +224,7 @@ TEST_F(HttpServiceTest, AMiddlewareMayGoOnLater) {
   auto later = std::make_unique<Later>();
   Later* stage = later.get();
   ChainOptions options;
-  options.rate_limit = std::move(later);
+  options.address_limit = std::move(later);
   build(std::move(options));
 
   std::optional<Response> answer;

@@ -42,6 +42,9 @@ struct Request {
   // Set by the server for each request it reads; null where no client connection stands behind
   // the request (tests, the fuzzer).
   std::shared_ptr<Hangup> hangup;
+  // The client's IP address ("127.0.0.1", "::1"), set by the server; empty where no connection
+  // stands behind the request. The per-address rate limit keys on it.
+  std::string remote_address;
 
   const std::string* header(std::string_view name) const {
     for (const auto& [k, v] : headers)

@@ -97,6 +97,12 @@ class ShutdownGate final : public Middleware {
   const bool& draining_;
 };
 
+// Internal services (Registry::expose) are for back-end services and admins, once authentication
+// says who calls; while it is off, for nobody on the ingress.
+bool reaches_internal(const auth::Caller& caller) {
+  return !caller.open && (caller.has(auth::Role::kService) || caller.has(auth::Role::kAdmin));
+}
+
 std::vector<std::unique_ptr<Middleware>> shutdown_gate(const bool& draining) {
   std::vector<std::unique_ptr<Middleware>> stages;
   stages.push_back(std::make_unique<ShutdownGate>(draining));
@@ -115,54 +121,79 @@ InvocationRoutes::InvocationRoutes(FrontDoor& front_door, const Registry& regist
   router.claim("/api", RouteFamily::kApi);
   router.claim("/restate", RouteFamily::kRestate);
 
-  router.add(Method::kGet, "/health", [this](const RouteRequest&, Responder respond) {
-    // The front door's bounds as they stand: what a 503 would be about.
-    std::string body =
-        "{\"status\":\"ok\",\"invocations\":{\"active\":" + std::to_string(engine_.active()) +
-        ",\"parked\":" + std::to_string(engine_.parked()) +
-        ",\"scheduled\":" + std::to_string(engine_.scheduled()) + "}";
-    for (const auto& [member, detail] : health_details_) {
-      body += ',';
-      json::append_string(body, member);
-      body += ':';
-      body += detail();
-    }
-    body += '}';
-    respond(Response{200, std::move(body), {}, "application/json"});
-  });
+  router.add(
+      Method::kGet, "/health",
+      [this](const RouteRequest&, Responder respond) {
+        // The front door's bounds as they stand: what a 503 would be about.
+        std::string body =
+            "{\"status\":\"ok\",\"invocations\":{\"active\":" + std::to_string(engine_.active()) +
+            ",\"parked\":" + std::to_string(engine_.parked()) +
+            ",\"scheduled\":" + std::to_string(engine_.scheduled()) + "}";
+        for (const auto& [member, detail] : health_details_) {
+          body += ',';
+          json::append_string(body, member);
+          body += ':';
+          body += detail();
+        }
+        body += '}';
+        respond(Response{200, std::move(body), {}, "application/json"});
+      },
+      RouteFamily::kRestate, access::anonymous());
+  router.add(
+      Method::kGet, "/ready",
+      [this](const RouteRequest& request, Responder respond) {
+        // Ready while it takes new work: recovered (the routes exist only after recovery) and
+        // not draining.
+        if (draining_)
+          return respond(request.error({ErrorCode::kUnavailable, "orderd is shutting down"}));
+        respond(Response{200, "{\"status\":\"ready\"}", {}, "application/json"});
+      },
+      RouteFamily::kRestate, access::anonymous());
+  // Invocations and awakeables: customers their own invocations only (A2, lookup), services
+  // and admins every one; awakeables are completed by back-end services.
+  const RouteAccess lookups{RouteAccess::Exposure::kPublic,
+                            auth::Role::kCustomer | auth::Role::kService, false, "read"};
   for (std::string what : {"attach", "output"}) {
-    router.add(Method::kGet, "/restate/invocation/{id}/" + what,
-               [this, what](const RouteRequest& request, Responder respond) {
-                 lookup(request, *request.param("id"), what, std::move(respond));
-               });
-    router.add(Method::kGet, "/restate/invocation/{service}/{handler}/{idempotencyKey}/" + what,
-               [this, what](const RouteRequest& request, Responder respond) {
-                 lookup_by_key(request, false, what, std::move(respond));
-               });
-    router.add(Method::kGet,
-               "/restate/invocation/{service}/{key}/{handler}/{idempotencyKey}/" + what,
-               [this, what](const RouteRequest& request, Responder respond) {
-                 lookup_by_key(request, true, what, std::move(respond));
-               });
-    router.add(Method::kGet, "/restate/workflow/{workflow}/{key}/" + what,
-               [this, what](const RouteRequest& request, Responder respond) {
-                 workflow_lookup(request, what, std::move(respond));
-               });
+    router.add(
+        Method::kGet, "/restate/invocation/{id}/" + what,
+        [this, what](const RouteRequest& request, Responder respond) {
+          lookup(request, *request.param("id"), what, std::move(respond));
+        },
+        RouteFamily::kRestate, lookups);
+    router.add(
+        Method::kGet, "/restate/invocation/{service}/{handler}/{idempotencyKey}/" + what,
+        [this, what](const RouteRequest& request, Responder respond) {
+          lookup_by_key(request, false, what, std::move(respond));
+        },
+        RouteFamily::kRestate, lookups);
+    router.add(
+        Method::kGet, "/restate/invocation/{service}/{key}/{handler}/{idempotencyKey}/" + what,
+        [this, what](const RouteRequest& request, Responder respond) {
+          lookup_by_key(request, true, what, std::move(respond));
+        },
+        RouteFamily::kRestate, lookups);
+    router.add(
+        Method::kGet, "/restate/workflow/{workflow}/{key}/" + what,
+        [this, what](const RouteRequest& request, Responder respond) {
+          workflow_lookup(request, what, std::move(respond));
+        },
+        RouteFamily::kRestate, lookups);
   }
   // Restate's router takes both forms; its TypeScript ingress client sends only the short one.
   for (std::string prefix : {"/restate/awakeables/", "/restate/a/"}) {
     for (bool reject : {false, true}) {
-      router.add(Method::kPost, prefix + "{id}/" + (reject ? "reject" : "resolve"),
-                 [this, reject](const RouteRequest& request, Responder respond) {
-                   complete_awakeable(request, reject, std::move(respond));
-                 });
+      router.add(
+          Method::kPost, prefix + "{id}/" + (reject ? "reject" : "resolve"),
+          [this, reject](const RouteRequest& request, Responder respond) {
+            complete_awakeable(request, reject, std::move(respond));
+          },
+          RouteFamily::kRestate, access::service("write"));
     }
   }
   // Which services a path reaches is the registry's to say (Registry::expose), per service.
   router.set_fallback([this](const RouteRequest& request,
                              Responder respond) { invoke_by_path(request, std::move(respond)); },
-                      "/{Service}/[{key}/]{handler}[/send]",
-                      RouteAccess{RouteAccess::Exposure::kPublic, {}, "invoke"});
+                      "/{Service}/[{key}/]{handler}[/send]", access::shop("invoke"));
 }
 
 // /{Service}/{handler}[/send], or /{Service}/{key}/{handler}[/send] for virtual objects. A
@@ -186,7 +217,7 @@ void InvocationRoutes::invoke(const RouteRequest& request, std::string_view serv
                               Responder respond) {
   auto fail = [&](const ApiError& error) { respond(request.error(error)); };
   // An internal service is not there for the public ingress: the same 404 as an unknown one.
-  const bool exposed = registry_.is_public(service);
+  const bool exposed = registry_.is_public(service) || reaches_internal(request.caller);
   const HandlerEntry* entry = exposed ? registry_.find(service, handler) : nullptr;
   if (!entry) {
     if (!exposed || !registry_.has_service(service))
@@ -316,14 +347,18 @@ void InvocationRoutes::workflow_lookup(const RouteRequest& request, std::string_
   lookup(request, *id, what, std::move(respond));
 }
 
-bool InvocationRoutes::visible(const std::string& invocation_id) {
-  auto service = engine_.service_of(invocation_id);
-  return service && registry_.is_public(*service);
+bool InvocationRoutes::visible(const RouteRequest& request, const std::string& invocation_id) {
+  auto origin = engine_.origin_of(invocation_id);
+  if (!origin) return false;
+  if (!registry_.is_public(origin->service) && !reaches_internal(request.caller)) return false;
+  // A2: a customer sees the invocations it started, and no other (the same 404 as none).
+  return !request.caller.owns_only() || origin->principal == request.caller.principal();
 }
 
 void InvocationRoutes::lookup(const RouteRequest& request, const std::string& id,
                               std::string_view what, Responder respond) {
-  if (!visible(id)) return respond(request.error({ErrorCode::kNotFound, "invocation not found"}));
+  if (!visible(request, id))
+    return respond(request.error({ErrorCode::kNotFound, "invocation not found"}));
   if (what == "attach") {
     front_door_.attach(request, id, front_door_.options().request_timeout_ms,
                        [&request, respond = std::move(respond)](FrontDoor::Reply reply) mutable {

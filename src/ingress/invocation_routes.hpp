@@ -48,6 +48,7 @@ class InvocationRoutes final : public RequestHandler {
   // Where the domains' routes are added, at startup: router().add(Method::kPost,
   // "/api/v1/orders", handler, RouteFamily::kApi).
   Router& router() { return service_.router(); }
+  const Router& router() const { return service_.router(); }
   // Shutting down: new invocations and attaches are refused with 503 (lookups still answer).
   void drain() { draining_ = true; }
   // GET /health carries `member`: the JSON `detail` returns at each request (the outbox's
@@ -63,7 +64,7 @@ class InvocationRoutes final : public RequestHandler {
   void lookup(const RouteRequest& request, const std::string& invocation_id, std::string_view what,
               Responder respond);
   // Whether the invocation is of an exposed service: the others are not shown here.
-  bool visible(const std::string& invocation_id);
+  bool visible(const RouteRequest& request, const std::string& invocation_id);
   void lookup_by_key(const RouteRequest& request, bool keyed, std::string_view what,
                      Responder respond);
   void workflow_lookup(const RouteRequest& request, std::string_view what, Responder respond);

@@ -75,7 +75,21 @@ class ExceptionGuard final : public Middleware {
   }
 };
 
+class RoleCheck final : public Middleware {
+ public:
+  void handle(RouteRequest& request, Responder respond, Next next) override {
+    if (request.access->allows(request.caller)) return next(request, std::move(respond));
+    respond(request.error(ApiError{ErrorCode::kPermissionDenied,
+                                   "this route is not open to the caller's roles",
+                                   "insufficient_role"}));
+  }
+};
+
 }  // namespace
+
+std::shared_ptr<Middleware> make_role_check() {
+  return std::make_shared<RoleCheck>();
+}
 
 void Next::operator()(RouteRequest& request, Responder respond) const {
   if (index_ == chain_->stages_.size()) return chain_->terminal_(request, std::move(respond));
@@ -86,12 +100,16 @@ MiddlewareChain::MiddlewareChain(ChainOptions options,
                                  std::vector<std::unique_ptr<Middleware>> listener_stages,
                                  Terminal terminal)
     : terminal_(std::move(terminal)) {
-  if (options.metrics) stages_.push_back(std::make_unique<Metrics>(std::move(options.metrics)));
-  if (options.access_log) stages_.push_back(std::make_unique<AccessLog>());
-  stages_.push_back(std::make_unique<ExceptionGuard>());
+  if (options.metrics) stages_.push_back(std::make_shared<Metrics>(std::move(options.metrics)));
+  if (options.access_log) stages_.push_back(std::make_shared<AccessLog>());
+  stages_.push_back(std::make_shared<ExceptionGuard>());
   for (auto& stage : listener_stages) stages_.push_back(std::move(stage));
-  if (options.rate_limit) stages_.push_back(std::move(options.rate_limit));
-  if (options.authentication) stages_.push_back(std::move(options.authentication));
+  if (options.address_limit) stages_.push_back(std::move(options.address_limit));
+  if (options.authentication) {
+    stages_.push_back(std::move(options.authentication));
+    stages_.push_back(make_role_check());
+  }
+  if (options.caller_limit) stages_.push_back(std::move(options.caller_limit));
 }
 
 }  // namespace orderd::http

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "auth/caller.hpp"
 #include "ingress/api_error.hpp"
 #include "ingress/error_rendering.hpp"
 #include "ingress/http_types.hpp"
@@ -41,7 +42,10 @@ class RouteRequest {
 
   // Set by the chain.
   std::string request_id;  // the client's X-Request-Id when valid, else a new one
-  std::string principal;   // who is calling, as authentication found; empty: anonymous
+  // Who is calling (auth/caller.hpp): open while authentication is off; else what the token
+  // said. `principal` is its scope for the journal and idempotency keys: caller.principal().
+  auth::Caller caller;
+  std::string principal;  // empty: anonymous (authentication off)
 
   std::string_view method() const { return request.method; }
   const std::string& target() const { return request.target; }

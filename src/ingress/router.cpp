@@ -126,6 +126,21 @@ void Router::add(Method method, std::string_view path_template, RouteHandler han
                      std::move(handler), std::move(access)}));
 }
 
+std::vector<Router::RouteInfo> Router::routes() const {
+  std::vector<RouteInfo> out;
+  std::vector<const Node*> pending{root_.get()};
+  while (!pending.empty()) {
+    const Node* node = pending.back();
+    pending.pop_back();
+    for (const auto& e : node->endpoints)
+      out.push_back({std::string(to_string(e->method)), e->route, &e->access});
+    for (const auto& [text, child] : node->literals) pending.push_back(child.get());
+    if (node->parameter) pending.push_back(node->parameter.get());
+  }
+  if (fallback_) out.push_back({"*", fallback_label_, &fallback_access_});
+  return out;
+}
+
 void Router::set_fallback(RouteHandler handler, std::string label, RouteAccess access) {
   fallback_ = std::move(handler);
   fallback_label_ = std::move(label);

@@ -66,6 +66,14 @@ class Router {
   void set_fallback(RouteHandler handler, std::string label, RouteAccess access = {});
 
   RouteMatch match(std::string_view method, const std::vector<std::string_view>& segments) const;
+
+  // Every route and the fallback, in no particular order: for the route walk (R1), docs, metrics.
+  struct RouteInfo {
+    std::string method;  // "GET"; "*" for the fallback
+    std::string route;   // the template, or the fallback's label
+    const RouteAccess* access;
+  };
+  std::vector<RouteInfo> routes() const;
   RouteFamily family_of(const std::vector<std::string_view>& segments) const;
 
  private:

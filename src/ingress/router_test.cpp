@@ -153,21 +153,35 @@ TEST(MethodTest, NamesRoundTrip) {
 
 TEST_F(RouterTest, EachMatchCarriesWhatItsRouteDeclaredAboutAccess) {
   router.claim("/api", RouteFamily::kApi);
-  RouteAccess admin{RouteAccess::Exposure::kInternal, {"admin"}, "write"};
+  RouteAccess admin{RouteAccess::Exposure::kInternal, auth::Role::kAdmin, false, "write"};
   router.add(Method::kPut, "/api/v1/products/{id}", tagged(called, 1), RouteFamily::kApi, admin);
   router.add(Method::kGet, "/api/v1/products/{id}", tagged(called, 2), RouteFamily::kApi);
-  router.set_fallback(tagged(called, 3), "/{Service}/{handler}",
-                      RouteAccess{RouteAccess::Exposure::kPublic, {}, "invoke"});
+  router.set_fallback(tagged(called, 3), "/{Service}/{handler}", access::shop("invoke"));
 
   auto put = match("PUT", "/api/v1/products/7");
   EXPECT_EQ(put.access->exposure, RouteAccess::Exposure::kInternal);
-  EXPECT_EQ(put.access->roles, std::vector<std::string>{"admin"});
+  EXPECT_EQ(put.access->roles, auth::RoleSet(auth::Role::kAdmin));
   EXPECT_EQ(put.access->rate_class, "write");
   auto get = match("GET", "/api/v1/products/7");  // declared nothing: the defaults
   EXPECT_EQ(get.access->exposure, RouteAccess::Exposure::kPublic);
   EXPECT_EQ(get.access->rate_class, "default");
   EXPECT_EQ(match("POST", "/OrderService/ProcessOrder").access->rate_class, "invoke");
   EXPECT_EQ(match("GET", "/api/v2/nothing").access, &default_route_access());
+
+  // routes() lists each of them once, the fallback too (the route walk reads it).
+  auto routes = router.routes();
+  ASSERT_EQ(routes.size(), 3u);
+  int fallbacks = 0;
+  for (const auto& r : routes) {
+    if (r.method == "*") {
+      ++fallbacks;
+      EXPECT_EQ(r.route, "/{Service}/{handler}");
+      EXPECT_TRUE(r.access->roles.has(auth::Role::kCustomer));
+    } else {
+      EXPECT_EQ(r.route, "/api/v1/products/{id}");
+    }
+  }
+  EXPECT_EQ(fallbacks, 1);
 }
 
 }  // namespace

@@ -65,10 +65,13 @@ http::Response invocation_failure(const http::RouteRequest& request, const std::
 void CommerceApi::add_routes(http::Router& router) {
   using http::Method;
   using http::RouteFamily;
-  // Every route is public; each declares the rate-limit class it counts against (reads, writes
-  // that start invocations, long-lived streams), for the limits that plug in after routing.
+  // Each route declares who may call it once authentication is on (route_access.hpp) and the
+  // rate-limit class it counts against (reads, writes that start invocations, long-lived
+  // streams). Customers reach every route but the catalog's writes, and see their own data only
+  // (auth/caller.hpp, A2); the routes themselves keep that.
   auto route = [this, &router](Method method, const char* path,
-                               void (CommerceApi::*handler)(const Request&, Responder)) {
+                               void (CommerceApi::*handler)(const Request&, Responder),
+                               bool admin_only = false) {
     const char* rate_class = method == Method::kGet ? "read" : "write";
     if (std::string_view(path) == "/api/v1/events/stream") rate_class = "stream";
     router.add(
@@ -76,12 +79,13 @@ void CommerceApi::add_routes(http::Router& router) {
         [this, handler](const Request& request, Responder respond) {
           (this->*handler)(request, std::move(respond));
         },
-        RouteFamily::kApi, http::RouteAccess{http::RouteAccess::Exposure::kPublic, {}, rate_class});
+        RouteFamily::kApi,
+        admin_only ? http::access::admin(rate_class) : http::access::shop(rate_class));
   };
   route(Method::kGet, "/api/v1/products", &CommerceApi::list_products);
   route(Method::kGet, "/api/v1/products/{id}", &CommerceApi::get_product);
-  route(Method::kPut, "/api/v1/products/{id}", &CommerceApi::put_product);
-  route(Method::kPut, "/api/v1/products/{id}/stock/{warehouse}", &CommerceApi::put_stock);
+  route(Method::kPut, "/api/v1/products/{id}", &CommerceApi::put_product, true);
+  route(Method::kPut, "/api/v1/products/{id}/stock/{warehouse}", &CommerceApi::put_stock, true);
   route(Method::kPost, "/api/v1/reservations", &CommerceApi::create_reservation);
   route(Method::kGet, "/api/v1/reservations/{id}", &CommerceApi::get_reservation);
   route(Method::kPost, "/api/v1/reservations/{id}/release", &CommerceApi::release_reservation);
