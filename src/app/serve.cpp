@@ -34,6 +34,7 @@
 #include "ingress/front_door.hpp"
 #include "ingress/http_server.hpp"
 #include "ingress/invocation_routes.hpp"
+#include "ingress/route_walk.hpp"
 #include "services/seed_services.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -174,9 +175,15 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   orderd::commerce::api::CommerceApi commerce_api(shop, front_door, *scheduler, event_feed,
                                                   options.commerce_routes);
   commerce_api.add_routes(routes.router());
+  orderd::http::AdminRoutes admin_routes(*engine, chain());
+  // R1: no route may be left to the defaults (route_access.hpp); a mistake found here, at start.
+  for (const orderd::http::Router* router :
+       {static_cast<const orderd::http::Router*>(&routes.router()), &admin_routes.router()}) {
+    if (auto undeclared = orderd::http::undeclared_routes(*router); !undeclared.empty())
+      throw std::logic_error("routes without declared roles: " + undeclared.front());
+  }
   orderd::http::Server server(io, orderd::app::host_of(options.listen),
                               orderd::app::port_of(options.listen), routes, options.limits);
-  orderd::http::AdminRoutes admin_routes(*engine, chain());
   orderd::http::Server admin(io, orderd::app::host_of(options.admin_listen),
                              orderd::app::port_of(options.admin_listen), admin_routes,
                              options.limits);
