@@ -48,8 +48,7 @@ const unsigned char* bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
-bool hs256_verifies(const std::string& secret, std::string_view input,
-                    std::string_view signature) {
+bool hs256_verifies(const std::string& secret, std::string_view input, std::string_view signature) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   if (!HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), bytes(input),
@@ -81,7 +80,8 @@ bool es256_verifies(EVP_PKEY* key, std::string_view input, std::string_view sign
   unsigned char* der = nullptr;
   const int der_length = i2d_ECDSA_SIG(sig.get(), &der);
   if (der_length <= 0) return false;
-  std::string der_signature(reinterpret_cast<const char*>(der), static_cast<std::size_t>(der_length));
+  std::string der_signature(reinterpret_cast<const char*>(der),
+                            static_cast<std::size_t>(der_length));
   OPENSSL_free(der);
   return digest_verifies(key, input, der_signature);
 }
@@ -138,7 +138,8 @@ std::string decoded_member(const boost::json::object& jwk, std::string_view name
 
 Pkey key_from_params(const char* type, OSSL_PARAM_BLD* builder, const std::string& where) {
   std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(builder));
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* key = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1 || !key)
@@ -178,8 +179,8 @@ Pkey ec_from_jwk(const boost::json::object& jwk, const std::string& where) {
   std::string point = "\x04" + x + y;
   std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> builder(OSSL_PARAM_BLD_new());
   if (!builder ||
-      OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1",
-                                      0) != 1 ||
+      OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) !=
+          1 ||
       OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
                                        point.size()) != 1)
     throw JwtKeyError(where + ": not a valid EC public key");
@@ -202,9 +203,8 @@ bool JwtKey::verifies(std::string_view signing_input, std::string_view signature
 
 JwtKey JwtKey::hs256(std::string secret, std::string kid) {
   if (secret.size() < kMinHs256SecretBytes)
-    throw JwtKeyError("an HS256 secret of " + std::to_string(secret.size()) +
-                      " bytes; at least " + std::to_string(kMinHs256SecretBytes) +
-                      " are needed");
+    throw JwtKeyError("an HS256 secret of " + std::to_string(secret.size()) + " bytes; at least " +
+                      std::to_string(kMinHs256SecretBytes) + " are needed");
   JwtKey key;
   key.algorithm_ = JwtAlgorithm::kHS256;
   key.secret_ = std::move(secret);

@@ -54,7 +54,7 @@ class JwtKey {
   friend class JwtKeySet;
   JwtAlgorithm algorithm_ = JwtAlgorithm::kHS256;
   std::string kid_;
-  std::string secret_;                    // HS256
+  std::string secret_;                   // HS256
   std::shared_ptr<evp_pkey_st> public_;  // RS256, ES256
 };
 

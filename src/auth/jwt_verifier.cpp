@@ -54,7 +54,6 @@ std::optional<std::int64_t> numeric_date(const boost::json::value& value) {
   return std::nullopt;
 }
 
-
 }  // namespace
 
 std::string_view to_string(JwtFailure failure) {
@@ -123,7 +122,8 @@ JwtVerifier JwtVerifier::load(const JwtOptions& options) {
 
 JwtVerdict JwtVerifier::verify(std::string_view token, std::int64_t now_s) const {
   // ---- The token's form, before any key is touched ----
-  if (token.empty() || token.size() > checks_.max_token_bytes) return refuse(JwtFailure::kMalformed);
+  if (token.empty() || token.size() > checks_.max_token_bytes)
+    return refuse(JwtFailure::kMalformed);
   const auto first_dot = token.find('.');
   const auto second_dot =
       first_dot == std::string_view::npos ? first_dot : token.find('.', first_dot + 1);
@@ -203,9 +203,8 @@ JwtVerdict JwtVerifier::verify(std::string_view token, std::int64_t now_s) const
     return refuse(JwtFailure::kNotYetValid);
   if (!checks_.issuer.empty() && claims.issuer != checks_.issuer)
     return refuse(JwtFailure::kIssuerInvalid);
-  if (!checks_.audience.empty() &&
-      std::find(claims.audience.begin(), claims.audience.end(), checks_.audience) ==
-          claims.audience.end())
+  if (!checks_.audience.empty() && std::find(claims.audience.begin(), claims.audience.end(),
+                                             checks_.audience) == claims.audience.end())
     return refuse(JwtFailure::kAudienceInvalid);
   const boost::json::value* sub = payload->if_contains("sub");
   if (!sub || !sub->is_string() || sub->get_string().empty())

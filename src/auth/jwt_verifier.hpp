@@ -61,16 +61,16 @@ std::string_view describe(JwtFailure failure);
 
 // What a verified token says.
 struct Claims {
-  std::string subject;                 // `sub`
-  RoleSet roles;                       // the known names of `roles`; others are ignored
-  std::int64_t expires_at = 0;         // `exp`, seconds, rounded up
+  std::string subject;                     // `sub`
+  RoleSet roles;                           // the known names of `roles`; others are ignored
+  std::int64_t expires_at = 0;             // `exp`, seconds, rounded up
   std::optional<std::int64_t> not_before;  // `nbf`, seconds, rounded up
-  std::string issuer;                  // `iss`; empty when absent
-  std::vector<std::string> audience;   // `aud`, one or many
+  std::string issuer;                      // `iss`; empty when absent
+  std::vector<std::string> audience;       // `aud`, one or many
 };
 
 struct JwtVerdict {
-  std::optional<Claims> claims;  // set when the token is valid
+  std::optional<Claims> claims;                 // set when the token is valid
   JwtFailure failure = JwtFailure::kMalformed;  // why not, when claims is empty
   bool ok() const { return claims.has_value(); }
 };
