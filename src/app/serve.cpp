@@ -31,6 +31,7 @@
 #include "engine/registry.hpp"
 #include "engine/worker_pool.hpp"
 #include "ingress/admin_routes.hpp"
+#include "ingress/authentication.hpp"
 #include "ingress/front_door.hpp"
 #include "ingress/http_server.hpp"
 #include "ingress/invocation_routes.hpp"
@@ -99,6 +100,19 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
     std::fprintf(stderr, "orderd: %s\n", refusal.c_str());
     return 2;
   }
+  // The keys, read before anything starts: a key that cannot be trusted stops orderd here (K2 in
+  // auth/jwt_keys.hpp). One verifier for both listeners.
+  std::shared_ptr<orderd::http::Middleware> authentication;
+  if (options.jwt.enabled()) {
+    try {
+      authentication =
+          orderd::http::make_authentication(std::make_shared<const orderd::auth::JwtVerifier>(
+              orderd::auth::JwtVerifier::load(options.jwt)));
+    } catch (const orderd::auth::JwtKeyError& e) {
+      std::fprintf(stderr, "orderd: %s\n", e.what());
+      return 2;
+    }
+  }
   if (options.shop.gateway.latency_ms >= options.shop.payment_timeout_ms) {
     // Every attempt would time out, and captures retry until they succeed: refuse to start.
     std::fprintf(stderr,
@@ -155,8 +169,12 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   engine->add_sweeper([&event_retention] { event_retention.sweep(); });
 
   // Each listener's middleware chain (ingress/middleware.hpp). The seams left empty here
-  // (metrics, rate limit, authentication) cost nothing until an issue fills them.
-  auto chain = [&options] { return orderd::http::ChainOptions{options.access_log, {}, {}, {}}; };
+  // (metrics, rate limit) cost nothing until an issue fills them; authentication is shared.
+  auto chain = [&options, &authentication] {
+    orderd::http::ChainOptions chain_options{options.access_log, {}, {}, {}};
+    chain_options.authentication = authentication;
+    return chain_options;
+  };
   // The one way in for every route family: keys, callers, bounds, deadlines, hang-ups.
   orderd::http::FrontDoor front_door(*engine, *scheduler, registry, options.front_door);
   orderd::http::InvocationRoutes routes(front_door, registry, chain());
