@@ -70,8 +70,21 @@ HttpResult get(std::uint16_t port, const std::string& path, const std::string& t
   return client.request("GET", path, "", headers);
 }
 
-// The refusal every attack must meet: 401, problem+json with `code`, and the challenge with
-// error="invalid_token" (none for a missing token, RFC 6750 §3.1). Never the token in the body.
+// The challenge of RFC 6750 §3: error="invalid_token" with a description, except for a request
+// without credentials (§3.1), which gets the bare challenge.
+void expect_challenge(const HttpResult& r, bool missing) {
+  const std::string challenge = r.header("www-authenticate");
+  EXPECT_EQ(challenge.rfind("Bearer realm=\"orderd\"", 0), 0u) << challenge;
+  if (missing) {
+    EXPECT_FALSE(contains(challenge, "error=")) << challenge;
+  } else {
+    EXPECT_TRUE(contains(challenge, ", error=\"invalid_token\", error_description=\""))
+        << challenge;
+  }
+}
+
+// The refusal every attack on an /api route must meet: 401, problem+json with the stable `code`,
+// and the challenge. Never the token in the body.
 void expect_refused(const HttpResult& r, const std::string& code, const std::string& token = "") {
   EXPECT_EQ(r.status, 401u) << r.body;
   EXPECT_EQ(r.header("content-type"), "application/problem+json");
@@ -79,15 +92,21 @@ void expect_refused(const HttpResult& r, const std::string& code, const std::str
   ASSERT_TRUE(body) << r.body;
   EXPECT_EQ(string_at(*body, "code"), code) << r.body;
   EXPECT_EQ(int_at(*body, "status"), 401) << r.body;
-  const std::string challenge = r.header("www-authenticate");
-  EXPECT_EQ(challenge.rfind("Bearer", 0), 0u) << challenge;
-  if (code == "token_missing") {
-    EXPECT_FALSE(contains(challenge, "error=")) << challenge;
-  } else {
-    EXPECT_TRUE(contains(challenge, "error=\"invalid_token\"")) << challenge;
-    EXPECT_TRUE(contains(challenge, "error_description=\"")) << challenge;
+  expect_challenge(r, code == "token_missing");
+  if (!token.empty()) {
+    EXPECT_FALSE(contains(r.body, token));
   }
-  if (!token.empty()) EXPECT_FALSE(contains(r.body, token));
+}
+
+// The same refusal on a Restate-family route (the admin listener, a path no route matched):
+// Restate's {code: 401, message}, which has no member for the stable code; the challenge says
+// whether a token was missing or refused.
+void expect_restate_refused(const HttpResult& r, bool missing) {
+  EXPECT_EQ(r.status, 401u) << r.body;
+  auto body = object_of(r.body);
+  ASSERT_TRUE(body) << r.body;
+  EXPECT_EQ(int_at(*body, "code"), 401) << r.body;
+  expect_challenge(r, missing);
 }
 
 // One orderd for the matrix, with an HS256 secret, an issuer and an audience.
@@ -189,7 +208,7 @@ TEST_F(AuthE2eTest, ATamperedPayloadIsRefused) {
       auth::base64url_encode(boost::json::serialize(claims("100", {"customer", "admin"}))) +
       token.substr(token.rfind('.'));
   expect_refused(orders(forged), "token_signature_invalid", forged);
-  expect_refused(get(orderd_->admin_port(), "/invocations", forged), "token_signature_invalid");
+  expect_restate_refused(get(orderd_->admin_port(), "/invocations", forged), false);
 }
 
 TEST_F(AuthE2eTest, AWrongIssuerIsRefused) {
@@ -212,7 +231,8 @@ TEST_F(AuthE2eTest, ATokenWithoutSubjectIsRefused) {
 
 TEST_F(AuthE2eTest, UnknownRoutesAreRefusedBeforeTheyAreFound) {
   // Without credentials a caller learns nothing of which routes exist.
-  expect_refused(get(orderd_->port(), "/no/such/route", ""), "token_missing");
+  expect_restate_refused(get(orderd_->port(), "/no/such/route", ""), true);
+  expect_refused(get(orderd_->port(), "/api/v1/no-such-route", ""), "token_missing");
 }
 
 // ---- What passes ----
@@ -238,14 +258,31 @@ TEST_F(AuthE2eTest, AValidCustomerTokenReachesTheShop) {
 }
 
 TEST_F(AuthE2eTest, TheAdminListenerWantsAnAdmin) {
-  expect_refused(get(orderd_->admin_port(), "/invocations", ""), "token_missing");
+  expect_restate_refused(get(orderd_->admin_port(), "/invocations", ""), true);
+  // The role check's 403 (Restate family here: no stable code in the body).
   auto customer = get(orderd_->admin_port(), "/invocations", sign(claims("100", {"customer"})));
   EXPECT_EQ(customer.status, 403u) << customer.body;
-  EXPECT_TRUE(contains(customer.body, "insufficient_role")) << customer.body;
+  EXPECT_TRUE(contains(customer.body, "roles")) << customer.body;
   auto service = get(orderd_->admin_port(), "/invocations", sign(claims("billing", {"service"})));
   EXPECT_EQ(service.status, 403u) << service.body;
   auto admin = get(orderd_->admin_port(), "/invocations", sign(claims("ops", {"admin"})));
   EXPECT_EQ(admin.status, 200u) << admin.body;
+}
+
+TEST_F(AuthE2eTest, ACustomerIsRefusedTheCatalogsWritesWithInsufficientRole) {
+  HttpClient client(orderd_->port());
+  const std::string product = R"({"name":"x","sku":"DEMO-0001","unit_price":0,"currency":"USD"})";
+  auto customer = client.request("PUT", "/api/v1/products/1", product,
+                                 {{"authorization", "Bearer " + sign(claims())}});
+  EXPECT_EQ(customer.status, 403u) << customer.body;
+  auto body = object_of(customer.body);
+  ASSERT_TRUE(body) << customer.body;
+  EXPECT_EQ(string_at(*body, "code"), "insufficient_role") << customer.body;
+  // Nothing changed: the product keeps its price.
+  auto after = get(orderd_->port(), "/api/v1/products/1", sign(claims()));
+  EXPECT_EQ(after.status, 200u) << after.body;
+  EXPECT_TRUE(contains(after.body, "\"unit_price\":")) << after.body;
+  EXPECT_FALSE(contains(after.body, R"("unit_price":0)")) << after.body;
 }
 
 // ---- orderctl ----
@@ -277,7 +314,7 @@ TEST_F(AuthE2eTest, OrderctlsTokensAreAcceptedAndItsTokenFlagIsSent) {
   int status = -1;
   std::string out = run(std::string(ORDERCTL_BINARY) + url + " invocations ls", status);
   EXPECT_NE(status, 0) << out;
-  EXPECT_TRUE(contains(out, "401") && contains(out, "token_missing")) << out;
+  EXPECT_TRUE(contains(out, "401") && contains(out, "Bearer")) << out;
   out = run(std::string(ORDERCTL_BINARY) + url + " --token " + admin + " invocations ls", status);
   EXPECT_EQ(status, 0) << out;
   EXPECT_TRUE(contains(out, "ID") && contains(out, "STATUS")) << out;
@@ -286,7 +323,7 @@ TEST_F(AuthE2eTest, OrderctlsTokensAreAcceptedAndItsTokenFlagIsSent) {
   out =
       run(std::string(ORDERCTL_BINARY) + url + " --token " + customer + " invocations ls", status);
   EXPECT_NE(status, 0) << out;
-  EXPECT_TRUE(contains(out, "403") && contains(out, "insufficient_role")) << out;
+  EXPECT_TRUE(contains(out, "403")) << out;
 }
 
 TEST_F(AuthE2eTest, OrderctlRefusesAShortSecretAndAnUnknownRole) {
@@ -316,7 +353,7 @@ TEST(AuthPublicKeyE2eTest, Hs256SignedWithTheRsaPublicKeyPemIsRefused) {
   const std::string forged = sign(claims("ops", {"admin"}), rsa.public_pem);
   expect_refused(get(orderd.port(), "/api/v1/orders", forged), "token_algorithm_not_allowed",
                  forged);
-  expect_refused(get(orderd.admin_port(), "/invocations", forged), "token_algorithm_not_allowed");
+  expect_restate_refused(get(orderd.admin_port(), "/invocations", forged), false);
   // The same claims, signed as the key allows, pass: the refusal was the algorithm's.
   const std::string genuine = auth::sign_jwt(R"({"alg":"RS256","typ":"JWT"})",
                                              boost::json::serialize(claims("ops", {"admin"})),
