@@ -16,7 +16,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -274,6 +276,7 @@ int tail_events(const Endpoint& ingress, const std::string& after, const std::st
 
 struct TokenRequest {
   std::string secret_file;
+  std::string private_key_file;  // instead: RS256 (RSA) or ES256 (EC P-256), for benchmarks
   std::string subject;
   std::vector<std::string> roles;
   std::string ttl = "1h";
@@ -298,11 +301,28 @@ int mint_token(const TokenRequest& request) {
     roles.emplace_back(role);
   }
   std::string secret;
-  try {
-    secret = orderd::auth::read_hs256_secret(request.secret_file);
-  } catch (const orderd::auth::JwtKeyError& e) {
-    std::cerr << "orderctl: --secret-file " << request.secret_file << ": " << e.what() << "\n";
+  std::string private_key;
+  if (request.secret_file.empty() == request.private_key_file.empty()) {
+    std::cerr << "orderctl: token needs --secret-file or --private-key-file\n";
     return 2;
+  }
+  if (!request.private_key_file.empty()) {
+    std::ifstream file(request.private_key_file);
+    std::stringstream pem;
+    pem << file.rdbuf();
+    if (!file) {
+      std::cerr << "orderctl: --private-key-file " << request.private_key_file
+                << ": cannot read it\n";
+      return 2;
+    }
+    private_key = pem.str();
+  } else {
+    try {
+      secret = orderd::auth::read_hs256_secret(request.secret_file);
+    } catch (const orderd::auth::JwtKeyError& e) {
+      std::cerr << "orderctl: --secret-file " << request.secret_file << ": " << e.what() << "\n";
+      return 2;
+    }
   }
   const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::system_clock::now().time_since_epoch())
@@ -313,8 +333,25 @@ int mint_token(const TokenRequest& request) {
                              {"exp", now + *ttl_ms / 1000}};
   if (!request.issuer.empty()) claims["iss"] = request.issuer;
   if (!request.audience.empty()) claims["aud"] = request.audience;
-  std::cout << orderd::auth::mint_hs256(claims, secret) << "\n";
-  return 0;
+  if (private_key.empty()) {
+    std::cout << orderd::auth::mint_hs256(claims, secret) << "\n";
+    return 0;
+  }
+  // The key's type says the algorithm: RSA signs RS256, EC (P-256) ES256.
+  for (auto alg : {orderd::auth::JwtAlgorithm::kES256, orderd::auth::JwtAlgorithm::kRS256}) {
+    try {
+      const std::string header = std::string(R"({"alg":")") +
+                                 std::string(orderd::auth::to_string(alg)) + R"(","typ":"JWT"})";
+      std::cout << orderd::auth::sign_jwt(header, orderd::json::dump(claims), alg, private_key)
+                << "\n";
+      return 0;
+    } catch (const std::exception&) {
+      // Not this algorithm's key: try the next.
+    }
+  }
+  std::cerr << "orderctl: --private-key-file " << request.private_key_file
+            << ": not an RSA or EC P-256 private key in PEM\n";
+  return 2;
 }
 
 }  // namespace
@@ -340,10 +377,13 @@ int main(int argc, char** argv) {
   TokenRequest token_request;
   auto* token_cmd = app.add_subcommand(
       "token", "print an HS256 token for development, signed with orderd's secret file");
-  token_cmd
-      ->add_option("--secret-file", token_request.secret_file,
-                   "the file given to orderd as --jwt-hs256-secret-file")
-      ->required();
+  auto* secret_file = token_cmd->add_option("--secret-file", token_request.secret_file,
+                                            "the file given to orderd as --jwt-hs256-secret-file");
+  auto* private_key_file = token_cmd->add_option(
+      "--private-key-file", token_request.private_key_file,
+      "instead of --secret-file: a PEM private key (RSA signs RS256, EC P-256 ES256) whose "
+      "public key orderd has as --jwt-public-key-file");
+  secret_file->excludes(private_key_file);
   token_cmd->add_option("--sub", token_request.subject, "the subject: a customer's user id")
       ->required();
   token_cmd->add_option("--role", token_request.roles, "customer, admin or service; repeatable");
