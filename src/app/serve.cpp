@@ -35,6 +35,7 @@
 #include "ingress/front_door.hpp"
 #include "ingress/http_server.hpp"
 #include "ingress/invocation_routes.hpp"
+#include "ingress/rate_limit.hpp"
 #include "ingress/route_walk.hpp"
 #include "services/seed_services.hpp"
 #include "store/sqlite_store.hpp"
@@ -169,10 +170,19 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   engine->add_sweeper([&event_retention] { event_retention.sweep(); });
 
   // Each listener's middleware chain (ingress/middleware.hpp). The seams left empty here
-  // (metrics, rate limit) cost nothing until an issue fills them; authentication is shared.
-  auto chain = [&options, &authentication] {
+  // (metrics) cost nothing until an issue fills them. Authentication and the rate limits
+  // (ingress/rate_limit.hpp, with --rate-limit) are shared: one of each for both listeners, so a
+  // caller's requests count the same wherever they arrive.
+  std::shared_ptr<orderd::http::Middleware> address_limit, caller_limit;
+  if (options.rate_limit.enabled) {
+    address_limit = orderd::http::make_address_limit(options.rate_limit);
+    caller_limit = orderd::http::make_caller_limit(options.rate_limit);
+  }
+  auto chain = [&options, &authentication, &address_limit, &caller_limit] {
     orderd::http::ChainOptions chain_options{options.access_log, {}, {}, {}};
+    chain_options.address_limit = address_limit;
     chain_options.authentication = authentication;
+    chain_options.caller_limit = caller_limit;
     return chain_options;
   };
   // The one way in for every route family: keys, callers, bounds, deadlines, hang-ups.
