@@ -157,8 +157,9 @@ std::optional<ApiError> FrontDoor::check_quota(const RouteRequest& request,
   }
   const bool signals = entry.kind == HandlerEntry::Kind::kShared ||
                        entry.kind == HandlerEntry::Kind::kWorkflowShared;
-  const std::size_t held = signals ? 0 : engine_.parked_of(principal);
-  if (signals || held < options_.max_parked_per_caller) return std::nullopt;
+  if (signals) return std::nullopt;
+  const std::size_t held = engine_.parked_of(principal);
+  if (held < options_.max_parked_per_caller) return std::nullopt;
   return over_quota("quota reached: this caller has " + std::to_string(held) +
                         " parked invocations, its quota is " +
                         std::to_string(options_.max_parked_per_caller) +
