@@ -40,7 +40,7 @@ asan: deps
 fuzz: deps
 	@cmake -S . -B $(FUZZ_DIR) $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_CXX_COMPILER=clang++ -DORDERD_FUZZ=ON -DORDERD_TESTS=OFF -DORDERD_BENCH=OFF > /dev/null
-	@cmake --build $(FUZZ_DIR) --target http_request_fuzz journal_replay_fuzz
+	@cmake --build $(FUZZ_DIR) --target http_request_fuzz journal_replay_fuzz jwt_verify_fuzz
 	scripts/run-fuzzers $(FUZZ_DIR) $(FUZZ_SECONDS)
 
 # The seed workload (bench/run-bench.sh), then the commerce API's orders (bench-orders).

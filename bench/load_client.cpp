@@ -128,7 +128,8 @@ struct Target {
   // "none": no idempotency-key header; "unique": a fresh key per request (measures the cost of
   // deduplication); "same": one key per connection (measures answering repeats from the store).
   std::string idempotency = "none";
-  Clock::time_point stop_at;        // no new request starts after this
+  std::vector<std::pair<std::string, std::string>> headers;  // --header, on every request
+  Clock::time_point stop_at;                                 // no new request starts after this
   Clock::time_point hard_deadline;  // every pending operation times out here
 };
 
@@ -156,6 +157,7 @@ asio::awaitable<void> connection_loop(std::shared_ptr<const Target> target,
   request.set(http::field::user_agent, "orderd-load");
   request.set(http::field::content_type, "application/json");
   request.keep_alive(true);
+  for (const auto& [name, value] : target->headers) request.set(name, value);
   request.body() = target->body;
   request.prepare_payload();
 
@@ -302,6 +304,9 @@ int main(int argc, char** argv) {
                  "comma-separated statuses (201) or classes (2xx) that count as success; any "
                  "other status is an error, counted per status in the result line")
       ->capture_default_str();
+  std::vector<std::string> headers;
+  app.add_option("--header", headers,
+                 "NAME:VALUE sent with every request (an Authorization: Bearer token); repeatable");
   CLI11_PARSE(app, argc, argv);
 
   const auto expected = parse_expected_statuses(expect_status);
@@ -337,6 +342,16 @@ int main(int argc, char** argv) {
   target->path = path;
   target->body = body;
   target->idempotency = idempotency;
+  for (const auto& header : headers) {
+    const auto colon = header.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      std::fprintf(stderr, "orderd-load: --header %s: expected NAME:VALUE\n", header.c_str());
+      return 2;
+    }
+    std::string value = header.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    target->headers.emplace_back(header.substr(0, colon), std::move(value));
+  }
   target->products = products;
   target->body_template = std::move(body_template);
   target->rng_seed = std::random_device{}();

@@ -5,18 +5,30 @@
 //   orderctl invocations kill|pause|resume|purge|cancel ID [--json]
 //   orderctl events ls [--after ID] [--limit N] [--type T] [--subject S]
 //   orderctl events tail [--after ID|now] [--type T] [--subject S]
+//   orderctl token --secret-file FILE --sub ID --role customer [--role admin ...] [--ttl 1h]
+//                  [--issuer X] [--audience Y]
+// With authentication on (orderd's --jwt-* flags), every command but `token` needs --token (or
+// ORDERD_TOKEN), sent as Authorization: Bearer. `token` mints an HS256 token for development from
+// the server's secret file, read as the server reads it (auth/jwt_keys.hpp).
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "auth/caller.hpp"
+#include "auth/jwt_keys.hpp"
+#include "auth/jwt_signer.hpp"
 #include "client/http_client.hpp"
 #include "client/http_stream.hpp"
 #include "client/sse_reader.hpp"
+#include "common/durations.hpp"
 #include "common/json_writer.hpp"
 
 namespace {
@@ -25,12 +37,18 @@ struct Endpoint {
   std::string name;  // "admin API", "ingress": for errors
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
+  std::string token;  // --token: sent as Authorization: Bearer when set
+
+  orderd::client::Headers headers() const {
+    if (token.empty()) return {};
+    return {{"authorization", "Bearer " + token}};
+  }
 };
 
 Endpoint parse_url(std::string name, std::string url, std::uint16_t default_port) {
   if (url.rfind("http://", 0) == 0) url = url.substr(7);
   while (!url.empty() && url.back() == '/') url.pop_back();
-  Endpoint e{std::move(name), "127.0.0.1", default_port};
+  Endpoint e{std::move(name), "127.0.0.1", default_port, {}};
   auto colon = url.rfind(':');
   if (colon == std::string::npos) {
     e.host = url;
@@ -97,7 +115,7 @@ std::optional<boost::json::value> call(const Endpoint& to, const std::string& me
   orderd::client::HttpResult r;
   try {
     orderd::client::HttpClient client(to.port, to.host);
-    r = client.request(method, path, "");
+    r = client.request(method, path, "", to.headers());
   } catch (const std::exception& e) {
     std::cerr << "orderctl: cannot reach orderd's " << to.name << " at " << to.host << ":"
               << to.port << ": " << e.what() << "\n";
@@ -231,8 +249,9 @@ int tail_events(const Endpoint& ingress, const std::string& after, const std::st
                            events_query({{"after", after}, {"type", type}, {"subject", subject}});
   std::string last_id;
   try {
-    orderd::client::HttpStream stream(ingress.port, ingress.host, path,
-                                      {{"accept", "text/event-stream"}});
+    orderd::client::Headers headers = ingress.headers();
+    headers.emplace_back("accept", "text/event-stream");
+    orderd::client::HttpStream stream(ingress.port, ingress.host, path, headers);
     if (stream.status() != 200) {
       std::cerr << error_message(stream.status(), stream.read_all()) << "\n";
       return 1;
@@ -255,6 +274,86 @@ int tail_events(const Endpoint& ingress, const std::string& after, const std::st
   return 0;
 }
 
+struct TokenRequest {
+  std::string secret_file;
+  std::string private_key_file;  // instead: RS256 (RSA) or ES256 (EC P-256), for benchmarks
+  std::string subject;
+  std::vector<std::string> roles;
+  std::string ttl = "1h";
+  std::string issuer;
+  std::string audience;
+};
+
+// Prints an HS256 token for `request`, valid from now for its ttl.
+int mint_token(const TokenRequest& request) {
+  const auto ttl_ms = orderd::durations::parse_ms(request.ttl);
+  if (!ttl_ms || *ttl_ms < 1000) {
+    std::cerr << "orderctl: --ttl " << request.ttl << " is not a duration of a second or more\n";
+    return 2;
+  }
+  boost::json::array roles;
+  for (const auto& role : request.roles) {
+    // A typo would mint a token the server reads as having no role: refused here instead.
+    if (!orderd::auth::parse_role(role)) {
+      std::cerr << "orderctl: --role " << role << ": not one of customer, admin, service\n";
+      return 2;
+    }
+    roles.emplace_back(role);
+  }
+  std::string secret;
+  std::string private_key;
+  if (request.secret_file.empty() == request.private_key_file.empty()) {
+    std::cerr << "orderctl: token needs --secret-file or --private-key-file\n";
+    return 2;
+  }
+  if (!request.private_key_file.empty()) {
+    std::ifstream file(request.private_key_file);
+    std::stringstream pem;
+    pem << file.rdbuf();
+    if (!file) {
+      std::cerr << "orderctl: --private-key-file " << request.private_key_file
+                << ": cannot read it\n";
+      return 2;
+    }
+    private_key = pem.str();
+  } else {
+    try {
+      secret = orderd::auth::read_hs256_secret(request.secret_file);
+    } catch (const orderd::auth::JwtKeyError& e) {
+      std::cerr << "orderctl: --secret-file " << request.secret_file << ": " << e.what() << "\n";
+      return 2;
+    }
+  }
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  boost::json::object claims{{"sub", request.subject},
+                             {"roles", std::move(roles)},
+                             {"iat", now},
+                             {"exp", now + *ttl_ms / 1000}};
+  if (!request.issuer.empty()) claims["iss"] = request.issuer;
+  if (!request.audience.empty()) claims["aud"] = request.audience;
+  if (private_key.empty()) {
+    std::cout << orderd::auth::mint_hs256(claims, secret) << "\n";
+    return 0;
+  }
+  // The key's type says the algorithm: RSA signs RS256, EC (P-256) ES256.
+  for (auto alg : {orderd::auth::JwtAlgorithm::kES256, orderd::auth::JwtAlgorithm::kRS256}) {
+    try {
+      const std::string header = std::string(R"({"alg":")") +
+                                 std::string(orderd::auth::to_string(alg)) + R"(","typ":"JWT"})";
+      std::cout << orderd::auth::sign_jwt(header, orderd::json::dump(claims), alg, private_key)
+                << "\n";
+      return 0;
+    } catch (const std::exception&) {
+      // Not this algorithm's key: try the next.
+    }
+  }
+  std::cerr << "orderctl: --private-key-file " << request.private_key_file
+            << ": not an RSA or EC P-256 private key in PEM\n";
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -269,7 +368,30 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bool as_json = false;
   app.add_flag("--json", as_json, "print the API's JSON instead of tables");
+  std::string token;
+  app.add_option("--token", token,
+                 "a JWT, sent as Authorization: Bearer (orderd with --jwt-* needs one)")
+      ->envname("ORDERD_TOKEN");
   app.require_subcommand(1);
+
+  TokenRequest token_request;
+  auto* token_cmd = app.add_subcommand(
+      "token", "print an HS256 token for development, signed with orderd's secret file");
+  auto* secret_file = token_cmd->add_option("--secret-file", token_request.secret_file,
+                                            "the file given to orderd as --jwt-hs256-secret-file");
+  auto* private_key_file = token_cmd->add_option(
+      "--private-key-file", token_request.private_key_file,
+      "instead of --secret-file: a PEM private key (RSA signs RS256, EC P-256 ES256) whose "
+      "public key orderd has as --jwt-public-key-file");
+  secret_file->excludes(private_key_file);
+  token_cmd->add_option("--sub", token_request.subject, "the subject: a customer's user id")
+      ->required();
+  token_cmd->add_option("--role", token_request.roles, "customer, admin or service; repeatable");
+  token_cmd->add_option("--ttl", token_request.ttl, "how long the token is valid (30m, 1h, 7d)")
+      ->capture_default_str();
+  token_cmd->add_option("--issuer", token_request.issuer, "its iss claim (orderd's --jwt-issuer)");
+  token_cmd->add_option("--audience", token_request.audience,
+                        "its aud claim (orderd's --jwt-audience)");
 
   auto* invocations = app.add_subcommand("invocations", "list, describe and steer invocations");
   invocations->require_subcommand(1);
@@ -316,10 +438,13 @@ int main(int argc, char** argv) {
   }
   CLI11_PARSE(app, argc, argv);
 
+  if (token_cmd->parsed()) return mint_token(token_request);
   Endpoint ingress = parse_url("ingress", ingress_url, 8080);
+  ingress.token = token;
   if (events_ls->parsed()) return list_events(ingress, after, event_limit, type, subject);
   if (events_tail->parsed()) return tail_events(ingress, after, type, subject);
   Endpoint admin = parse_url("admin API", admin_url, 9070);
+  admin.token = token;
   if (ls->parsed()) return list(admin, status, service, limit, cursor, as_json);
   if (describe_cmd->parsed()) return describe(admin, id, as_json);
   for (auto* cmd : controls)

@@ -203,8 +203,11 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
         ->check(CLI::PositiveNumber)
         ->default_str(std::to_string(field.count()));
   };
+  millis("--header-timeout-ms", "ORDERD_HEADER_TIMEOUT_MS", o.limits.header_timeout,
+         "time to receive a request's head (its line and headers) once it has started; a new "
+         "connection's first request starts at accept");
   millis("--read-timeout-ms", "ORDERD_READ_TIMEOUT_MS", o.limits.read_timeout,
-         "time to receive a request once it has started");
+         "time to receive a request's body once its head has come");
   millis("--idle-timeout-ms", "ORDERD_IDLE_TIMEOUT_MS", o.limits.idle_timeout,
          "how long a kept-alive connection may wait for its next request");
   millis("--write-timeout-ms", "ORDERD_WRITE_TIMEOUT_MS", o.limits.write_timeout,

@@ -344,13 +344,36 @@ asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<Server::State>
   for (;;) {
     RequestParser parser;
     apply_limits(parser, limits);
-    stream.expires_after(first || buffer.size() > 0 ? limits.read_timeout : limits.idle_timeout);
-    first = false;
     if (state->stopped) break;
+    // Between requests on a kept-alive connection: the next one may take idle_timeout to start.
+    // The wait ends at its first byte, which starts the head's deadline (H1).
+    if (!first && buffer.size() == 0) {
+      stream.expires_after(limits.idle_timeout);
+      state->idle.insert(&stream);
+      auto space = buffer.prepare(beast::read_size(buffer, limits.max_header_bytes));
+      auto [iec, n] = co_await stream.async_read_some(space, use_tuple);
+      state->idle.erase(&stream);
+      if (iec) break;  // the client closed between requests, the idle deadline, or stop()
+      buffer.commit(n);
+    }
+    first = false;
+    // H1: the head, then the body, each under its own deadline. A session reading a request is
+    // in `idle` too: stop() cuts a request that has not fully come.
+    beast::error_code ec;
+    stream.expires_after(limits.header_timeout);
     state->idle.insert(&stream);
-    auto [ec, read] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+    {
+      auto [hec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+      ec = hec;
+    }
+    if (!ec && !parser.is_done() && !state->stopped) {
+      stream.expires_after(limits.read_timeout);
+      auto [bec, n] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+      ec = bec;
+    }
     state->idle.erase(&stream);
     if (ec == bhttp::error::end_of_stream) break;  // the client closed between requests
+    if (!ec && !parser.is_done()) break;           // stop() came between the head and the body
     if (ec) {
       if (auto answer = refusal(ec, parser, &state->handler)) {
         auto out = to_beast(std::move(*answer), 11, false);  // with Connection: close

@@ -20,7 +20,13 @@ namespace orderd::http {
 struct ServerLimits {
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 << 10;
-  std::chrono::milliseconds read_timeout{30'000};  // to receive a whole request once it starts
+  // H1. A request's head (start line and headers) must arrive within header_timeout, counted
+  //     from its first byte, or from the accept for a connection's first request; its body then
+  //     within read_timeout. Past either the connection is closed unanswered: a client that
+  //     trickles its request (slowloris) holds a connection for at most header_timeout +
+  //     read_timeout, however slowly it writes.
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds read_timeout{30'000};  // the body's deadline, once the head has come
   std::chrono::milliseconds idle_timeout{60'000};  // between requests on a kept-alive connection
   std::chrono::milliseconds write_timeout{30'000};
   std::size_t max_connections = 20'000;

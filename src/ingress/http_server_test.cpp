@@ -2,7 +2,8 @@
 // as the stream delivers them and only when the previous one is written, the stream's end ends
 // the body, and a client that closes, or stop(), ends it and closes the stream. Hang-ups: a
 // client that closes while its request waits for an answer fires the request's Hangup and frees
-// its connection at once. The per-address bound, and the lingering close after a refusal.
+// its connection at once. The per-address bound, the lingering close after a refusal, and the
+// head's and body's deadlines (H1).
 #include "ingress/http_server.hpp"
 
 #include <gtest/gtest.h>
@@ -488,6 +489,73 @@ TEST_F(HangupTest, TheLingerEndsAfterItsTime) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_EQ(open_connections(), 0u);
+}
+
+// Slowloris (H1): a client that writes its request's head a byte at a time, each byte well
+// within every other deadline, is cut off once the head's deadline has passed.
+TEST_F(HangupTest, AHeadTrickledByteByByteIsCutOffAtTheHeaderDeadline) {
+  ServerLimits limits;
+  limits.header_timeout = std::chrono::milliseconds(300);
+  limits.read_timeout = std::chrono::minutes(10);  // so that only the head's deadline can end it
+  start(limits);
+  auto socket = open();
+  const std::string head =
+      "GET /now-slow HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(400, 'a') + "\r\n\r\n";
+  const auto began = std::chrono::steady_clock::now();
+  ASSERT_TRUE(eventually([&] { return server->open_connections() == 1; }));
+  std::size_t sent = 0;
+  while (open_connections() != 0 && sent < head.size()) {
+    send(socket, head.substr(sent++, 1));  // fails once the server has let go
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const auto held_for = std::chrono::steady_clock::now() - began;
+  EXPECT_EQ(open_connections(), 0u) << "the whole head went out, byte by byte";
+  EXPECT_LT(sent, head.size());
+  EXPECT_GE(held_for, std::chrono::milliseconds(250));
+  EXPECT_EQ(read_to_end(socket, ""), "");  // closed unanswered
+  EXPECT_EQ(held(), 0u);
+  expect_served("/now-after");
+}
+
+// H1: the body has its own deadline, from the end of the head.
+TEST_F(HangupTest, ABodyTrickledAfterAFastHeadIsCutOffAtTheReadDeadline) {
+  ServerLimits limits;
+  limits.header_timeout = std::chrono::minutes(10);
+  limits.read_timeout = std::chrono::milliseconds(300);
+  start(limits);
+  auto socket = connect("POST /now-body HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n");
+  const auto began = std::chrono::steady_clock::now();
+  ASSERT_TRUE(eventually([&] { return server->open_connections() == 1; }));
+  int sent = 0;
+  while (open_connections() != 0 && sent < 1000) {
+    send(socket, "b");
+    ++sent;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(open_connections(), 0u);
+  EXPECT_LT(sent, 1000);
+  EXPECT_GE(std::chrono::steady_clock::now() - began, std::chrono::milliseconds(250));
+  EXPECT_EQ(held(), 0u);
+}
+
+// H1: the head's deadline starts at its first byte, not when the connection went idle: a kept-
+// alive client may wait longer than header_timeout (up to idle_timeout) before its next request.
+TEST_F(HangupTest, TheHeadDeadlineStartsAtTheNextRequestsFirstByte) {
+  ServerLimits limits;
+  limits.header_timeout = std::chrono::milliseconds(200);
+  limits.idle_timeout = std::chrono::minutes(10);
+  start(limits);
+  auto socket = connect(get("/now-first"));
+  std::string got;
+  ASSERT_TRUE(read_until(socket, got, "/now-first")) << got;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // idle past the head's deadline
+  ASSERT_FALSE(send(socket, get("/now-second")));
+  ASSERT_TRUE(read_until(socket, got, "/now-second")) << got;
+  // The first request of a connection gets its deadline at accept: a silent one is let go.
+  auto silent = open();
+  ASSERT_TRUE(eventually([&] { return server->open_connections() == 2; }));
+  EXPECT_TRUE(eventually([&] { return server->open_connections() == 1; }));
+  EXPECT_EQ(read_to_end(silent, ""), "");
 }
 
 TEST_F(HangupTest, StopStillAnswersARequestInProgress) {

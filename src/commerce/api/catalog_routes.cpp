@@ -4,6 +4,7 @@
 #include <boost/json/value_to.hpp>
 
 #include "commerce/api/commerce_api.hpp"
+#include "commerce/api/customer_scope.hpp"
 #include "commerce/requests.hpp"
 #include "commerce/shop.hpp"
 #include "common/durations.hpp"
@@ -43,6 +44,10 @@ bool valid_warehouse(const std::string& name) {
   for (unsigned char c : name)
     if (!std::isalnum(c) && c != '_' && c != '-' && c != '.') return false;
   return true;
+}
+
+http::ApiError reservation_not_found(const std::string& id) {
+  return {ErrorCode::kNotFound, "reservation " + id + " not found", "reservation_not_found"};
 }
 
 http::ApiError product_not_found(const std::string& id) {
@@ -257,9 +262,16 @@ void CommerceApi::create_reservation(const Request& request, Responder respond) 
     if (ttl) ttl_s = *ttl;
   }
   std::string owner = "anonymous";
+  // C2: a customer's reservation is its own; without user_id it is held for the customer.
+  const auto confined = confined_user(request);
   if (body->contains("user_id")) {
-    if (auto user = read_id(*body, "user_id", "user_id", violations))
-      owner = "user:" + std::to_string(*user);
+    if (auto user = read_id(*body, "user_id", "user_id", violations)) {
+      if (confined && *user != *confined)
+        return respond(request.error(user_id_mismatch(*user, *confined)));
+      owner = reservation_owner(*user);
+    }
+  } else if (confined) {
+    owner = reservation_owner(*confined);
   }
   if (!violations.empty()) return respond(request.error(validation_failed(violations)));
 
@@ -289,24 +301,32 @@ void CommerceApi::create_reservation(const Request& request, Responder respond) 
 
 void CommerceApi::get_reservation(const Request& request, Responder respond) {
   const std::string& id = *request.param("id");
-  if (const Reservation* held = shop_.held(id)) {
+  const auto confined = confined_user(request);
+  // C3: another user's reservation is an unknown one.
+  auto visible = [&](const Reservation& r) {
+    return !confined || owns_reservation(shop_, r, *confined);
+  };
+  if (const Reservation* held = shop_.held(id); held && visible(*held)) {
     auto body = reservation_view(*held);
     return invoker_.after_durable([body = std::move(body), respond = std::move(respond)]() mutable {
       respond(json_response(200, body));
     });
   }
-  if (auto stored = shop_.read_reservation(id))
+  if (auto stored = shop_.read_reservation(id); stored && visible(*stored))
     return respond(json_response(200, reservation_view(*stored)));
-  respond(request.error(
-      {ErrorCode::kNotFound, "reservation " + id + " not found", "reservation_not_found"}));
+  respond(request.error(reservation_not_found(id)));
 }
 
 void CommerceApi::release_reservation(const Request& request, Responder respond) {
   const std::string& id = *request.param("id");
-  if (!shop_.held(id) && !shop_.read_reservation(id)) {
-    return respond(request.error(
-        {ErrorCode::kNotFound, "reservation " + id + " not found", "reservation_not_found"}));
-  }
+  const Reservation* held = shop_.held(id);
+  std::optional<Reservation> stored;
+  if (!held) stored = shop_.read_reservation(id);
+  if (!held && !stored) return respond(request.error(reservation_not_found(id)));
+  // C3: another user's reservation is an unknown one, and nothing is released.
+  if (const auto confined = confined_user(request);
+      confined && !owns_reservation(shop_, held ? *held : *stored, *confined))
+    return respond(request.error(reservation_not_found(id)));
   ReservationRef ref{id, 0};
   InvokeRequest invoke{"Reservations", "release", json::dump(boost::json::value_from(ref))};
   invoker_.call(request, std::move(invoke), invoker_.options().write_wait_ms,

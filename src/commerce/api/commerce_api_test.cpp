@@ -7,17 +7,11 @@
 #include <memory>
 #include <optional>
 
-#include "commerce/api/commerce_api.hpp"
-#include "commerce/events/event_feed.hpp"
-#include "commerce/shop.hpp"
+#include "commerce/api/commerce_api_fixture.hpp"
 #include "common/json_writer.hpp"
-#include "ingress/router.hpp"
-#include "support/engine_harness.hpp"
 
 namespace orderd::commerce::api {
 namespace {
-
-using orderd::testing::EngineHarness;
 
 constexpr std::size_t kMaxLines = 100;
 constexpr std::size_t kMaxWarehouses = 3;
@@ -30,81 +24,15 @@ CatalogSpec catalog() {
   return spec;
 }
 
-struct Answer {
-  unsigned status = 0;
-  boost::json::object body;
-  std::string text;
-  const std::string* header(std::string_view name) const {
-    for (const auto& [k, v] : headers)
-      if (k == name) return &v;
-    return nullptr;
-  }
-  std::vector<std::pair<std::string, std::string>> headers;
-};
-
-class CommerceApiTest : public ::testing::Test {
+class CommerceApiTest : public CommerceApiFixture {
  protected:
-  CommerceApiTest() : shop(shop_options()) {
-    shop.register_services(harness.registry);
-    harness.before_recover = [this](store::Store& store, Scheduler& scheduler, Engine& engine) {
-      shop.attach(engine, scheduler);
-      shop.load(store);
-      this->scheduler = &scheduler;
-      if (!shop.has_catalog()) {
-        seeding = true;
-        engine.write_rows(shop.seed(catalog(), scheduler.now_ms()), [this] { seeding = false; });
-      }
-    };
-  }
+  CommerceApiTest() : CommerceApiFixture(shop_options(), catalog()) {}
   static ShopOptions shop_options() {
     ShopOptions options;
     options.payment_timeout_ms = 50;
     options.max_basket_lines = kMaxLines;
     options.max_warehouses = kMaxWarehouses;
     return options;
-  }
-  void SetUp() override {
-    harness.start();
-    ASSERT_TRUE(harness.run_until([&] { return !seeding; }));
-    feed = std::make_unique<EventFeed>(harness.engine(), *scheduler, shop.outbox());
-    front_door = std::make_unique<http::FrontDoor>(harness.engine(), *scheduler, harness.registry);
-    api =
-        std::make_unique<CommerceApi>(shop, *front_door, *scheduler, *feed, CommerceRouteOptions{});
-    router.claim("/api", http::RouteFamily::kApi);
-    api->add_routes(router);
-  }
-  void TearDown() override {
-    api.reset();
-    front_door.reset();
-    feed.reset();
-    harness.crash();
-  }
-
-  // The route's answer, as the ingress would dispatch it (a route that throws fails the test).
-  Answer send(const std::string& method, const std::string& target, const std::string& body = "",
-              std::vector<std::pair<std::string, std::string>> headers = {}) {
-    auto request = std::make_unique<http::RouteRequest>(
-        http::Request{method, target, body, std::move(headers), nullptr});
-    http::RouteMatch match = router.match(method, request->segments);
-    EXPECT_EQ(match.kind, http::RouteMatch::Kind::kRoute) << method << " " << target;
-    if (match.kind != http::RouteMatch::Kind::kRoute) return {};
-    request->family = match.family;
-    request->route = match.route;
-    request->params = std::move(match.params);
-    request->request_id = "req_test";
-    std::optional<http::Response> response;
-    (*match.handler)(*request, [&](http::Response r) { response = std::move(r); });
-    EXPECT_TRUE(harness.run_until([&] { return response.has_value(); }));
-    if (!response) return {};
-    Answer answer{response->status, {}, response->body, response->headers};
-    boost::system::error_code ec;
-    auto parsed = boost::json::parse(response->body, ec);
-    if (!ec && parsed.is_object()) answer.body = parsed.as_object();
-    return answer;
-  }
-  static std::string code_of(const Answer& a) {
-    const auto* code = a.body.if_contains("code");
-    return code && code->is_string() ? std::string(code->as_string()) : "";
   }
   // A basket of `lines` lines, each { "product_id": product, "quantity": 1 }.
   static boost::json::array lines(std::size_t count, boost::json::value product = 1) {
@@ -113,18 +41,6 @@ class CommerceApiTest : public ::testing::Test {
       items.push_back({{"product_id", product}, {"quantity", 1}});
     return items;
   }
-  std::int64_t rows(const std::string& table) {
-    return harness.query_int("SELECT count(*) FROM rows WHERE tbl = '" + table + "'");
-  }
-
-  EngineHarness harness;
-  Shop shop;
-  Scheduler* scheduler = nullptr;
-  bool seeding = false;
-  std::unique_ptr<EventFeed> feed;
-  std::unique_ptr<http::FrontDoor> front_door;
-  std::unique_ptr<CommerceApi> api;
-  http::Router router;
 };
 
 // Issue 14: a 300-character Idempotency-Key answered 500 with "basic_string::substr: __pos

@@ -32,7 +32,7 @@ void CommerceApi::list_events(const Request& request, Responder respond) {
   if (!violations.empty()) return respond(request.error(validation_failed(violations)));
 
   read_event_page(
-      invoker_.engine(), query.after, query.filters, limit,
+      invoker_.engine(), query.after, query.filter, limit,
       [&request, respond = std::move(respond)](std::optional<EventPage> page) mutable {
         if (!page)
           return respond(request.error({ErrorCode::kUnavailable, "the store could not be read"}));
@@ -81,7 +81,7 @@ void CommerceApi::open_event_stream(const Request& request, EventQuery query, Re
     return respond(request.error(full));
   }
   auto stream = std::make_shared<EventStream>(invoker_.engine(), event_feed_, scheduler_,
-                                              std::move(query.after), std::move(query.filters),
+                                              std::move(query.after), std::move(query.filter),
                                               options.sse_heartbeat_ms, open_streams_);
   http::Response r{200, EventStream::preamble(), {}, "text/event-stream"};
   // Nothing between the client and orderd may hold the events back or serve them again.

@@ -10,13 +10,13 @@
 
 namespace orderd::commerce::api {
 EventStream::EventStream(Engine& engine, EventFeed& feed, Scheduler& scheduler, std::string after,
-                         std::vector<std::string> filters, std::int64_t heartbeat_ms,
+                         EventFilter filter, std::int64_t heartbeat_ms,
                          std::shared_ptr<std::size_t> open)
     : engine_(engine),
       feed_(feed),
       scheduler_(scheduler),
       cursor_(std::move(after)),
-      filters_(std::move(filters)),
+      filter_(std::move(filter)),
       heartbeat_ms_(heartbeat_ms),
       open_(std::move(open)) {
   ++*open_;
@@ -91,9 +91,9 @@ void EventStream::scan() {
   // reaches the end has seen them all, and the ids it did not see there were never written.
   const std::uint64_t durable = feed_.durable_through();
   auto self = shared_from_this();
-  read_event_page(
-      engine_, cursor_, filters_, kPage,
-      [self, durable](std::optional<EventPage> page) { self->scanned(std::move(page), durable); });
+  read_event_page(engine_, cursor_, filter_, kPage, [self, durable](std::optional<EventPage> page) {
+    self->scanned(std::move(page), durable);
+  });
 }
 
 void EventStream::scanned(std::optional<EventPage> page, std::uint64_t durable_before) {

@@ -31,8 +31,7 @@ class EventStream final : public http::BodyStream,
   // `open` counts the streams alive, for --max-event-streams: this one counts until it is
   // closed or destroyed.
   EventStream(Engine& engine, EventFeed& feed, Scheduler& scheduler, std::string after,
-              std::vector<std::string> filters, std::int64_t heartbeat_ms,
-              std::shared_ptr<std::size_t> open);
+              EventFilter filter, std::int64_t heartbeat_ms, std::shared_ptr<std::size_t> open);
   ~EventStream() override;
 
   void next(Deliver deliver) override;
@@ -57,7 +56,7 @@ class EventStream final : public http::BodyStream,
   EventFeed& feed_;
   Scheduler& scheduler_;
   std::string cursor_;  // the last event id accounted for; "": the beginning
-  std::vector<std::string> filters_;
+  EventFilter filter_;  // applied in the scan (read_event_page): a customer's own events only
   std::int64_t heartbeat_ms_;
   std::shared_ptr<std::size_t> open_;
 

@@ -4,6 +4,7 @@
 #include <boost/json/value_to.hpp>
 
 #include "commerce/api/commerce_api.hpp"
+#include "commerce/api/customer_scope.hpp"
 #include "commerce/payments/mock_gateway.hpp"
 #include "commerce/requests.hpp"
 #include "commerce/shipping/quote.hpp"
@@ -74,9 +75,16 @@ void CommerceApi::add_routes(http::Router& router) {
                                bool admin_only = false) {
     const char* rate_class = method == Method::kGet ? "read" : "write";
     if (std::string_view(path) == "/api/v1/events/stream") rate_class = "stream";
+    // C1 (customer_scope.hpp): the catalog's reads are the only routes with no user's data.
+    const bool catalog_read =
+        method == Method::kGet && std::string_view(path).rfind("/api/v1/products", 0) == 0;
     router.add(
         method, path,
-        [this, handler](const Request& request, Responder respond) {
+        [this, handler, catalog_read](const Request& request, Responder respond) {
+          if (!catalog_read) {
+            if (auto refused = refuse_customer_without_user_id(request))
+              return respond(request.error(*refused));
+          }
           (this->*handler)(request, std::move(respond));
         },
         RouteFamily::kApi,
@@ -104,7 +112,15 @@ void CommerceApi::create_order(const Request& request, Responder respond) {
   if (!body) return respond(request.error(bad));
   Violations violations;
   PlaceOrder order;
-  if (auto user = read_id(*body, "user_id", "user_id", violations)) order.user_id = *user;
+  // C2: a customer's order is its own; without user_id it is placed for the customer.
+  const auto confined = confined_user(request);
+  if (confined && !body->contains("user_id")) {
+    order.user_id = *confined;
+  } else if (auto user = read_id(*body, "user_id", "user_id", violations)) {
+    if (confined && *user != *confined)
+      return respond(request.error(user_id_mismatch(*user, *confined)));
+    order.user_id = *user;
+  }
   if (auto reservation =
           read_text(*body, "reservation_id", "reservation_id", 64, violations, false))
     order.reservation_id = *reservation;
@@ -171,7 +187,10 @@ void CommerceApi::create_order(const Request& request, Responder respond) {
 void CommerceApi::get_order(const Request& request, Responder respond) {
   const std::string& id = *request.param("id");
   auto order = is_order_id(id) ? shop_.read_order(id) : std::nullopt;
-  if (!order) return respond(request.error(order_not_found(id)));
+  const auto confined = confined_user(request);
+  // C3: another user's order is an unknown one.
+  if (!order || (confined && !owns_order(*order, *confined)))
+    return respond(request.error(order_not_found(id)));
   respond(http::Response{200, order_view_json(*order), {}, "application/json"});
 }
 
@@ -182,6 +201,14 @@ void CommerceApi::list_orders(const Request& request, Responder respond) {
   if (const auto* text = request.query_param("user_id")) {
     boost::json::object q{{"user_id", *text}};
     user = read_id(q, "user_id", "user_id", violations);
+  }
+  // C3: a customer lists its own orders, through the index's user prefix (so pages and cursors
+  // are the scan's); asking for another user's is refused as a create for one is (C2), rather
+  // than answered with the customer's own under another user's name.
+  if (const auto confined = confined_user(request)) {
+    if (user && *user != *confined)
+      return respond(request.error(user_id_mismatch(*user, *confined)));
+    if (!request.query_param("user_id")) user = *confined;
   }
   std::string status;
   if (const auto* text = request.query_param("status")) {
@@ -254,8 +281,20 @@ void CommerceApi::cancel_order(const Request& request, Responder respond) {
   const std::string invocation_id = invocation_id_for(id);
   InvocationOutcome outcome;
   const Engine::Lookup state = invoker_.engine().output(invocation_id, outcome);
-  if (state == Engine::Lookup::kUnknown && !shop_.read_order(id))
+  const auto stored = shop_.read_order(id);
+  if (state == Engine::Lookup::kUnknown && !stored)
     return respond(request.error(order_not_found(id)));
+  // C3: another user's order is an unknown one, and nothing is cancelled. Before its first step
+  // is stored, a saga is the customer's when the customer started it.
+  if (const auto confined = confined_user(request)) {
+    bool own = false;
+    if (stored) {
+      own = owns_order(*stored, *confined);
+    } else if (auto origin = invoker_.engine().origin_of(invocation_id)) {
+      own = origin->principal == request.caller.principal();
+    }
+    if (!own) return respond(request.error(order_not_found(id)));
+  }
   if (state == Engine::Lookup::kRunning) {
     // A running saga stops at its next step and compensates; what it ends with is the answer
     // (confirmed: the cancel came too late for the saga, so the confirmed order is cancelled).
@@ -307,6 +346,14 @@ void CommerceApi::list_payments(const Request& request, Responder respond) {
   if (!order_id || !is_order_id(*order_id)) {
     return respond(request.error(
         validation_failed({{"order_id", "required", "order_id (an order's id) is required"}})));
+  }
+  // C3: the ledger of another user's order is answered as an unknown order's: empty. Payments
+  // are listed per order, so the order's own row is the one check (it is stored before any
+  // payment is).
+  if (const auto confined = confined_user(request)) {
+    auto order = shop_.read_order(*order_id);
+    if (!order || !owns_order(*order, *confined))
+      return respond(json_response(200, {{"data", boost::json::array{}}, {"has_more", false}}));
   }
   auto range = store::prefix_range(Shop::kPayments, *order_id + "/", 100);
   invoker_.engine().scan_rows(
