@@ -80,10 +80,9 @@ class QuotaE2eTest : public ::testing::Test {
 };
 
 TEST_F(QuotaE2eTest, AHoarderIsStoppedByItsQuotaWhileOthersStillReserve) {
-  // Authentication is on (the JWT stage, helper-jwt): without it nobody has a principal, and
-  // no quota could apply.
+  // Authentication is on: without it nobody has a principal, and no quota could apply.
   ASSERT_EQ(send("", "GET", "/api/v1/products/1").status, 401u)
-      << "no JWT authentication stage: this test needs the verifier (helper-jwt) merged";
+      << "authentication is off: no caller has a principal, so no quota can apply";
   const std::string hoarder = token("100", "customer");
   const std::string other = token("200", "customer");
 
