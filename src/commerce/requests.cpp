@@ -37,12 +37,14 @@ SetStock tag_invoke(boost::json::value_to_tag<SetStock>, const boost::json::valu
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const CreateReservation& r) {
   v = {{"items", boost::json::value_from(r.items)}, {"ttl_ms", r.ttl_ms}, {"owner", r.owner}};
+  if (r.quota_exempt) v.as_object()["quota_exempt"] = true;  // absent: as journaled before
 }
 CreateReservation tag_invoke(boost::json::value_to_tag<CreateReservation>,
                              const boost::json::value& v) {
   const auto& o = json::as_object(v);
   return {boost::json::value_to<std::vector<BasketItem>>(o.at("items")),
-          json::require_integer(o, "ttl_ms"), json::require_string(o, "owner")};
+          json::require_integer(o, "ttl_ms"), json::require_string(o, "owner"),
+          o.contains("quota_exempt") && json::require_bool(o, "quota_exempt")};
 }
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const ReservationRef& r) {

@@ -34,6 +34,9 @@ struct CreateReservation {
   std::vector<BasketItem> items;
   std::int64_t ttl_ms = 0;  // kMinReservationTtlMs..kMaxReservationTtlMs
   std::string owner;
+  // Set by the API route for an admin caller: no quota applies (Q3, shop.hpp). Only admins,
+  // services and orderd's own routes reach Reservations/create (an internal service).
+  bool quota_exempt = false;
 };
 
 struct ReservationRef {

@@ -6,6 +6,7 @@
 #include <boost/json/value_from.hpp>
 #include <boost/json/value_to.hpp>
 #include <cstdio>
+#include <limits>
 #include <stdexcept>
 
 #include "common/json_writer.hpp"
@@ -40,6 +41,16 @@ void scan_all(store::Store& store, const std::string& table, Visit visit) {
   }
 }
 
+// The units a basket asks for (quantities below 1 are refused later, and count for nothing
+// here); saturates instead of overflowing.
+std::int64_t units_of(const std::vector<BasketItem>& items) {
+  std::int64_t units = 0;
+  for (const auto& item : items)
+    if (item.quantity > 0 && __builtin_add_overflow(units, item.quantity, &units))
+      return std::numeric_limits<std::int64_t>::max();
+  return units;
+}
+
 std::string user_digits(std::int64_t user_id) {
   char digits[24];
   std::snprintf(digits, sizeof digits, "%020lld", static_cast<long long>(user_id));
@@ -65,6 +76,7 @@ void Shop::load(store::Store& store) {
   products_.clear();
   warehouses_.clear();
   held_.clear();
+  holdings_.clear();
   ledger_ = StockLedger();
   std::vector<Warehouse> warehouses;
   scan_all(store, kWarehouses,
@@ -87,6 +99,7 @@ void Shop::load(store::Store& store) {
   scan_all(store, kHeld, [&](const store::Row& row) {
     Reservation r = from_row<Reservation>(row.value);
     ledger_.load_reservation(r.id, r.allocations);
+    count_holding(r, +1);  // Q3
     held_[r.id] = std::move(r);
   });
 }
@@ -142,6 +155,56 @@ const Product* Shop::product(ProductId id) const {
 const Reservation* Shop::held(const std::string& reservation_id) const {
   auto it = held_.find(reservation_id);
   return it == held_.end() ? nullptr : &it->second;
+}
+
+void Shop::count_holding(const Reservation& r, int direction) {
+  if (r.principal.empty() || !r.order_id.empty()) return;  // anonymous, or an order's
+  const std::int64_t units = units_of(r.items);
+  if (direction > 0) {
+    Holding& h = holdings_[r.principal];
+    ++h.reservations;
+    h.units = h.units > std::numeric_limits<std::int64_t>::max() - units
+                  ? std::numeric_limits<std::int64_t>::max()
+                  : h.units + units;
+    return;
+  }
+  auto it = holdings_.find(r.principal);
+  if (it == holdings_.end()) return;
+  it->second.units -= units;
+  if (--it->second.reservations == 0) holdings_.erase(it);
+}
+
+Shop::Holding Shop::holding_of(const std::string& principal) const {
+  auto it = holdings_.find(principal);
+  return it == holdings_.end() ? Holding{} : it->second;
+}
+
+std::optional<Error> Shop::refuse_quota(const std::string& principal,
+                                        const std::vector<BasketItem>& items) const {
+  const Holding held = holding_of(principal);
+  const std::size_t max_reservations = options_.max_reservations_per_caller;
+  if (held.reservations >= max_reservations) {
+    return Error::of(ErrorCode::kResourceExhausted,
+                     "quota reached: this caller holds " + std::to_string(held.reservations) +
+                         " open reservations, its quota is " + std::to_string(max_reservations) +
+                         " (--quota-reservations); release one or let it expire",
+                     "quota_reservations",
+                     json::dump(boost::json::object{{"quota", max_reservations},
+                                                    {"reservations", held.reservations}}));
+  }
+  const std::int64_t max_units = options_.max_reserved_units_per_caller;
+  const std::int64_t units = units_of(items);
+  if (units > max_units - held.units) {
+    return Error::of(
+        ErrorCode::kResourceExhausted,
+        "quota reached: this caller holds " + std::to_string(held.units) +
+            " units in open reservations and asks for " + std::to_string(units) +
+            " more, its quota is " + std::to_string(max_units) + " (--quota-reserved-units)",
+        "quota_reserved_units",
+        json::dump(boost::json::object{
+            {"quota", max_units}, {"reserved_units", held.units}, {"requested", units}}));
+  }
+  return std::nullopt;
 }
 
 RunPolicy Shop::authorize_policy() const {
@@ -242,6 +305,7 @@ std::variant<Reservation, Error> Shop::reserve(Reservation reservation, WriteSet
   if (reservation.order_id.empty())
     writes.put(kReservations, reservation.id, row_json(reservation));
   held_[reservation.id] = reservation;
+  count_holding(reservation, +1);  // Q3
   return reservation;
 }
 
@@ -257,6 +321,7 @@ std::variant<Reservation, Error> Shop::end_reservation(const std::string& id,
   if (auto* error = std::get_if<Error>(&ended)) return std::move(*error);
   Reservation r = std::move(it->second);
   held_.erase(it);
+  count_holding(r, -1);  // Q3
   r.status = status;
   r.updated_at_ms = now_ms;
   std::vector<ProductId> products;
@@ -281,6 +346,7 @@ std::variant<Reservation, Error> Shop::adopt(const std::string& id, const std::s
     return Error::of(ErrorCode::kConflict, "reservation " + id + " belongs to another order",
                      "reservation_not_held");
   }
+  count_holding(it->second, -1);  // Q3: the order's now (nothing when it was already)
   it->second.order_id = order_id;
   it->second.expires_at_ms = 0;  // an order's: it ends with the order, never on its own
   it->second.updated_at_ms = now_ms;

@@ -7,6 +7,15 @@
 //
 // W1. No write adds a warehouse past options.max_warehouses (set_stock refuses, seed throws). A
 //     store holding more (the limit lowered since) keeps them all; only new ones are refused.
+// Q3. A principal's holding is the number of its held API reservations that no order has taken
+//     over (Reservation::principal non-empty, order_id empty), and the units in them: counted
+//     whenever such a reservation enters or leaves held_ or is adopted (reserve, end_reservation,
+//     adopt) and rebuilt from the held rows at load, so it always equals what held_ says and each
+//     reservation leaves it exactly once; a principal holding nothing has no entry.
+//     Reservations/create refuses, inside its journaled step, a reservation that would take its
+//     caller past max_reservations_per_caller or max_reserved_units_per_caller (429
+//     quota_reservations, quota_reserved_units), unless the request is quota_exempt (an admin's)
+//     or anonymous (authentication off).
 //
 // Tables (keys sort as the scans need them):
 //   products           product_key(id)                       -> Product
@@ -101,6 +110,17 @@ class Shop {
   // The outbox every change writes its event through (EventFeed listens to it).
   Outbox& outbox() { return outbox_; }
   const Reservation* held(const std::string& reservation_id) const;
+  // What one principal holds (Q3).
+  struct Holding {
+    std::size_t reservations = 0;
+    std::int64_t units = 0;
+  };
+  Holding holding_of(const std::string& principal) const;
+  std::size_t holders() const { return holdings_.size(); }
+  // The refusal of one more reservation of `items` by `principal`, past its quotas (429
+  // quota_reservations or quota_reserved_units, naming the quota); nullopt within them.
+  std::optional<Error> refuse_quota(const std::string& principal,
+                                    const std::vector<BasketItem>& items) const;
   std::shared_ptr<MockGateway> gateway() const { return gateway_; }
   RunPolicy authorize_policy() const;
   RunPolicy settle_policy() const;  // capture, void, refund: until they succeed
@@ -156,6 +176,8 @@ class Shop {
   void stock_moved(std::vector<ProductId> products, std::string_view type,
                    const std::string& reference, std::int64_t now_ms, WriteSet& writes);
   void add_warehouse(const Warehouse& warehouse, WriteSet& writes);
+  // Q3: a held reservation enters (+1) or leaves (-1) its principal's holding, if it counts.
+  void count_holding(const Reservation& reservation, int direction);
 
   ShopOptions options_;
   std::shared_ptr<MockGateway> gateway_;
@@ -167,6 +189,7 @@ class Shop {
   StockLedger ledger_;
   Outbox outbox_;
   std::unordered_map<std::string, Reservation> held_;
+  std::unordered_map<std::string, Holding> holdings_;  // by principal (Q3)
 };
 
 }  // namespace orderd::commerce

@@ -209,6 +209,18 @@ std::size_t Engine::scheduled() const {
   return impl_->scheduled_count;
 }
 
+std::size_t Engine::parked_of(const std::string& principal) const {
+  return Impl::count_of(impl_->parked_by_principal, principal);
+}
+
+std::size_t Engine::scheduled_of(const std::string& principal) const {
+  return Impl::count_of(impl_->scheduled_by_principal, principal);
+}
+
+std::size_t Engine::counted_principals() const {
+  return impl_->parked_by_principal.size() + impl_->scheduled_by_principal.size();
+}
+
 std::size_t Engine::active() const {
   return impl_->invocations.size() - impl_->parked_count - impl_->scheduled_count;
 }

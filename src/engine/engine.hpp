@@ -163,6 +163,15 @@ class Engine {
   // Delayed sends in memory that are not due yet: they wait on nothing but their start time, so
   // they count against --max-scheduled, not against the active bound, until they are due.
   std::size_t scheduled() const;
+  // Of the parked and of the scheduled ones, those `principal` started (their children
+  // included; "" names anonymous ones), for the quotas per caller (--quota-parked,
+  // --quota-scheduled). Kept as invocations park and wake, are scheduled and come due: constant
+  // time, never a scan.
+  std::size_t parked_of(const std::string& principal) const;
+  std::size_t scheduled_of(const std::string& principal) const;
+  // The entries behind them: one per principal with parked work, one per principal with
+  // scheduled work. Bounded by that live work (Q1, engine_internal.hpp).
+  std::size_t counted_principals() const;
   // What --max-inflight bounds: in_flight() - parked() - scheduled().
   std::size_t active() const;
   std::size_t unloaded() const;

@@ -361,6 +361,7 @@ struct Engine::Impl {
       if (inv.journal.empty() && inv.record.attempts == 0) {
         inv.scheduled = true;
         ++scheduled_count;
+        count_up(scheduled_by_principal, inv.record.principal);
       }
     } else {
       post(std::move(start));
@@ -370,6 +371,7 @@ struct Engine::Impl {
   void unschedule(Invocation& inv) {
     if (!std::exchange(inv.scheduled, false)) return;
     --scheduled_count;
+    count_down(scheduled_by_principal, inv.record.principal);
   }
 
   // An invocation a timer or a posted task may start: still running, and with no attempt going.
@@ -593,6 +595,27 @@ struct Engine::Impl {
   // Delayed sends not yet due (Invocation::scheduled), and the last waiter id handed out.
   std::size_t scheduled_count = 0;
   WaiterId last_waiter = 0;
+
+  // Q1. The parked and the scheduled invocations per principal (the record's, which children
+  //     inherit; "" for anonymous ones), for the front door's quotas: changed exactly where
+  //     parked_count and scheduled_count are (park_if_idle, unpark, schedule_start, unschedule),
+  //     so each map's values sum to its count; an entry is erased when it reaches zero, so the
+  //     maps hold only principals with live parked or scheduled work. Recovery needs nothing
+  //     of its own: it re-schedules and replays through the same functions.
+  using PrincipalCounts = std::unordered_map<std::string, std::size_t>;
+  PrincipalCounts parked_by_principal;
+  PrincipalCounts scheduled_by_principal;
+  static void count_up(PrincipalCounts& counts, const std::string& principal) {
+    ++counts[principal];
+  }
+  static void count_down(PrincipalCounts& counts, const std::string& principal) {
+    auto it = counts.find(principal);
+    if (it != counts.end() && --it->second == 0) counts.erase(it);
+  }
+  static std::size_t count_of(const PrincipalCounts& counts, const std::string& principal) {
+    auto it = counts.find(principal);
+    return it == counts.end() ? 0 : it->second;
+  }
 
   // Parking (parking.cpp).
   std::size_t parked_count = 0;

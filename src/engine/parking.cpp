@@ -34,6 +34,7 @@ void Engine::Impl::park_if_idle(Invocation& inv) {
   inv.parked = true;
   inv.parked_since_ms = scheduler.now_ms();
   ++parked_count;
+  count_up(parked_by_principal, inv.record.principal);  // Q1
   if (!unload_timer && options.unload_after_ms > 0) {
     unload_timer = scheduler.schedule_after(std::max<std::int64_t>(1, options.unload_after_ms / 2),
                                             [this] { unload_sweep(); });
@@ -48,6 +49,7 @@ void Engine::Impl::unpark(Invocation& inv) {
   if (!inv.parked) return;
   inv.parked = false;
   --parked_count;
+  count_down(parked_by_principal, inv.record.principal);  // Q1
 }
 
 void Engine::Impl::wake(Invocation& inv) {

@@ -39,6 +39,14 @@ ApiError retry_later(std::string message, std::string reason) {
   return e;
 }
 
+// A caller past its own quota: 429, so a client tells it from the server's overload (503).
+ApiError over_quota(std::string message, std::string reason, std::size_t quota) {
+  ApiError e{ErrorCode::kResourceExhausted, std::move(message), std::move(reason)};
+  e.extra["quota"] = quota;
+  e.headers.emplace_back("retry-after", "1");
+  return e;
+}
+
 FrontDoor::Reply refused(ApiError error, std::string invocation_id = {}) {
   FrontDoor::Reply reply;
   reply.kind = FrontDoor::Reply::Kind::kRefused;
@@ -127,6 +135,38 @@ std::optional<ApiError> FrontDoor::check_bounds(const HandlerEntry& entry, bool 
   return std::nullopt;
 }
 
+// Q2. A caller's quota is on what it already holds, since a call that will park is not known
+// before it runs: a caller holding max_parked_per_caller parked invocations (its children's
+// included) starts nothing new until one wakes, but for the shared handlers that resolve what
+// they wait for (as --max-parked); one holding max_scheduled_per_caller delayed sends not yet
+// due sends no more delayed ones. So a caller may exceed its parked quota by what was running
+// when it reached it, never by new work. Only authenticated callers that are not admin have
+// quotas: open callers (authentication off: tests, benchmarks, `make run`) and admins none.
+std::optional<ApiError> FrontDoor::check_quota(const RouteRequest& request,
+                                               const HandlerEntry& entry, bool scheduled) const {
+  if (request.caller.open || request.caller.has(auth::Role::kAdmin)) return std::nullopt;
+  const std::string& principal = request.principal;
+  if (scheduled) {
+    const std::size_t held = engine_.scheduled_of(principal);
+    if (held < options_.max_scheduled_per_caller) return std::nullopt;
+    return over_quota("quota reached: this caller has " + std::to_string(held) +
+                          " delayed sends waiting for their time, its quota is " +
+                          std::to_string(options_.max_scheduled_per_caller) +
+                          " (--quota-scheduled); retry once some are due",
+                      "quota_scheduled", options_.max_scheduled_per_caller);
+  }
+  const bool signals = entry.kind == HandlerEntry::Kind::kShared ||
+                       entry.kind == HandlerEntry::Kind::kWorkflowShared;
+  if (signals) return std::nullopt;
+  const std::size_t held = engine_.parked_of(principal);
+  if (held < options_.max_parked_per_caller) return std::nullopt;
+  return over_quota("quota reached: this caller has " + std::to_string(held) +
+                        " parked invocations, its quota is " +
+                        std::to_string(options_.max_parked_per_caller) +
+                        " (--quota-parked); retry once some finish",
+                    "quota_parked", options_.max_parked_per_caller);
+}
+
 void FrontDoor::start(const RouteRequest& request, Start start, Done done) {
   InvokeRequest& invoke = start.invoke;
   const HandlerEntry* entry = registry_.find(invoke.service, invoke.handler);
@@ -160,10 +200,13 @@ void FrontDoor::start(const RouteRequest& request, Start start, Done done) {
     invoke.traceparent = *trace;
   if (const std::string* key = request.idempotency_key()) invoke.idempotency_key = *key;
 
-  // A retry of a known key is answered from what it names, whatever the load: refusing it would
-  // only make the client retry again. (Looked up only when a bound is full: the engine looks the
-  // key up anyway.)
-  if (auto full = check_bounds(*entry, invoke.delay_ms > 0)) {
+  // A retry of a known key is answered from what it names, whatever the load or the caller's
+  // quota: refusing it would only make the client retry again. (Looked up only when a bound or
+  // a quota is full: the engine looks the key up anyway.)
+  const bool delayed = invoke.delay_ms > 0;
+  auto full = check_bounds(*entry, delayed);
+  if (!full) full = check_quota(request, *entry, delayed);
+  if (full) {
     const bool known =
         !invoke.idempotency_key.empty() &&
         engine_.find_idempotent(

@@ -8,7 +8,11 @@
 //     invocation, whatever else the request carries;
 //   - the bounds: active invocations (--max-inflight), parked ones (--max-parked) and delayed
 //     sends not yet due (--max-scheduled), each its own; past one, 503 with Retry-After. A delay
-//     above --max-delay is a 400. A retry of a known idempotency key is never refused for load;
+//     above --max-delay is a 400;
+//   - the quotas of an authenticated caller that is not admin: its parked invocations
+//     (--quota-parked) and its delayed sends not yet due (--quota-scheduled); past one, 429
+//     quota_parked or quota_scheduled with Retry-After (Q2, front_door.cpp). A retry of a known
+//     idempotency key is never refused for load nor for a quota;
 //   - the deadline: the route's wait (--order-wait, --request-timeout; 0 = until the outcome),
 //     shortened by a `Request-Timeout` header; when it passes the route answers 202;
 //   - hang-ups: a client that closes its connection stops waiting at once (its waiter leaves the
@@ -110,6 +114,8 @@ class FrontDoor {
  private:
   std::optional<ApiError> check_key(const RouteRequest& request, const HandlerEntry& entry) const;
   std::optional<ApiError> check_bounds(const HandlerEntry& entry, bool scheduled) const;
+  std::optional<ApiError> check_quota(const RouteRequest& request, const HandlerEntry& entry,
+                                      bool scheduled) const;
   void wait(const RouteRequest& request, const std::string& invocation_id, std::int64_t wait_ms,
             bool replayed, Done done);
   void refuse_when_durable(Reply reply, Done done);

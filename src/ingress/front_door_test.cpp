@@ -45,11 +45,17 @@ class FrontDoorTest : public ::testing::Test {
   void SetUp() override {
     h.registry.add("Echo", "run", &echo);
     h.registry.add("Hold", "wait", &wait_forever);
+    h.registry.add("Signal", "peek", &echo, HandlerEntry::Kind::kShared);
     start();
   }
   void start(FrontDoorOptions options = {}) {
     options_ = options;
     h.start();
+    door.emplace(h.engine(), h.scheduler(), h.registry, options);
+  }
+  // A front door with other options, over the same engine.
+  void start_over(FrontDoorOptions options) {
+    options_ = options;
     door.emplace(h.engine(), h.scheduler(), h.registry, options);
   }
   void restart() {
@@ -66,6 +72,19 @@ class FrontDoorTest : public ::testing::Test {
     auto routed = std::make_unique<RouteRequest>(std::move(r));
     routed->family = family;
     return routed;
+  }
+
+  // The request of an authenticated caller: `subject` with `roles` (the principal is the subject,
+  // as the authentication stage sets it).
+  std::unique_ptr<RouteRequest> request_as(
+      RouteFamily family, const std::string& subject, auth::RoleSet roles,
+      std::vector<std::pair<std::string, std::string>> headers = {}) {
+    auto r = request(family, std::move(headers));
+    r->caller.open = false;
+    r->caller.subject = subject;
+    r->caller.roles = roles;
+    r->principal = subject;
+    return r;
   }
 
   FrontDoor::Start call(const std::string& service, const std::string& handler,
@@ -292,6 +311,145 @@ TEST_F(FrontDoorTest, TheCallerAndTheTraceTravelIntoTheInvocation) {
   auto reply = reply_to(*r, call("Echo", "run", "x"));
   ASSERT_EQ(reply.kind, Kind::kDone);
   EXPECT_EQ(h.engine().describe(reply.invocation_id)->record.traceparent, "");
+}
+
+// Issue 15, quotas: a caller holding its parked quota starts nothing new (429 quota_parked) while
+// other callers, admins and open callers are served; the global bound still answers 503.
+TEST_F(FrontDoorTest, ACallerAtItsParkedQuotaIsRefusedWhileOthersAreServed) {
+  FrontDoorOptions options;
+  options.max_parked_per_caller = 2;
+  options.max_parked = 4;
+  start_over(options);
+  const auth::RoleSet customer = auth::Role::kCustomer;
+  // Before the quota is reached: a keyed call, answered again later whatever the quota.
+  auto keyed = request_as(RouteFamily::kApi, "alice", customer, {{"idempotency-key", "k1"}});
+  ASSERT_EQ(reply_to(*keyed, call("Echo", "run", "keyed")).kind, Kind::kDone);
+  std::vector<std::string> held;
+  for (int i = 0; i < 2; ++i) {
+    auto r = request_as(RouteFamily::kRestate, "alice", customer);
+    auto park = call("Hold", "wait", "alice" + std::to_string(i));
+    park.send = true;
+    auto reply = reply_to(*r, std::move(park));
+    ASSERT_EQ(reply.kind, Kind::kAccepted) << reply.refusal.message;
+    held.push_back(reply.invocation_id);
+  }
+  ASSERT_TRUE(h.run_until([&] { return h.engine().parked_of("alice") == 2; }));
+
+  // The hoarder: any new work, call or send, in every family.
+  for (RouteFamily family : kFamilies) {
+    for (bool send : {false, true}) {
+      auto r = request_as(family, "alice", customer);
+      auto more = call("Echo", "run", "more");
+      more.send = send;
+      auto reply = reply_to(*r, std::move(more));
+      ASSERT_EQ(reply.kind, Kind::kRefused);
+      EXPECT_EQ(reply.refusal.reason, "quota_parked");
+      EXPECT_EQ(reply.refusal.http_status(), 429);
+      EXPECT_EQ(reply.refusal.extra.at("quota").as_uint64(), 2u);
+      bool retry_after = false;
+      for (const auto& [name, value] : reply.refusal.headers) retry_after |= name == "retry-after";
+      EXPECT_TRUE(retry_after);
+    }
+  }
+  EXPECT_EQ(h.engine().in_flight(), 2u);  // nothing started
+  // Its retry of a known key is still answered; the signals that free parked work get through.
+  auto retry = request_as(RouteFamily::kApi, "alice", customer, {{"idempotency-key", "k1"}});
+  EXPECT_EQ(reply_to(*retry, call("Echo", "run", "keyed")).kind, Kind::kReplayed);
+  auto signal = request_as(RouteFamily::kRestate, "alice", customer);
+  auto peek = call("Signal", "peek");
+  peek.invoke.object_key = "o";
+  EXPECT_EQ(reply_to(*signal, std::move(peek)).kind, Kind::kDone);
+
+  // Everyone else is served: another customer, an admin under the same subject, an open caller.
+  auto bob = request_as(RouteFamily::kApi, "bob", customer);
+  EXPECT_EQ(reply_to(*bob, call("Echo", "run", "bob")).kind, Kind::kDone);
+  auto admin = request_as(RouteFamily::kApi, "alice", auth::Role::kAdmin);
+  EXPECT_EQ(reply_to(*admin, call("Echo", "run", "admin")).kind, Kind::kDone);
+  auto open = request(RouteFamily::kApi);
+  EXPECT_EQ(reply_to(*open, call("Echo", "run", "open")).kind, Kind::kDone);
+  // A service is a caller like a customer: its own quota, not alice's.
+  auto service = request_as(RouteFamily::kRestate, "billing", auth::Role::kService);
+  EXPECT_EQ(reply_to(*service, call("Echo", "run", "service")).kind, Kind::kDone);
+
+  // The global bound is the server's: 503, for alice too, once everyone's parked runs fill it.
+  for (const std::string who : {"bob", "carol"}) {
+    auto r = request_as(RouteFamily::kRestate, who, customer);
+    auto park = call("Hold", "wait", who);
+    park.send = true;
+    ASSERT_EQ(reply_to(*r, std::move(park)).kind, Kind::kAccepted);
+  }
+  ASSERT_TRUE(h.run_until([&] { return h.engine().parked() == 4; }));
+  for (const std::string who : {"alice", "dave"}) {
+    auto r = request_as(RouteFamily::kApi, who, customer);
+    auto reply = reply_to(*r, call("Echo", "run", "full"));
+    ASSERT_EQ(reply.kind, Kind::kRefused) << who;
+    EXPECT_EQ(reply.refusal.reason, "too_many_parked") << who;
+    EXPECT_EQ(reply.refusal.http_status(), 503) << who;
+  }
+
+  // One of alice's ends: she is under her quota, and the global bound has room again.
+  ASSERT_EQ(h.engine().kill(held[0]), Engine::Control::kDone);
+  ASSERT_TRUE(h.run_until([&] { return h.engine().parked_of("alice") == 1; }));
+  auto again = request_as(RouteFamily::kApi, "alice", customer);
+  EXPECT_EQ(reply_to(*again, call("Echo", "run", "again")).kind, Kind::kDone);
+}
+
+TEST_F(FrontDoorTest, ACallerAtItsScheduledQuotaSendsNoMoreDelayedWork) {
+  FrontDoorOptions options;
+  options.max_scheduled_per_caller = 2;
+  options.max_scheduled = 4;
+  start_over(options);
+  const auth::RoleSet customer = auth::Role::kCustomer;
+  const std::string hour = "1h";
+  auto send_later = [&](const std::unique_ptr<RouteRequest>& r, const std::string& text) {
+    auto send = call("Echo", "run", text);
+    send.send = true;
+    send.delay = &hour;
+    return reply_to(*r, std::move(send));
+  };
+  for (int i = 0; i < 2; ++i) {
+    auto r = request_as(RouteFamily::kRestate, "alice", customer,
+                        {{"idempotency-key", "later" + std::to_string(i)}});
+    ASSERT_EQ(send_later(r, "later" + std::to_string(i)).kind, Kind::kAccepted);
+  }
+  EXPECT_EQ(h.engine().scheduled_of("alice"), 2u);
+  for (RouteFamily family : kFamilies) {
+    auto r = request_as(family, "alice", customer);
+    auto reply = send_later(r, "third");
+    ASSERT_EQ(reply.kind, Kind::kRefused);
+    EXPECT_EQ(reply.refusal.reason, "quota_scheduled");
+    EXPECT_EQ(reply.refusal.http_status(), 429);
+  }
+  EXPECT_EQ(h.engine().scheduled(), 2u);
+  // A resend of a known key is answered as accepted before; work now is not delayed work.
+  auto resend =
+      request_as(RouteFamily::kRestate, "alice", customer, {{"idempotency-key", "later0"}});
+  auto previously = send_later(resend, "later0");
+  EXPECT_EQ(previously.kind, Kind::kAccepted);
+  EXPECT_TRUE(previously.previously);
+  auto now = request_as(RouteFamily::kApi, "alice", customer);
+  EXPECT_EQ(reply_to(*now, call("Echo", "run", "now")).kind, Kind::kDone);
+  // Others send theirs; the admin has no quota.
+  auto bob = request_as(RouteFamily::kRestate, "bob", customer);
+  auto bobs = send_later(bob, "bob");
+  EXPECT_EQ(bobs.kind, Kind::kAccepted);
+  auto admin = request_as(RouteFamily::kRestate, "alice", auth::Role::kAdmin);
+  EXPECT_EQ(send_later(admin, "admin").kind, Kind::kAccepted);
+  // Now the global bound (4) is full: 503 too_many_scheduled for a caller under its quota.
+  auto carol = request_as(RouteFamily::kRestate, "carol", customer);
+  auto full = send_later(carol, "carol");
+  ASSERT_EQ(full.kind, Kind::kRefused);
+  EXPECT_EQ(full.refusal.reason, "too_many_scheduled");
+  EXPECT_EQ(full.refusal.http_status(), 503);
+  // After a restart the recovered sends count against their callers again.
+  restart();
+  EXPECT_EQ(h.engine().scheduled_of("alice"), 3u);  // hers and the admin's: one subject
+  EXPECT_EQ(h.engine().scheduled_of("bob"), 1u);
+  ASSERT_EQ(h.engine().kill(bobs.invocation_id), Engine::Control::kDone);  // room below 4
+  auto after = request_as(RouteFamily::kRestate, "alice", customer);
+  EXPECT_EQ(send_later(after, "after").refusal.reason, "quota_scheduled");
+  auto bob_again = request_as(RouteFamily::kRestate, "bob", customer);
+  EXPECT_EQ(send_later(bob_again, "bob again").kind, Kind::kAccepted);
 }
 
 }  // namespace

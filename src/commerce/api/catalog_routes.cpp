@@ -276,6 +276,9 @@ void CommerceApi::create_reservation(const Request& request, Responder respond) 
   if (!violations.empty()) return respond(request.error(validation_failed(violations)));
 
   CreateReservation create{std::move(basket), ttl_s * 1000, owner};
+  // Quotas per caller (shop.hpp, Q3): the handler enforces them on the invocation's principal;
+  // only the caller's role, which the invocation does not record, exempts an admin.
+  create.quota_exempt = request.caller.has(auth::Role::kAdmin);
   InvokeRequest invoke{"Reservations", "create", json::dump(boost::json::value_from(create))};
   invoker_.call(request, std::move(invoke), invoker_.options().write_wait_ms,
                 [&request, respond = std::move(respond)](Invoker::Reply reply) mutable {

@@ -60,9 +60,17 @@ Task<Reservation> create_reservation(Shop* shop, Context& ctx, CreateReservation
     if (auto error = shop->refuse_basket_size(in.items.size()))
       throw TerminalError(std::move(*error));
     check_ttl(in.ttl_ms, kMinReservationTtlMs);
+    // Q3 (shop.hpp): decided here, so its journaled outcome answers a replay whatever the
+    // holdings or the quotas are by then.
+    const std::string& principal = ctx.principal();
+    if (!principal.empty() && !in.quota_exempt) {
+      if (auto error = shop->refuse_quota(principal, in.items))
+        throw TerminalError(std::move(*error));
+    }
     Reservation want;
     want.id = id;
     want.owner = in.owner;
+    want.principal = principal;
     want.items = in.items;
     want.created_at_ms = want.updated_at_ms = ctx.created_at_ms();
     want.expires_at_ms = want.created_at_ms + in.ttl_ms;

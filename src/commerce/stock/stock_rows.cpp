@@ -61,6 +61,7 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const Reserv
   v = {{"id", r.id},
        {"owner", r.owner},
        {"order_id", r.order_id},
+       {"principal", r.principal},
        {"items", boost::json::value_from(r.items)},
        {"allocations", boost::json::value_from(r.allocations)},
        {"status", r.status},
@@ -75,6 +76,7 @@ Reservation tag_invoke(boost::json::value_to_tag<Reservation>, const boost::json
   r.id = json::require_string(o, "id");
   r.owner = json::require_string(o, "owner");
   r.order_id = json::require_string(o, "order_id");
+  r.principal = json::optional_string(o, "principal", "");  // rows from before quotas: none
   r.items = boost::json::value_to<std::vector<BasketItem>>(o.at("items"));
   r.allocations = boost::json::value_to<std::vector<Allocation>>(o.at("allocations"));
   r.status = json::require_string(o, "status");

@@ -16,6 +16,10 @@ struct Reservation {
   std::string id;
   std::string owner;     // who holds it ("user:100", or the order it was made for)
   std::string order_id;  // set once an order has taken it over: it no longer expires
+  // The principal whose invocation made it (Reservations/create's; empty: anonymous, or an
+  // order's own). Held and not taken over by an order, it counts against that principal's
+  // quota (Shop, Q3). Never shown in the API's view.
+  std::string principal;
   std::vector<BasketItem> items;
   std::vector<Allocation> allocations;
   std::string status = "held";
