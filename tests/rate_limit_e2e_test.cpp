@@ -97,27 +97,7 @@ RawAnswer exchange_from(const char* source, std::uint16_t port, const std::strin
     text.append(buffer, static_cast<std::size_t>(n));
   }
   ::close(fd);
-  const auto head_end = text.find("\r\n\r\n");
-  if (head_end == std::string::npos) {
-    answer.error = "no whole answer head";
-    return answer;
-  }
-  answer.status = status_of_raw_answer(text);
-  answer.body = text.substr(head_end + 4);
-  std::string_view head(text.data(), head_end);
-  while (true) {
-    const auto eol = head.find("\r\n");
-    if (eol == std::string_view::npos) break;
-    head.remove_prefix(eol + 2);
-    const auto line = head.substr(0, head.find("\r\n"));
-    const auto colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string name(line.substr(0, colon));
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    auto value = line.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    answer.headers[name] = std::string(value);
-  }
+  parse_raw_answer(text, answer);
   return answer;
 }
 

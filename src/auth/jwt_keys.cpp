@@ -16,33 +16,10 @@
 #include <sstream>
 
 #include "auth/base64url.hpp"
+#include "auth/openssl_handles.hpp"
 
 namespace orderd::auth {
 namespace {
-
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-struct PkeyCtxFree {
-  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-struct SigFree {
-  void operator()(ECDSA_SIG* s) const { ECDSA_SIG_free(s); }
-};
-struct BnFree {
-  void operator()(BIGNUM* b) const { BN_free(b); }
-};
-struct ParamBldFree {
-  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
-};
-struct ParamFree {
-  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using Bn = std::unique_ptr<BIGNUM, BnFree>;
 
 const unsigned char* bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
@@ -59,7 +36,7 @@ bool hs256_verifies(const std::string& secret, std::string_view input, std::stri
 }
 
 bool digest_verifies(EVP_PKEY* key, std::string_view input, std::string_view signature) {
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  ossl::MdCtx ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1)
     return false;
   // RSA keys verify PKCS#1 v1.5, OpenSSL's default padding for them (RS256, RFC 7518 §3.3).
@@ -71,9 +48,9 @@ bool digest_verifies(EVP_PKEY* key, std::string_view input, std::string_view sig
 // signature included) is refused, so one signature has one encoding.
 bool es256_verifies(EVP_PKEY* key, std::string_view input, std::string_view signature) {
   if (signature.size() != 64) return false;
-  std::unique_ptr<ECDSA_SIG, SigFree> sig(ECDSA_SIG_new());
-  Bn r(BN_bin2bn(bytes(signature), 32, nullptr));
-  Bn s(BN_bin2bn(bytes(signature) + 32, 32, nullptr));
+  ossl::EcdsaSig sig(ECDSA_SIG_new());
+  ossl::Bn r(BN_bin2bn(bytes(signature), 32, nullptr));
+  ossl::Bn s(BN_bin2bn(bytes(signature) + 32, 32, nullptr));
   if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) return false;
   r.release();  // now owned by sig
   s.release();
@@ -136,29 +113,27 @@ std::string decoded_member(const boost::json::object& jwk, std::string_view name
   return *decoded;
 }
 
-Pkey key_from_params(const char* type, OSSL_PARAM_BLD* builder, const std::string& where) {
-  std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(builder));
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(
-      EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+ossl::Pkey key_from_params(const char* type, OSSL_PARAM_BLD* builder, const std::string& where) {
+  ossl::Params params(OSSL_PARAM_BLD_to_param(builder));
+  ossl::PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* key = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1 || !key)
     throw JwtKeyError(where + ": not a valid " + type + " public key");
-  Pkey owned(key);
+  ossl::Pkey owned(key);
   // fromdata does not check that an EC point lies on its curve; an invalid point is refused here.
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> check(
-      EVP_PKEY_CTX_new_from_pkey(nullptr, owned.get(), nullptr));
+  ossl::PkeyCtx check(EVP_PKEY_CTX_new_from_pkey(nullptr, owned.get(), nullptr));
   if (!check || EVP_PKEY_public_check(check.get()) != 1)
     throw JwtKeyError(where + ": not a valid " + type + " public key");
   return owned;
 }
 
-Pkey rsa_from_jwk(const boost::json::object& jwk, const std::string& where) {
+ossl::Pkey rsa_from_jwk(const boost::json::object& jwk, const std::string& where) {
   const std::string n = decoded_member(jwk, "n", where);
   const std::string e = decoded_member(jwk, "e", where);
-  Bn bn_n(BN_bin2bn(bytes(n), static_cast<int>(n.size()), nullptr));
-  Bn bn_e(BN_bin2bn(bytes(e), static_cast<int>(e.size()), nullptr));
-  std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> builder(OSSL_PARAM_BLD_new());
+  ossl::Bn bn_n(BN_bin2bn(bytes(n), static_cast<int>(n.size()), nullptr));
+  ossl::Bn bn_e(BN_bin2bn(bytes(e), static_cast<int>(e.size()), nullptr));
+  ossl::ParamBld builder(OSSL_PARAM_BLD_new());
   if (!bn_n || !bn_e || !builder ||
       OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) != 1 ||
       OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()) != 1)
@@ -166,7 +141,7 @@ Pkey rsa_from_jwk(const boost::json::object& jwk, const std::string& where) {
   return key_from_params("RSA", builder.get(), where);
 }
 
-Pkey ec_from_jwk(const boost::json::object& jwk, const std::string& where) {
+ossl::Pkey ec_from_jwk(const boost::json::object& jwk, const std::string& where) {
   const boost::json::string* crv = string_member(jwk, "crv");
   if (!crv || *crv != "P-256")
     throw JwtKeyError(where + ": an EC key on curve " + (crv ? std::string(*crv) : "(none)") +
@@ -177,7 +152,7 @@ Pkey ec_from_jwk(const boost::json::object& jwk, const std::string& where) {
     throw JwtKeyError(where + ": a P-256 key's x and y are 32 bytes each");
   // The uncompressed point: 0x04 || x || y (SEC 1 §2.3.3).
   std::string point = "\x04" + x + y;
-  std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> builder(OSSL_PARAM_BLD_new());
+  ossl::ParamBld builder(OSSL_PARAM_BLD_new());
   if (!builder ||
       OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) !=
           1 ||
@@ -215,11 +190,11 @@ JwtKey JwtKey::hs256(std::string secret, std::string kid) {
 JwtKey JwtKey::from_public_pem(std::string_view pem, std::string kid) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(
       BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
-  Pkey pkey(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  ossl::Pkey pkey(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!pkey) throw JwtKeyError("not a PEM public key (-----BEGIN PUBLIC KEY-----)");
   JwtKey key;
   key.algorithm_ = algorithm_of(pkey.get(), "the public key");
-  key.public_ = std::shared_ptr<EVP_PKEY>(pkey.release(), PkeyFree{});
+  key.public_ = std::shared_ptr<EVP_PKEY>(pkey.release(), ossl::PkeyFree{});
   key.kid_ = std::move(kid);
   return key;
 }
@@ -253,13 +228,13 @@ JwtKeySet JwtKeySet::from_jwks(std::string_view json, std::string_view source) {
     if (!kty) throw JwtKeyError(where + ": no \"kty\"");
     JwtKey key;
     if (*kty == "RSA") {
-      Pkey pkey = rsa_from_jwk(jwk, where);
+      ossl::Pkey pkey = rsa_from_jwk(jwk, where);
       key.algorithm_ = algorithm_of(pkey.get(), where);
-      key.public_ = std::shared_ptr<EVP_PKEY>(pkey.release(), PkeyFree{});
+      key.public_ = std::shared_ptr<EVP_PKEY>(pkey.release(), ossl::PkeyFree{});
     } else if (*kty == "EC") {
-      Pkey pkey = ec_from_jwk(jwk, where);
+      ossl::Pkey pkey = ec_from_jwk(jwk, where);
       key.algorithm_ = algorithm_of(pkey.get(), where);
-      key.public_ = std::shared_ptr<EVP_PKEY>(pkey.release(), PkeyFree{});
+      key.public_ = std::shared_ptr<EVP_PKEY>(pkey.release(), ossl::PkeyFree{});
     } else if (*kty == "oct") {
       throw JwtKeyError(where +
                         ": a symmetric (oct) key; a shared secret does not belong in a key set "

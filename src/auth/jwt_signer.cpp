@@ -8,20 +8,11 @@
 #include <memory>
 
 #include "auth/base64url.hpp"
+#include "auth/openssl_handles.hpp"
 #include "common/json_writer.hpp"
 
 namespace orderd::auth {
 namespace {
-
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-struct SigFree {
-  void operator()(ECDSA_SIG* s) const { ECDSA_SIG_free(s); }
-};
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -35,14 +26,13 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
 std::string sign_with_pem(std::string_view pem, std::string_view data, JwtAlgorithm alg) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(
       BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
-  std::unique_ptr<EVP_PKEY, PkeyFree> key(
-      PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  ossl::Pkey key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   if (!key) throw std::runtime_error("not a PEM private key");
   const int type = EVP_PKEY_get_base_id(key.get());
   if ((alg == JwtAlgorithm::kRS256 && type != EVP_PKEY_RSA) ||
       (alg == JwtAlgorithm::kES256 && type != EVP_PKEY_EC))
     throw std::runtime_error("the private key does not fit " + std::string(to_string(alg)));
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  ossl::MdCtx ctx(EVP_MD_CTX_new());
   std::size_t length = 0;
   if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
       EVP_DigestSign(ctx.get(), nullptr, &length,
@@ -56,8 +46,7 @@ std::string sign_with_pem(std::string_view pem, std::string_view data, JwtAlgori
   if (alg != JwtAlgorithm::kES256) return signature;
   // OpenSSL gives DER; JWS wants r and s, each 32 bytes big-endian.
   const unsigned char* der = reinterpret_cast<const unsigned char*>(signature.data());
-  std::unique_ptr<ECDSA_SIG, SigFree> sig(
-      d2i_ECDSA_SIG(nullptr, &der, static_cast<long>(signature.size())));
+  ossl::EcdsaSig sig(d2i_ECDSA_SIG(nullptr, &der, static_cast<long>(signature.size())));
   if (!sig) throw std::runtime_error("signing failed");
   std::string raw(64, '\0');
   auto* out = reinterpret_cast<unsigned char*>(raw.data());

@@ -103,6 +103,28 @@ unsigned status_of_raw_answer(std::string_view answer) {
   return status;
 }
 
+void parse_raw_answer(const std::string& text, RawAnswer& answer) {
+  const auto head_end = text.find("\r\n\r\n");
+  if (head_end == std::string::npos) {
+    if (answer.error.empty()) answer.error = "no whole answer head";
+    return;
+  }
+  answer.status = status_of_raw_answer(text);
+  answer.body = text.substr(head_end + 4);
+  std::string_view head(text.data(), head_end);
+  for (auto eol = head.find("\r\n"); eol != std::string_view::npos; eol = head.find("\r\n")) {
+    head.remove_prefix(eol + 2);
+    const auto line = head.substr(0, head.find("\r\n"));
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string name(line.substr(0, colon));
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    answer.headers[name] = std::string(value);
+  }
+}
+
 RawAnswer raw_exchange(std::uint16_t port, std::string_view method, std::string_view target,
                        std::string_view body, std::string_view extra_headers,
                        std::chrono::milliseconds timeout) {
@@ -119,25 +141,7 @@ RawAnswer raw_exchange(std::uint16_t port, std::string_view method, std::string_
     answer.error = e.what();
     return answer;
   }
-  const auto head_end = text.find("\r\n\r\n");
-  if (head_end == std::string::npos) {
-    if (answer.error.empty()) answer.error = "no whole answer head";
-    return answer;
-  }
-  answer.status = status_of_raw_answer(text);
-  answer.body = text.substr(head_end + 4);
-  std::string_view head(text.data(), head_end);
-  for (auto eol = head.find("\r\n"); eol != std::string_view::npos; eol = head.find("\r\n")) {
-    head.remove_prefix(eol + 2);
-    const auto line = head.substr(0, head.find("\r\n"));
-    const auto colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string name(line.substr(0, colon));
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    auto value = line.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    answer.headers[name] = std::string(value);
-  }
+  parse_raw_answer(text, answer);
   return answer;
 }
 

@@ -51,6 +51,9 @@ struct RawAnswer {
   std::string body;
   std::string error;
 };
+// Reads `text`, an answer as received, into `answer`: its status, headers and body, or an error
+// when it has no whole head (kept if `answer.error` already says why).
+void parse_raw_answer(const std::string& text, RawAnswer& answer);
 RawAnswer raw_exchange(std::uint16_t port, std::string_view method, std::string_view target,
                        std::string_view body, std::string_view extra_headers,
                        std::chrono::milliseconds timeout);

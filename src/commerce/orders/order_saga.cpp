@@ -158,17 +158,15 @@ Order open_order(Shop& shop, const PlaceOrder& in, const std::string& order_id,
   if (!in.reservation_id.empty()) {
     adopted = shop.held(in.reservation_id);
     order.reservation_id = in.reservation_id;
-    if (!adopted || (!adopted->order_id.empty() && adopted->order_id != order_id)) {
+    // A user's reservation is theirs to buy; an anonymous one is anybody's. Another user's is
+    // refused exactly as one not held (C3 in commerce/api/customer_scope.hpp): the answer must
+    // not tell a customer that someone else holds it.
+    const bool others = adopted && adopted->owner.rfind("user:", 0) == 0 &&
+                        adopted->owner != "user:" + std::to_string(in.user_id);
+    if (!adopted || others || (!adopted->order_id.empty() && adopted->order_id != order_id)) {
       return refuse(Error::of(ErrorCode::kConflict,
                               "reservation " + in.reservation_id +
                                   " is not held (expired, released or used by another order)",
-                              "reservation_not_held"));
-    }
-    // A user's reservation is theirs to buy; an anonymous one is anybody's.
-    if (adopted->owner.rfind("user:", 0) == 0 &&
-        adopted->owner != "user:" + std::to_string(in.user_id)) {
-      return refuse(Error::of(ErrorCode::kConflict,
-                              "reservation " + in.reservation_id + " is held for another user",
                               "reservation_not_held"));
     }
     if (!basket.empty() && !same_basket(basket, adopted->items)) {

@@ -2,6 +2,8 @@
 // payment ledger, stock conservation, cancels, expiry, and a crash at every commit.
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/value_from.hpp>
 #include <boost/json/value_to.hpp>
@@ -288,8 +290,16 @@ TEST_F(OrderSagaTest, AnOrderTakesOverAReservationWhichThenNeverExpires) {
   request.reservation_id = held.id;
   PlaceOrder someone_else = request;
   someone_else.user_id = 101;
-  EXPECT_EQ(place(someone_else).failure_code, "reservation_not_held");  // user 100's to buy
-  EXPECT_EQ(shop.ledger().levels(1)->reserved(), 2);                    // and still held
+  // User 100's to buy: another user is told exactly what an unknown reservation tells, never
+  // that someone else holds it.
+  Order refused = place(someone_else);
+  PlaceOrder unknown = someone_else;
+  unknown.reservation_id = "res_unknown";
+  Order refused_unknown = place(unknown);
+  EXPECT_EQ(refused.failure_code, "reservation_not_held");
+  EXPECT_EQ(refused.failure_reason,
+            std::regex_replace(refused_unknown.failure_reason, std::regex("res_unknown"), held.id));
+  EXPECT_EQ(shop.ledger().levels(1)->reserved(), 2);  // and still held
   Order order = place(request);
   EXPECT_EQ(order.status, "confirmed");
   EXPECT_EQ(order.reservation_id, held.id);
