@@ -164,6 +164,38 @@ TEST_F(HttpServiceTest, ARejectingAuthenticatorAnswersInTheRoutesFamily) {
   EXPECT_TRUE(log.empty());
 }
 
+// A customer, as the authentication stage would make one of any request.
+class CustomerAuth final : public Middleware {
+ public:
+  void handle(RouteRequest& request, Responder respond, Next next) override {
+    request.caller.open = false;
+    request.caller.subject = "7";
+    request.caller.roles = auth::Role::kCustomer;
+    request.principal = "7";
+    next(request, std::move(respond));
+  }
+};
+
+TEST_F(HttpServiceTest, TheRoleCheckRefusesUndeclaredRolesButLetsTheRouterAnswerUnknownPaths) {
+  ChainOptions options;
+  options.authentication = std::make_shared<CustomerAuth>();
+  build(std::move(options));
+  service->router().add(
+      Method::kPut, "/api/v1/products/{id}",
+      [this](const RouteRequest&, Responder respond) {
+        log.push_back("catalog write");
+        respond(Response{200, "{}", {}});
+      },
+      RouteFamily::kApi, access::admin("write"));
+  auto write = send("PUT", "/api/v1/products/1");
+  EXPECT_EQ(write.status, 403u);
+  EXPECT_EQ(parse(write)["code"], "insufficient_role");
+  EXPECT_TRUE(log.empty());
+  // No route: the router's own answers, not a 403 (there is no declaration to refuse by).
+  EXPECT_EQ(send("GET", "/api/v1/nothing-here").status, 404u);
+  EXPECT_EQ(send("DELETE", "/api/v1/products/1").status, 405u);
+}
+
 TEST_F(HttpServiceTest, WithoutAnAuthenticatorEveryoneIsAnonymous) {
   build();
   EXPECT_EQ(send("POST", "/OrderService/ProcessOrder").status, 200u);
