@@ -208,12 +208,18 @@ std::variant<StockLedger::Held, Error> StockLedger::commit(const std::string& re
 }
 
 std::optional<Error> StockLedger::return_sold(const std::vector<Allocation>& sold) {
+  // Checked whole before anything changes (S5, and on_hand's 64 bits): an operator may have set
+  // on_hand near the limit since the sale, and a return must then be refused, not wrap.
+  const auto overflow = [] {
+    return Error::of(ErrorCode::kInvalidArgument, "on_hand would overflow", "invalid_quantity");
+  };
   std::unordered_map<ProductId, std::int64_t> per_product;
   for (const auto& a : sold) {
     if (a.quantity < 1)
       return Error::of(ErrorCode::kInvalidArgument, "a returned quantity must be at least 1",
                        "invalid_quantity");
-    per_product[a.product_id] += a.quantity;
+    std::int64_t& units = per_product[a.product_id];
+    if (__builtin_add_overflow(units, a.quantity, &units)) return overflow();
   }
   for (const auto& [product, units] : per_product) {
     const ProductLevels* p = levels(product);
@@ -223,6 +229,10 @@ std::optional<Error> StockLedger::return_sold(const std::vector<Allocation>& sol
                            std::to_string(units) + " units",
                        "not_sold");
     }
+    // The product's whole on_hand after the return fits, so each warehouse's does (fits()).
+    std::int64_t total = units;
+    for (const auto& w : p->warehouses)
+      if (__builtin_add_overflow(total, w.on_hand, &total)) return overflow();
   }
   for (const auto& a : sold) {
     level(a.product_id, a.warehouse).on_hand += a.quantity;

@@ -12,6 +12,7 @@
 //  S3. A reservation is all or nothing: every item of its basket is held, or none is.
 //  S4. A reservation ends once: committed (its units sold) or released (returned), never both.
 //  S5. Units come back from a sale (a refunded order's) at most as many as were sold there.
+//      A return that would take on_hand (or a product's total) past 64 bits is refused whole.
 #include <cstdint>
 #include <map>
 #include <optional>

@@ -134,6 +134,36 @@ TEST(StockLedger, QuantitiesThatWouldOverflowAreRefusedAndChangeNothing) {
   EXPECT_EQ(ledger.levels(1)->warehouses.size(), levels);
 }
 
+// Issue 16's attack: an operator sets on_hand near the limit after a sale, then the sale is
+// returned (a cancelled, refunded order). The return used to add past 64 bits; it is refused
+// whole, and nothing changes.
+TEST(StockLedger, AReturnThatWouldOverflowOnHandIsRefusedAndChangesNothing) {
+  auto ledger = two_warehouses();
+  ASSERT_FALSE(ledger.set_on_hand(1, "main", 10));
+  held(ledger.reserve("sale", {{1, 5}}));
+  held(ledger.commit("sale"));
+  ASSERT_FALSE(ledger.set_on_hand(1, "main", INT64_MAX - 2));
+  const std::vector<Allocation> returned{{1, "main", 5}};
+  EXPECT_EQ(ledger.return_sold(returned)->reason, "invalid_quantity");
+  EXPECT_EQ(ledger.levels(1)->on_hand(), INT64_MAX - 2);
+  EXPECT_EQ(ledger.levels(1)->sold, 5);
+  // Spread over warehouses, each part fits but the product's total would not.
+  ASSERT_FALSE(ledger.set_on_hand(1, "main", INT64_MAX - 4));
+  const std::vector<Allocation> spread{{1, "main", 2}, {1, "backup", 3}};
+  EXPECT_EQ(ledger.return_sold(spread)->reason, "invalid_quantity");
+  EXPECT_EQ(ledger.levels(1)->on_hand(), INT64_MAX - 4);
+  EXPECT_EQ(ledger.levels(1)->warehouses.size(), 1u);  // no level appeared for backup
+  // Quantities whose sum overflows are refused before anything is read.
+  const std::vector<Allocation> huge{{1, "main", INT64_MAX}, {1, "main", INT64_MAX}};
+  EXPECT_EQ(ledger.return_sold(huge)->reason, "invalid_quantity");
+  EXPECT_EQ(ledger.levels(1)->sold, 5);
+  // Within the limit it goes through.
+  ASSERT_FALSE(ledger.set_on_hand(1, "main", 100));
+  EXPECT_FALSE(ledger.return_sold(returned));
+  EXPECT_EQ(ledger.levels(1)->on_hand(), 105);
+  EXPECT_EQ(ledger.levels(1)->sold, 0);
+}
+
 TEST(StockLedger, ANewWarehouseJoinsInPriorityOrder) {
   auto ledger = two_warehouses();
   ASSERT_FALSE(ledger.restock(1, "backup", 5));
