@@ -47,6 +47,11 @@ void add_access_options(CLI::App& cmd, ServerOptions& o) {
       ->envname("ORDERD_JWT_ISSUER");
   cmd.add_option("--jwt-audience", o.jwt.audience, "when set, a token's `aud` must contain this")
       ->envname("ORDERD_JWT_AUDIENCE");
+  cmd.add_option("--jwt-max-token-bytes", o.jwt.max_token_bytes,
+                 "longer bearer tokens are refused (token_malformed) before any other work")
+      ->envname("ORDERD_JWT_MAX_TOKEN_BYTES")
+      ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 20))
+      ->capture_default_str();
   cmd.add_flag("--insecure-open", o.insecure_open,
                "without authentication, listen on non-loopback addresses anyway")
       ->envname("ORDERD_INSECURE_OPEN");

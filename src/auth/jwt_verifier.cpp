@@ -116,8 +116,9 @@ JwtVerifier::JwtVerifier(JwtKeySet keys, JwtChecks checks)
     : keys_(std::move(keys)), checks_(std::move(checks)) {}
 
 JwtVerifier JwtVerifier::load(const JwtOptions& options) {
-  return JwtVerifier(JwtKeySet::load(options),
-                     JwtChecks{options.leeway_s, options.issuer, options.audience});
+  return JwtVerifier(
+      JwtKeySet::load(options),
+      JwtChecks{options.leeway_s, options.issuer, options.audience, options.max_token_bytes});
 }
 
 JwtVerdict JwtVerifier::verify(std::string_view token, std::int64_t now_s) const {

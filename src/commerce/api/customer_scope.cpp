@@ -30,10 +30,6 @@ bool owns_order(const Order& order, std::int64_t user) {
   return order.user_id == user;
 }
 
-std::string reservation_owner(std::int64_t user) {
-  return "user:" + std::to_string(user);
-}
-
 bool owns_reservation(const Shop& shop, const Reservation& reservation, std::int64_t user) {
   if (reservation.owner == reservation_owner(user)) return true;
   // An order's own reservation (owner "order:<id>"): the order's user's.

@@ -41,6 +41,5 @@ http::ApiError user_id_mismatch(std::int64_t given, std::int64_t own);
 // anonymous one (made without user_id) is no customer's to read or release.
 bool owns_order(const Order& order, std::int64_t user);
 bool owns_reservation(const Shop& shop, const Reservation& reservation, std::int64_t user);
-std::string reservation_owner(std::int64_t user);  // "user:<id>", as Reservation::owner
 
 }  // namespace orderd::commerce::api

@@ -281,12 +281,15 @@ void CommerceApi::cancel_order(const Request& request, Responder respond) {
   const std::string invocation_id = invocation_id_for(id);
   InvocationOutcome outcome;
   const Engine::Lookup state = invoker_.engine().output(invocation_id, outcome);
-  const auto stored = shop_.read_order(id);
+  const auto confined = confined_user(request);
+  // Read only where it decides: an unknown saga's order, or a customer's (C3).
+  const auto stored =
+      state == Engine::Lookup::kUnknown || confined ? shop_.read_order(id) : std::nullopt;
   if (state == Engine::Lookup::kUnknown && !stored)
     return respond(request.error(order_not_found(id)));
   // C3: another user's order is an unknown one, and nothing is cancelled. Before its first step
   // is stored, a saga is the customer's when the customer started it.
-  if (const auto confined = confined_user(request)) {
+  if (confined) {
     bool own = false;
     if (stored) {
       own = owns_order(*stored, *confined);

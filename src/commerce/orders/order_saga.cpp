@@ -162,7 +162,7 @@ Order open_order(Shop& shop, const PlaceOrder& in, const std::string& order_id,
     // refused exactly as one not held (C3 in commerce/api/customer_scope.hpp): the answer must
     // not tell a customer that someone else holds it.
     const bool others = adopted && adopted->owner.rfind("user:", 0) == 0 &&
-                        adopted->owner != "user:" + std::to_string(in.user_id);
+                        adopted->owner != reservation_owner(in.user_id);
     if (!adopted || others || (!adopted->order_id.empty() && adopted->order_id != order_id)) {
       return refuse(Error::of(ErrorCode::kConflict,
                               "reservation " + in.reservation_id +

@@ -9,6 +9,10 @@
 
 namespace orderd::commerce {
 
+std::string reservation_owner(std::int64_t user_id) {
+  return "user:" + std::to_string(user_id);
+}
+
 std::string reservation_id_for(const std::string& invocation_id) {
   return "res_" + invocation_id.substr(invocation_id.rfind('_') + 1);  // npos + 1 == 0
 }

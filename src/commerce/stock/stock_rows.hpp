@@ -33,6 +33,9 @@ struct Reservation {
 // the invocation's own part (as order_id_for). Never throws, whatever the text.
 std::string reservation_id_for(const std::string& invocation_id);
 
+// Reservation::owner of a reservation held for the user `user_id`: "user:<id>".
+std::string reservation_owner(std::int64_t user_id);
+
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const WarehouseLevel& w);
 WarehouseLevel tag_invoke(boost::json::value_to_tag<WarehouseLevel>, const boost::json::value& v);
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const ProductLevels& p);
