@@ -369,23 +369,23 @@ std::string Shop::user_index_prefix(std::int64_t user_id) {
   return "u/" + user_digits(user_id) + "/";
 }
 
-std::string Shop::user_status_index_prefix(std::int64_t user_id, const std::string& status) {
-  return "us/" + user_digits(user_id) + "/" + status + "/";
+std::string Shop::user_status_index_prefix(std::int64_t user_id, OrderStatus status) {
+  return "us/" + user_digits(user_id) + "/" + std::string(to_string(status)) + "/";
 }
 
-std::string Shop::status_index_prefix(const std::string& status) {
-  return "s/" + status + "/";
+std::string Shop::status_index_prefix(OrderStatus status) {
+  return "s/" + std::string(to_string(status)) + "/";
 }
 
-void Shop::write_order(const Order& order, const std::string& previous_status,
+void Shop::write_order(const Order& order, std::optional<OrderStatus> previous,
                        WriteSet& writes) const {
   writes.put(kOrders, order.id, row_json(order));
-  if (previous_status == order.status) return;
-  if (previous_status.empty()) {
+  if (previous == order.status) return;
+  if (!previous) {
     writes.put(kOrderIndex, user_index_prefix(order.user_id) + order.id, "");
   } else {
-    writes.erase(kOrderIndex, user_status_index_prefix(order.user_id, previous_status) + order.id);
-    writes.erase(kOrderIndex, status_index_prefix(previous_status) + order.id);
+    writes.erase(kOrderIndex, user_status_index_prefix(order.user_id, *previous) + order.id);
+    writes.erase(kOrderIndex, status_index_prefix(*previous) + order.id);
   }
   writes.put(kOrderIndex, user_status_index_prefix(order.user_id, order.status) + order.id, "");
   writes.put(kOrderIndex, status_index_prefix(order.status) + order.id, "");

@@ -140,8 +140,8 @@ class Shop {
                                    std::int64_t now_ms, WriteSet& writes);
   // An order's event (`type`, the order's snapshot after the change): bumps its event_version.
   void order_event(Order& order, std::string_view type, std::int64_t now_ms, WriteSet& writes);
-  // Writes the order and moves its index entries from `previous_status` (empty: a new order).
-  void write_order(const Order& order, const std::string& previous_status, WriteSet& writes) const;
+  // Writes the order and moves its index entries from `previous` (nullopt: a new order).
+  void write_order(const Order& order, std::optional<OrderStatus> previous, WriteSet& writes) const;
   void write_payment(const PaymentRecord& record, WriteSet& writes) const;
 
   // Stock an order's saga can no longer release: held for an order whose invocation ended
@@ -158,8 +158,8 @@ class Shop {
 
   // Order listing keys (order_index).
   static std::string user_index_prefix(std::int64_t user_id);
-  static std::string user_status_index_prefix(std::int64_t user_id, const std::string& status);
-  static std::string status_index_prefix(const std::string& status);
+  static std::string user_status_index_prefix(std::int64_t user_id, OrderStatus status);
+  static std::string status_index_prefix(OrderStatus status);
 
   static constexpr const char* kProducts = "products";
   static constexpr const char* kWarehouses = "warehouses";

@@ -585,7 +585,7 @@ Scenario shop() {
           if (r.request.service != "Orders") continue;
           auto order = boost::json::value_to<commerce::Order>(boost::json::parse(r.outcome->body));
           const int authorized = count(order.id, "authorize");
-          if (order.status == "confirmed") {
+          if (order.status == commerce::OrderStatus::kConfirmed) {
             for (const auto& item : order.items) sold += item.quantity;
             EXPECT_EQ(count(order.id, "capture"), 1) << order.id;
             EXPECT_EQ(authorized, 1);
@@ -594,7 +594,7 @@ Scenario shop() {
             EXPECT_EQ(count(order.id, "void"), authorized) << order.id;
           }
           if (r.request.idempotency_key == "order-2") {
-            EXPECT_EQ(order.status, "failed");
+            EXPECT_EQ(order.status, commerce::OrderStatus::kFailed);
           }
         }
         EXPECT_EQ(levels->sold, sold);
@@ -622,9 +622,9 @@ Scenario shop() {
           auto order = boost::json::value_to<commerce::Order>(boost::json::parse(r.outcome->body));
           ASSERT_TRUE(by_subject.count(order.id)) << order.id;
           const auto& last = by_subject[order.id].back();
-          EXPECT_EQ(last.at("data").at("status").as_string(), order.status) << order.id;
+          EXPECT_EQ(last.at("data").at("status").as_string(), to_string(order.status)) << order.id;
           EXPECT_EQ(last.at("version").as_int64(), order.event_version);
-          EXPECT_EQ(last.at("type").as_string(), "order." + order.status);
+          EXPECT_EQ(last.at("type").as_string(), "order." + std::string(to_string(order.status)));
         }
       }};
 }

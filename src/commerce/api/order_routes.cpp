@@ -19,8 +19,6 @@ std::vector<BasketItem> read_basket(const Shop& shop, const boost::json::object&
 
 namespace {
 
-const char* const kStatuses[] = {"pending", "confirmed", "cancelled", "failed"};
-
 std::string location_of(const std::string& order_id) {
   return "/api/v1/orders/" + order_id;
 }
@@ -38,7 +36,8 @@ Order decode_order(const std::string& json_text) {
 http::Response order_answer(const http::RouteRequest& request, const Order& order,
                             unsigned ok_status, bool replayed) {
   http::Response r;
-  if (order.status == "failed" || (order.status == "cancelled" && ok_status == 201)) {
+  if (order.status == OrderStatus::kFailed ||
+      (order.status == OrderStatus::kCancelled && ok_status == 201)) {
     http::ApiError e = api_error(order.failure());
     e.extra["order_id"] = order.id;
     e.extra["order"] = boost::json::parse(order_view_json(order));
@@ -210,10 +209,10 @@ void CommerceApi::list_orders(const Request& request, Responder respond) {
       return respond(request.error(user_id_mismatch(*user, *confined)));
     if (!request.query_param("user_id")) user = *confined;
   }
-  std::string status;
+  std::optional<OrderStatus> status;
   if (const auto* text = request.query_param("status")) {
-    status = *text;
-    if (std::find(std::begin(kStatuses), std::end(kStatuses), status) == std::end(kStatuses))
+    status = parse_order_status(*text);
+    if (!status)
       violations.push_back(
           {"status", "invalid_status", "status must be pending, confirmed, cancelled or failed"});
   }
@@ -224,12 +223,12 @@ void CommerceApi::list_orders(const Request& request, Responder respond) {
   if (!violations.empty()) return respond(request.error(validation_failed(violations)));
 
   // Newest first: order ids sort by creation time, so a reversed scan of a prefix.
-  const bool by_index = user || !status.empty();
+  const bool by_index = user || status;
   const std::string table = by_index ? Shop::kOrderIndex : Shop::kOrders;
-  const std::string prefix = user && !status.empty() ? Shop::user_status_index_prefix(*user, status)
-                             : user                  ? Shop::user_index_prefix(*user)
-                             : !status.empty()       ? Shop::status_index_prefix(status)
-                                                     : std::string();
+  const std::string prefix = user && status ? Shop::user_status_index_prefix(*user, *status)
+                             : user         ? Shop::user_index_prefix(*user)
+                             : status       ? Shop::status_index_prefix(*status)
+                                            : std::string();
   store::RowRange range = store::prefix_range(table, prefix, page->limit + 1, true);
   if (prefix.empty()) range = {table, "", "", page->limit + 1, true};
   const bool backwards = !page->ending_before.empty();
@@ -315,11 +314,13 @@ void CommerceApi::cancel_order(const Request& request, Responder respond) {
           if (!reply.outcome.ok)
             return respond(invocation_failure(request, id, reply.outcome.error));
           Order order = decode_order(reply.outcome.body);
-          if (order.status == "confirmed")
+          if (order.status == OrderStatus::kConfirmed)
             return cancel_confirmed(request, id, std::move(cancel), std::move(respond));
-          if (order.status == "cancelled") return respond(order_answer(request, order, 200, false));
+          if (order.status == OrderStatus::kCancelled)
+            return respond(order_answer(request, order, 200, false));
           respond(request.error({ErrorCode::kConflict,
-                                 "order " + id + " is " + order.status + " and cannot be cancelled",
+                                 "order " + id + " is " + std::string(to_string(order.status)) +
+                                     " and cannot be cancelled",
                                  "order_not_cancellable"}));
         });
     return;

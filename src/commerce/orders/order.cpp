@@ -3,13 +3,24 @@
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
 #include <boost/json/value_to.hpp>
+#include <stdexcept>
 
 #include "common/durations.hpp"
 #include "common/json_fields.hpp"
 #include "common/json_writer.hpp"
 
 namespace orderd::commerce {
-namespace {}  // namespace
+namespace {
+
+// A stored state orderd does not know is a corrupt row, refused like any other malformed field.
+template <class Parse>
+auto parse_or_throw(Parse parse, const std::string& text) {
+  auto value = parse(text);
+  if (!value) throw std::invalid_argument("unknown order state '" + text + "'");
+  return *value;
+}
+
+}  // namespace
 
 Error Order::failure() const {
   auto category = error_code_from_string(failure_category).value_or(ErrorCode::kInternal);
@@ -39,8 +50,13 @@ void touch(Order& order, std::int64_t now_ms) {
 }
 
 void fail(Order& order, const Error& why, std::int64_t now_ms) {
-  order.status = why.code == ErrorCode::kCancelled ? "cancelled" : "failed";
-  if (order.status == "cancelled") order.fulfillment_status = "cancelled";
+  const bool cancel = why.code == ErrorCode::kCancelled;
+  OrderStatus status = order.status;
+  FulfillmentStatus fulfillment = order.fulfillment_status;
+  advance(status, cancel ? OrderStatus::kCancelled : OrderStatus::kFailed);
+  if (cancel) advance(fulfillment, FulfillmentStatus::kCancelled);
+  order.status = status;
+  order.fulfillment_status = fulfillment;
   order.failure_code = std::string(why.reason_or_category());
   order.failure_category = std::string(to_string(why.code));
   order.failure_reason = why.message;
@@ -48,14 +64,14 @@ void fail(Order& order, const Error& why, std::int64_t now_ms) {
   touch(order, now_ms);
 }
 
-void set_payment_status(Order& order, std::string status, std::int64_t now_ms) {
-  order.payment_status = std::move(status);
-  touch(order, now_ms);
-}
-
 void confirm(Order& order, std::int64_t now_ms) {
-  order.status = "confirmed";
-  order.payment_status = "captured";
+  // Both axes checked before either moves: a refused transition leaves the order whole.
+  OrderStatus status = order.status;
+  PaymentStatus payment = order.payment_status;
+  advance(status, OrderStatus::kConfirmed);
+  advance(payment, PaymentStatus::kCaptured);
+  order.status = status;
+  order.payment_status = payment;
   touch(order, now_ms);
 }
 
@@ -103,9 +119,9 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const Order&
                           {"total_amount", o.total_amount},
                           {"payment_method", o.payment_method},
                           {"reservation_id", o.reservation_id},
-                          {"status", o.status},
-                          {"payment_status", o.payment_status},
-                          {"fulfillment_status", o.fulfillment_status},
+                          {"status", to_string(o.status)},
+                          {"payment_status", to_string(o.payment_status)},
+                          {"fulfillment_status", to_string(o.fulfillment_status)},
                           {"failure_code", o.failure_code},
                           {"failure_category", o.failure_category},
                           {"failure_reason", o.failure_reason},
@@ -131,9 +147,11 @@ Order tag_invoke(boost::json::value_to_tag<Order>, const boost::json::value& v) 
   r.total_amount = json::require_integer(o, "total_amount");
   r.payment_method = json::require_string(o, "payment_method");
   r.reservation_id = json::require_string(o, "reservation_id");
-  r.status = json::require_string(o, "status");
-  r.payment_status = json::require_string(o, "payment_status");
-  r.fulfillment_status = json::require_string(o, "fulfillment_status");
+  r.status = parse_or_throw(parse_order_status, json::require_string(o, "status"));
+  r.payment_status =
+      parse_or_throw(parse_payment_status, json::require_string(o, "payment_status"));
+  r.fulfillment_status =
+      parse_or_throw(parse_fulfillment_status, json::require_string(o, "fulfillment_status"));
   if (o.contains("risk_score")) r.risk_score = json::require_integer(o, "risk_score");
   r.failure_code = json::require_string(o, "failure_code");
   r.failure_category = json::require_string(o, "failure_category");
@@ -222,9 +240,9 @@ std::string order_view_json(const Order& o) {
   w.key("currency").text(o.currency);
   w.key("payment_method").text(o.payment_method);
   w.key("reservation_id").text_or_null(o.reservation_id);
-  w.key("status").text(o.status);
-  w.key("payment_status").text(o.payment_status);
-  w.key("fulfillment_status").text(o.fulfillment_status);
+  w.key("status").text(to_string(o.status));
+  w.key("payment_status").text(to_string(o.payment_status));
+  w.key("fulfillment_status").text(to_string(o.fulfillment_status));
   w.key("failure_code").text_or_null(o.failure_code);
   w.key("failure_reason").text_or_null(o.failure_reason);
   w.key("created_at").text(durations::format_rfc3339(o.created_at_ms));

@@ -2,11 +2,8 @@
 // An order as the shop keeps it, and the transitions its saga and its cancel make. Pure: the
 // saga decides with these inside journaled steps and stores the result (orders table).
 //
-// Three axes, as commerce APIs keep them (shared/reference/commerce-conventions.md):
-//   status              pending -> confirmed | failed | cancelled; confirmed -> cancelled
-//   payment_status      pending -> authorized -> captured -> refunded; authorized -> voided;
-//                       pending -> failed
-//   fulfillment_status  unfulfilled -> cancelled (nothing ships yet)
+// Three axes, as commerce APIs keep them, enums whose transitions are checked (O3,
+// orders/order_state.hpp).
 // O1. `version` grows by one with every change that is stored, so a reader can order what it saw.
 // O2. A terminal order (failed, cancelled) never changes again.
 #include <boost/json/fwd.hpp>
@@ -16,6 +13,7 @@
 #include <vector>
 
 #include "commerce/catalog/product.hpp"
+#include "commerce/orders/order_state.hpp"
 #include "commerce/stock/stock_rows.hpp"
 #include "common/error.hpp"
 
@@ -47,9 +45,9 @@ struct Order {
   std::int64_t total_amount = 0;
   std::string payment_method;
   std::string reservation_id;
-  std::string status = "pending";
-  std::string payment_status = "pending";
-  std::string fulfillment_status = "unfulfilled";
+  OrderStatus status = OrderStatus::kPending;
+  PaymentStatus payment_status = PaymentStatus::kPending;
+  FulfillmentStatus fulfillment_status = FulfillmentStatus::kUnfulfilled;
   std::optional<std::int64_t> risk_score;  // 0-100, an integer (JSON prints doubles as 1.5E2)
   // Set when failed or cancelled: the stable code (out_of_stock, payment_declined...), the
   // category it belongs to (error_code.hpp), a message.
@@ -63,7 +61,9 @@ struct Order {
   std::int64_t version = 1;
   std::int64_t event_version = 0;  // its events so far (events/outbox.hpp, E2)
 
-  bool terminal() const { return status == "failed" || status == "cancelled"; }
+  bool terminal() const {
+    return status == OrderStatus::kFailed || status == OrderStatus::kCancelled;
+  }
   // The error a failed or cancelled order answers with (problem+json).
   Error failure() const;
 };
@@ -73,10 +73,11 @@ std::string order_id_for(const std::string& invocation_id);
 std::string invocation_id_for(const std::string& order_id);
 bool is_order_id(const std::string& text);
 
-// Transitions (each bumps version and updated_at, O1).
+// Transitions (each bumps version and updated_at, O1; each checked, O3).
 void touch(Order& order, std::int64_t now_ms);
+// Failed, or cancelled (its fulfillment too) when `why` is a cancel.
 void fail(Order& order, const Error& why, std::int64_t now_ms);
-void set_payment_status(Order& order, std::string status, std::int64_t now_ms);
+// Confirmed, its payment captured.
 void confirm(Order& order, std::int64_t now_ms);
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const OrderItem& i);

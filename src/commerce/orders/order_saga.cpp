@@ -137,7 +137,7 @@ Order open_order(Shop& shop, const PlaceOrder& in, const std::string& order_id,
     order.version = 0;  // fail() counts the failure as the order's first version
     fail(order, why, now_ms);
     shop.order_event(order, "order.failed", now_ms, writes);
-    shop.write_order(order, "", writes);
+    shop.write_order(order, std::nullopt, writes);
     return order;
   };
 
@@ -229,7 +229,7 @@ Order open_order(Shop& shop, const PlaceOrder& in, const std::string& order_id,
     for (const auto& a : allocations)
       if (a.product_id == item.product_id) item.allocations.push_back(a);
   shop.order_event(order, "order.created", now_ms, writes);
-  shop.write_order(order, "", writes);
+  shop.write_order(order, std::nullopt, writes);
   return order;
 }
 
@@ -293,7 +293,7 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
       failure = Error::of(ErrorCode::kPaymentRequired, "payment declined: " + reply->message,
                           "payment_declined");
     }
-    order.payment_status = authorized ? "authorized" : "failed";
+    advance(order.payment_status, authorized ? PaymentStatus::kAuthorized : PaymentStatus::kFailed);
     if (authorized) order.payment_reference = reply->reference;
   }
   if (!failure && cancelled) failure = cancelled_error();
@@ -355,7 +355,7 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
             },
             [](Order& next, std::int64_t now, OrderEvents& emit) {
               emit(next, "order.authorized");
-              next.payment_status = "captured";
+              advance(next.payment_status, PaymentStatus::kCaptured);
               emit(next, "order.captured");
               confirm(next, now);
               emit(next, "order.confirmed");
@@ -396,15 +396,16 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
         [&](Order& next, std::int64_t now, OrderEvents& emit) {
           if (authorizing) emit(next, authorized ? "order.authorized" : "order.payment_failed");
           if (captured) {
-            next.payment_status = "captured";
+            advance(next.payment_status, PaymentStatus::kCaptured);
             emit(next, "order.captured");
           }
           if (undone) {
-            next.payment_status = captured ? "refunded" : "voided";
+            advance(next.payment_status,
+                    captured ? PaymentStatus::kRefunded : PaymentStatus::kVoided);
             emit(next, captured ? "order.refunded" : "order.voided");
           }
           fail(next, *failure, now);
-          emit(next, next.status == "cancelled" ? "order.cancelled" : "order.failed");
+          emit(next, next.status == OrderStatus::kCancelled ? "order.cancelled" : "order.failed");
         });
   });
   co_return order;
@@ -420,10 +421,12 @@ Task<Order> cancel_confirmed_order(Shop* shop, Context& ctx, CancelOrder in) {
     }
     return *stored;
   });
-  if (order.status == "cancelled") co_return order;
-  if (order.status != "confirmed" || order.fulfillment_status != "unfulfilled") {
+  if (order.status == OrderStatus::kCancelled) co_return order;
+  if (order.status != OrderStatus::kConfirmed ||
+      order.fulfillment_status != FulfillmentStatus::kUnfulfilled) {
     throw TerminalError(ErrorCode::kConflict,
-                        "order " + order_id + " is " + order.status + " and cannot be cancelled",
+                        "order " + order_id + " is " + std::string(to_string(order.status)) +
+                            " and cannot be cancelled",
                         "order_not_cancellable");
   }
   bool cancelled = false;
@@ -457,7 +460,7 @@ Task<Order> cancel_confirmed_order(Shop* shop, Context& ctx, CancelOrder in) {
       if (auto error = shop->return_sold(sold, order_id, now, writes))
         ctx.log().warn("order {}: units not returned: {}", order_id, error->message);
       if (record.status == "succeeded") {
-        next.payment_status = "refunded";
+        advance(next.payment_status, PaymentStatus::kRefunded);
         shop->order_event(next, "order.refunded", now, writes);
       }
       fail(next, cancelled_error(why), now);

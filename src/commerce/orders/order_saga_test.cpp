@@ -107,8 +107,8 @@ class OrderSagaTest : public ::testing::Test {
 
 TEST_F(OrderSagaTest, AConfirmedOrderSellsItsUnitsAndIsCapturedOnce) {
   Order order = place(basket(1, 8));
-  EXPECT_EQ(order.status, "confirmed");
-  EXPECT_EQ(order.payment_status, "captured");
+  EXPECT_EQ(order.status, OrderStatus::kConfirmed);
+  EXPECT_EQ(order.payment_status, PaymentStatus::kCaptured);
   EXPECT_EQ(order.total_amount, 12000);
   ASSERT_EQ(order.items.size(), 1u);
   // 8 units: none of the warehouses has them all, so both give (best priority first).
@@ -135,7 +135,7 @@ TEST_F(OrderSagaTest, AConfirmedOrderSellsItsUnitsAndIsCapturedOnce) {
 
 TEST_F(OrderSagaTest, OutOfStockFailsBeforeAnyPaymentAndHoldsNothing) {
   Order order = place(basket(1, kStock + 1));
-  EXPECT_EQ(order.status, "failed");
+  EXPECT_EQ(order.status, OrderStatus::kFailed);
   EXPECT_EQ(order.failure_code, "out_of_stock");
   EXPECT_EQ(order.failure().code, ErrorCode::kConflict);
   EXPECT_EQ(harness.query_int("SELECT count(*) FROM rows WHERE tbl = 'payments'"), 0);
@@ -144,9 +144,9 @@ TEST_F(OrderSagaTest, OutOfStockFailsBeforeAnyPaymentAndHoldsNothing) {
 
 TEST_F(OrderSagaTest, ADeclinedPaymentReleasesTheStock) {
   Order order = place(basket(1, 3, "mock_declined"));
-  EXPECT_EQ(order.status, "failed");
+  EXPECT_EQ(order.status, OrderStatus::kFailed);
   EXPECT_EQ(order.failure_code, "payment_declined");
-  EXPECT_EQ(order.payment_status, "failed");
+  EXPECT_EQ(order.payment_status, PaymentStatus::kFailed);
   EXPECT_EQ(payments(order.id, "authorize", "declined"), 1);
   EXPECT_EQ(payments(order.id, "void"), 0);  // nothing was authorized
   EXPECT_EQ(shop.ledger().levels(1)->available(), kStock);
@@ -155,10 +155,10 @@ TEST_F(OrderSagaTest, ADeclinedPaymentReleasesTheStock) {
 
 TEST_F(OrderSagaTest, AFraudRejectionVoidsTheAuthorization) {
   Order order = place(basket(2, 1));
-  EXPECT_EQ(order.status, "failed");
+  EXPECT_EQ(order.status, OrderStatus::kFailed);
   EXPECT_EQ(order.failure_code, "fraud_rejected");
   EXPECT_EQ(order.risk_score, 75);
-  EXPECT_EQ(order.payment_status, "voided");
+  EXPECT_EQ(order.payment_status, PaymentStatus::kVoided);
   EXPECT_EQ(payments(order.id, "authorize"), 1);
   EXPECT_EQ(payments(order.id, "void"), 1);
   EXPECT_EQ(payments(order.id, "capture"), 0);
@@ -167,14 +167,14 @@ TEST_F(OrderSagaTest, AFraudRejectionVoidsTheAuthorization) {
 
 TEST_F(OrderSagaTest, AFlakyGatewayIsRetriedUntilItAnswers) {
   Order order = place(basket(1, 1, "mock_flaky"));
-  EXPECT_EQ(order.status, "confirmed");
+  EXPECT_EQ(order.status, OrderStatus::kConfirmed);
   EXPECT_EQ(payments(order.id, "authorize"), 1);
   EXPECT_EQ(payments(order.id, "capture"), 1);
 }
 
 TEST_F(OrderSagaTest, CancellingAConfirmedOrderRefundsAndReturnsItsUnits) {
   Order order = place(basket(1, 4));
-  ASSERT_EQ(order.status, "confirmed");
+  ASSERT_EQ(order.status, OrderStatus::kConfirmed);
   InvokeRequest cancel{"OrderCancel", "cancel", "{\"reason\":\"changed my mind\"}"};
   cancel.object_key = order.id;
   std::optional<InvocationOutcome> done;
@@ -182,8 +182,8 @@ TEST_F(OrderSagaTest, CancellingAConfirmedOrderRefundsAndReturnsItsUnits) {
   ASSERT_TRUE(harness.run_until([&] { return done.has_value(); }));
   ASSERT_TRUE(done->ok) << done->body;
   Order cancelled = boost::json::value_to<Order>(boost::json::parse(done->body));
-  EXPECT_EQ(cancelled.status, "cancelled");
-  EXPECT_EQ(cancelled.payment_status, "refunded");
+  EXPECT_EQ(cancelled.status, OrderStatus::kCancelled);
+  EXPECT_EQ(cancelled.payment_status, PaymentStatus::kRefunded);
   EXPECT_EQ(cancelled.failure_reason, "changed my mind");
   EXPECT_GT(cancelled.version, order.version);
   EXPECT_EQ(payments(order.id, "refund"), 1);
@@ -202,7 +202,7 @@ TEST_F(OrderSagaTest, CancellingAConfirmedOrderRefundsAndReturnsItsUnits) {
 
 TEST_F(OrderSagaTest, ACancelKilledWhileRefundingIsFollowedByTheSameRefund) {
   Order order = place(basket(1, 2, "mock_flaky"));
-  ASSERT_EQ(order.status, "confirmed");
+  ASSERT_EQ(order.status, OrderStatus::kConfirmed);
   InvokeRequest cancel{"OrderCancel", "cancel", "{}"};
   cancel.object_key = order.id;
   std::optional<InvocationOutcome> first;
@@ -215,14 +215,15 @@ TEST_F(OrderSagaTest, ACancelKilledWhileRefundingIsFollowedByTheSameRefund) {
   ASSERT_EQ(harness.engine().kill(started.invocation_id), Engine::Control::kDone);
   ASSERT_TRUE(harness.run_until([&] { return first.has_value(); }));
   EXPECT_FALSE(first->ok);
-  EXPECT_EQ(shop.read_order(order.id)->status, "confirmed");
+  EXPECT_EQ(shop.read_order(order.id)->status, OrderStatus::kConfirmed);
 
   // A second cancel refunds under the same gateway key: the money moves once.
   std::optional<InvocationOutcome> second;
   harness.engine().invoke(cancel, [&](InvocationOutcome o) { second = std::move(o); });
   ASSERT_TRUE(harness.run_until([&] { return second.has_value(); }));
   ASSERT_TRUE(second->ok) << second->body;
-  EXPECT_EQ(boost::json::value_to<Order>(boost::json::parse(second->body)).status, "cancelled");
+  EXPECT_EQ(boost::json::value_to<Order>(boost::json::parse(second->body)).status,
+            OrderStatus::kCancelled);
   EXPECT_EQ(shop.gateway()->operations("refund", order.id), 1u);
   EXPECT_EQ(payments(order.id, "refund"), 1);
   EXPECT_EQ(shop.ledger().levels(1)->available(), kStock);
@@ -232,7 +233,7 @@ TEST_F(OrderSagaTest, AProductNamedTwiceIsOneItemAndCancelsWhole) {
   PlaceOrder request = basket(1, 1);
   request.items.push_back({1, 2});
   Order order = place(request);
-  ASSERT_EQ(order.status, "confirmed");
+  ASSERT_EQ(order.status, OrderStatus::kConfirmed);
   ASSERT_EQ(order.items.size(), 1u);
   EXPECT_EQ(order.items[0].quantity, 3);
   EXPECT_EQ(order.total_amount, 4500);
@@ -301,7 +302,7 @@ TEST_F(OrderSagaTest, AnOrderTakesOverAReservationWhichThenNeverExpires) {
             std::regex_replace(refused_unknown.failure_reason, std::regex("res_unknown"), held.id));
   EXPECT_EQ(shop.ledger().levels(1)->reserved(), 2);  // and still held
   Order order = place(request);
-  EXPECT_EQ(order.status, "confirmed");
+  EXPECT_EQ(order.status, OrderStatus::kConfirmed);
   EXPECT_EQ(order.reservation_id, held.id);
   EXPECT_EQ(shop.ledger().levels(1)->sold, 2);
   // The expiry wakes and finds the reservation gone: nothing is released twice.
@@ -429,9 +430,9 @@ TEST_F(SlowGatewayTest, CancellingARunningSagaVoidsAndReleases) {
   InvocationOutcome outcome = harness.await_outcome(id);
   ASSERT_TRUE(outcome.ok) << outcome.body;
   Order order = boost::json::value_to<Order>(boost::json::parse(outcome.body));
-  EXPECT_EQ(order.status, "cancelled");
+  EXPECT_EQ(order.status, OrderStatus::kCancelled);
   EXPECT_EQ(order.failure_code, "order_cancelled");
-  EXPECT_EQ(order.payment_status, "voided");
+  EXPECT_EQ(order.payment_status, PaymentStatus::kVoided);
   EXPECT_EQ(payments(order.id, "authorize"), 1);
   EXPECT_EQ(payments(order.id, "void"), 1);
   EXPECT_EQ(payments(order.id, "capture"), 0);
@@ -452,7 +453,7 @@ TEST_F(SlowGatewayTest, AKilledOrderGivesItsUnitsBackAndEndsFailed) {
   const std::string order_id = order_id_for(id);
   ASSERT_TRUE(harness.run_until([&] {
     auto order = shop.read_order(order_id);
-    return order && order->status == "failed";
+    return order && order->status == OrderStatus::kFailed;
   }));
   EXPECT_EQ(shop.read_order(order_id)->failure_code, "order_killed");
   EXPECT_EQ(shop.reclaim_abandoned(), 0u);
@@ -504,7 +505,7 @@ TEST(OrderSagaCrashTest, EveryCrashPointEndsWithConservedStockAndOneCharge) {
     InvocationOutcome outcome = harness.await_outcome(id);
     ASSERT_TRUE(outcome.ok) << outcome.body;
     Order order = boost::json::value_to<Order>(boost::json::parse(outcome.body));
-    EXPECT_EQ(order.status, "confirmed");
+    EXPECT_EQ(order.status, OrderStatus::kConfirmed);
     const ProductLevels* levels = shop.ledger().levels(1);
     EXPECT_EQ(levels->sold, 7);
     EXPECT_EQ(levels->reserved(), 0);

@@ -150,7 +150,8 @@ TEST_F(ReservationQuotaTest, AnOrderTakingOverAReservationFreesItsQuotaOnce) {
   order.reservation_id = id;
   auto placed = harness.call("Orders", "place", json::dump(boost::json::value_from(order)));
   ASSERT_TRUE(placed.ok) << placed.body;
-  EXPECT_EQ(boost::json::value_to<Order>(boost::json::parse(placed.body)).status, "confirmed");
+  EXPECT_EQ(boost::json::value_to<Order>(boost::json::parse(placed.body)).status,
+            OrderStatus::kConfirmed);
   // Adopted, then committed: it left alice's holding at the adoption, and only then.
   expect_holding("alice", 1, 1);
   ASSERT_TRUE(harness.run_until([&] { return shop.ledger().levels(1)->sold == 3; }));
