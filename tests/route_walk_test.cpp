@@ -54,7 +54,7 @@ class RouteWalkTest : public ::testing::Test {
     };
     harness.start();
     feed =
-        std::make_unique<commerce::EventFeed>(harness.engine(), harness.scheduler(), shop.outbox());
+        std::make_unique<commerce::EventFeed>(harness.engine(), harness.scheduler(), shop.outbox);
     front_door =
         std::make_unique<http::FrontDoor>(harness.engine(), harness.scheduler(), harness.registry);
     ingress = std::make_unique<http::InvocationRoutes>(*front_door, harness.registry);

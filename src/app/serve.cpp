@@ -48,7 +48,7 @@ namespace {
 void seed_catalog(orderd::commerce::Shop& shop, orderd::Engine& engine, const std::string& catalog,
                   std::int64_t now_ms) {
   if (catalog == "none") return;
-  if (shop.has_catalog()) {
+  if (!shop.catalog.empty()) {
     if (catalog != "demo")
       spdlog::info("--catalog {}: the store has a catalog, kept as it is", catalog);
     return;
@@ -63,9 +63,9 @@ void seed_catalog(orderd::commerce::Shop& shop, orderd::Engine& engine, const st
     text << file.rdbuf();
     spec = orderd::commerce::parse_catalog(text.str());
   }
-  engine.write_rows(shop.seed(spec, now_ms), [] {});
+  engine.write_rows(seed_rows(shop, spec, now_ms), [] {});
   spdlog::info("catalog {}: {} products in {} warehouses", catalog, spec.products.size(),
-               shop.warehouses().size());
+               shop.catalog.warehouses().size());
 }
 
 // 127.0.0.0/8, ::1 and "localhost": where an open orderd may listen without --insecure-open.
@@ -149,10 +149,10 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   shop.load(*store);  // memory as the rows say, before anything replays
   seed_catalog(shop, *engine, options.catalog, scheduler->now_ms());
   std::size_t recovered = engine->recover();
-  shop.reclaim_abandoned();  // orders killed before the restart
-  shop.reclaim_every(options.shop.reclaim_interval_ms);
+  shop.reclaim.run();  // orders killed before the restart
+  shop.reclaim.every(options.shop.reclaim_interval_ms);
   // Wakes the outbox's readers (the SSE streams, the relay) when events are durable.
-  orderd::commerce::EventFeed event_feed(*engine, *scheduler, shop.outbox());
+  orderd::commerce::EventFeed event_feed(*engine, *scheduler, shop.outbox);
   // The relay to NATS JetStream, with --nats-url. The publisher's thread outlives the relay (it
   // is declared first); what it answers late only reaches the scheduler (event_relay.cpp).
   std::unique_ptr<orderd::commerce::JetStreamPublisher> publisher;

@@ -336,17 +336,33 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
            "limit of one payment gateway attempt (then it is retried)");
   cmd.add_option("--payment-attempts", o.shop.authorize_attempts,
                  "gateway attempts an authorization gets before the order fails "
-                 "(payment_unavailable); captures, voids and refunds retry until they succeed")
+                 "(payment_unavailable); captures retry until they succeed")
       ->envname("ORDERD_PAYMENT_ATTEMPTS")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
+  cmd.add_option("--compensation-attempts", o.shop.compensation_attempts,
+                 "gateway attempts a void or a refund gets (with backoff) before its payment is "
+                 "marked needs_attention for an operator (GET /api/v1/payments?status=...)")
+      ->envname("ORDERD_COMPENSATION_ATTEMPTS")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  cmd.add_option("--gateway-breaker-failures", o.shop.breaker_failures,
+                 "consecutive payment gateway failures (no answer) that open its circuit "
+                 "breaker: authorizations then fail fast with 503 payment_unavailable")
+      ->envname("ORDERD_GATEWAY_BREAKER_FAILURES")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  duration("--gateway-breaker-cooldown", "ORDERD_GATEWAY_BREAKER_COOLDOWN",
+           o.shop.breaker_cooldown_ms, "30s",
+           "how long an open gateway breaker fails fast before it lets one probe through");
   cmd.add_option("--fraud-reject-above", o.shop.fraud_reject_above,
                  "orders whose risk score (0-100) is above this are rejected (fraud_rejected)")
       ->envname("ORDERD_FRAUD_REJECT_ABOVE")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
   duration("--reclaim-interval", "ORDERD_RECLAIM_INTERVAL", o.shop.reclaim_interval_ms, "5s",
-           "how often stock held for orders an operator killed is released");
+           "how often holds and payments of owners that ended without settling them (an "
+           "operator killed the saga) are released, voided or refunded");
   cmd.add_option("--nats-url", o.nats.url,
                  "relay every outbox event to NATS JetStream at this server (nats://HOST:PORT); "
                  "none when empty")

@@ -7,8 +7,9 @@
 namespace orderd::commerce {
 
 void Shop::register_services(Registry& registry) {
-  for (const char* table : {kProducts, kWarehouses, kStock, kHeld, kReservations, kOrders,
-                            kOrderIndex, kPayments, kEvents})
+  for (const char* table :
+       {Catalog::kProducts, Catalog::kWarehouses, Stock::kStock, Stock::kHeld, Stock::kReservations,
+        OrderBook::kOrders, OrderBook::kOrderIndex, ShopPayments::kPayments, Outbox::kTable})
     registry.add_table(table);
   Shop* shop = this;
   // Plain lambdas that hand the shop to the coroutine by value (registry.hpp).

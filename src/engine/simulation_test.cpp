@@ -206,8 +206,9 @@ class World {
     // whose first seeding was lost) is seeded again.
     shop.attach(*engine_, *scheduler_);
     shop.load(store);
-    if (!shop.has_catalog()) engine_->write_rows(shop.seed(shop_catalog(), clock_ms_), [] {});
-    feed_ = std::make_unique<commerce::EventFeed>(*engine_, *scheduler_, shop.outbox());
+    if (shop.catalog.empty())
+      engine_->write_rows(seed_rows(shop, shop_catalog(), clock_ms_), [] {});
+    feed_ = std::make_unique<commerce::EventFeed>(*engine_, *scheduler_, shop.outbox);
     relay_ = std::make_unique<commerce::EventRelay>(*engine_, *scheduler_, *feed_, broker,
                                                     commerce::RelayOptions{3, 1, 8});
     relay_->start();
@@ -563,7 +564,7 @@ Scenario shop() {
       [](World& world, std::vector<Request>& rs) {
         commerce::Shop durable{commerce::ShopOptions{}};
         durable.load(world.store);  // what the rows say, not what memory says
-        const commerce::ProductLevels* levels = durable.ledger().levels(1);
+        const commerce::ProductLevels* levels = durable.stock.ledger().levels(1);
         ASSERT_NE(levels, nullptr);
         EXPECT_EQ(levels->reserved(), 0) << "a unit is still held";
         EXPECT_EQ(levels->available() + levels->sold, 5);

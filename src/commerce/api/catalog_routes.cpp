@@ -84,7 +84,7 @@ std::vector<BasketItem> read_basket(const Shop& shop, const boost::json::object&
     return basket;
   }
   // Before any line is read: a huge basket costs nothing but its parse.
-  if (auto too_many = shop.refuse_basket_size(items->as_array().size())) {
+  if (auto too_many = shop.stock.refuse_basket_size(items->as_array().size())) {
     violations.push_back({"items", too_many->reason, too_many->message});
     return basket;
   }
@@ -98,7 +98,7 @@ std::vector<BasketItem> read_basket(const Shop& shop, const boost::json::object&
     const auto& item = entry.as_object();
     auto product = read_id(item, "product_id", at + ".product_id", violations);
     auto quantity = read_count(item, "quantity", at + ".quantity", kMaxQuantity, violations);
-    if (product && !shop.product(*product)) {
+    if (product && !shop.catalog.product(*product)) {
       violations.push_back({at + ".product_id", "unknown_product",
                             "product " + std::to_string(*product) + " is not in the catalog"});
       continue;
@@ -115,9 +115,9 @@ std::vector<BasketItem> read_basket(const Shop& shop, const boost::json::object&
 
 void CommerceApi::get_product(const Request& request, Responder respond) {
   auto id = path_id(request, "id");
-  const Product* product = id ? shop_.product(*id) : nullptr;
+  const Product* product = id ? shop_.catalog.product(*id) : nullptr;
   if (!product) return respond(request.error(product_not_found(*request.param("id"))));
-  auto body = product_view(*product, shop_.ledger().levels(*id));
+  auto body = product_view(*product, shop_.stock.ledger().levels(*id));
   invoker_.after_durable([body = std::move(body), respond = std::move(respond)]() mutable {
     respond(json_response(200, body));
   });
@@ -133,7 +133,7 @@ void CommerceApi::list_products(const Request& request, Responder respond) {
   if (!page || !violations.empty()) return respond(request.error(validation_failed(violations)));
   // The catalog is in memory, in id order: ascending pages (the one list that is not newest
   // first: a catalog reads in its own order).
-  const auto& products = shop_.products();
+  const auto& products = shop_.catalog.products();
   boost::json::array data;
   bool has_more = false;
   if (!page->ending_before.empty()) {
@@ -144,7 +144,7 @@ void CommerceApi::list_products(const Request& request, Responder respond) {
     has_more = taken.size() > page->limit;
     if (has_more) taken.pop_back();
     for (auto it = taken.rbegin(); it != taken.rend(); ++it)
-      data.push_back(product_view(**it, shop_.ledger().levels((*it)->id)));
+      data.push_back(product_view(**it, shop_.stock.ledger().levels((*it)->id)));
   } else {
     auto it = page->starting_after.empty()
                   ? products.begin()
@@ -154,7 +154,7 @@ void CommerceApi::list_products(const Request& request, Responder respond) {
         has_more = true;
         break;
       }
-      data.push_back(product_view(it->second, shop_.ledger().levels(it->first)));
+      data.push_back(product_view(it->second, shop_.stock.ledger().levels(it->first)));
     }
   }
   boost::json::value body{{"data", std::move(data)}, {"has_more", has_more}};
@@ -200,14 +200,14 @@ void CommerceApi::put_product(const Request& request, Responder respond) {
                                const bool created = product.created_at_ms == product.updated_at_ms;
                                return json_response(
                                    created ? 201 : 200,
-                                   product_view(product, shop_.ledger().levels(product.id)));
+                                   product_view(product, shop_.stock.ledger().levels(product.id)));
                              }));
       });
 }
 
 void CommerceApi::put_stock(const Request& request, Responder respond) {
   auto id = path_id(request, "id");
-  if (!id || !shop_.product(*id))
+  if (!id || !shop_.catalog.product(*id))
     return respond(request.error(product_not_found(*request.param("id"))));
   const std::string warehouse = *request.param("warehouse");
   http::ApiError bad;
@@ -245,7 +245,7 @@ void CommerceApi::put_stock(const Request& request, Responder respond) {
                                // already be in memory).
                                ProductLevels levels = decode<ProductLevels>(output);
                                return json_response(
-                                   200, product_view(*shop_.product(product_id), &levels));
+                                   200, product_view(*shop_.catalog.product(product_id), &levels));
                              }));
       });
 }
@@ -306,22 +306,22 @@ void CommerceApi::get_reservation(const Request& request, Responder respond) {
   auto visible = [&](const Reservation& r) {
     return !confined || owns_reservation(shop_, r, *confined);
   };
-  if (const Reservation* held = shop_.held(id); held && visible(*held)) {
+  if (const Reservation* held = shop_.stock.held(id); held && visible(*held)) {
     auto body = reservation_view(*held);
     return invoker_.after_durable([body = std::move(body), respond = std::move(respond)]() mutable {
       respond(json_response(200, body));
     });
   }
-  if (auto stored = shop_.read_reservation(id); stored && visible(*stored))
+  if (auto stored = shop_.stock.read_reservation(id); stored && visible(*stored))
     return respond(json_response(200, reservation_view(*stored)));
   respond(request.error(reservation_not_found(id)));
 }
 
 void CommerceApi::release_reservation(const Request& request, Responder respond) {
   const std::string& id = *request.param("id");
-  const Reservation* held = shop_.held(id);
+  const Reservation* held = shop_.stock.held(id);
   std::optional<Reservation> stored;
-  if (!held) stored = shop_.read_reservation(id);
+  if (!held) stored = shop_.stock.read_reservation(id);
   if (!held && !stored) return respond(request.error(reservation_not_found(id)));
   // C3: another user's reservation is an unknown one, and nothing is released.
   if (const auto confined = confined_user(request);

@@ -43,16 +43,17 @@ class CommerceApiFixture : public ::testing::Test {
       shop.attach(engine, scheduler);
       shop.load(store);
       this->scheduler = &scheduler;
-      if (!shop.has_catalog()) {
+      if (shop.catalog.empty()) {
         seeding = true;
-        engine.write_rows(shop.seed(catalog_, scheduler.now_ms()), [this] { seeding = false; });
+        engine.write_rows(seed_rows(shop, catalog_, scheduler.now_ms()),
+                          [this] { seeding = false; });
       }
     };
   }
   void SetUp() override {
     harness.start();
     ASSERT_TRUE(harness.run_until([&] { return !seeding; }));
-    feed = std::make_unique<EventFeed>(harness.engine(), *scheduler, shop.outbox());
+    feed = std::make_unique<EventFeed>(harness.engine(), *scheduler, shop.outbox);
     front_door = std::make_unique<http::FrontDoor>(harness.engine(), *scheduler, harness.registry);
     api =
         std::make_unique<CommerceApi>(shop, *front_door, *scheduler, *feed, CommerceRouteOptions{});

@@ -104,14 +104,14 @@ TEST_F(CommerceApiTest, ABasketOverTheCapIsRefusedBeforeAnyLineIsRead) {
 TEST_F(CommerceApiTest, AWarehousePastTheCapIsRefusedAndWritesNothing) {
   Answer third = send("PUT", "/api/v1/products/1/stock/north", R"({"on_hand":5})");
   EXPECT_EQ(third.status, 200u) << third.text;
-  ASSERT_EQ(shop.warehouses().size(), kMaxWarehouses);
+  ASSERT_EQ(shop.catalog.warehouses().size(), kMaxWarehouses);
   const std::int64_t stock_events = rows("events");
   Answer fourth = send("PUT", "/api/v1/products/1/stock/south", R"({"restock":5})");
   ASSERT_EQ(fourth.status, 422u) << fourth.text;
   EXPECT_EQ(code_of(fourth), "too_many_warehouses") << fourth.text;
   EXPECT_EQ(fourth.body.at("max_warehouses").as_int64(), 3) << fourth.text;
-  EXPECT_EQ(shop.warehouses().size(), kMaxWarehouses);
-  EXPECT_EQ(shop.ledger().warehouses().size(), kMaxWarehouses);
+  EXPECT_EQ(shop.catalog.warehouses().size(), kMaxWarehouses);
+  EXPECT_EQ(shop.stock.ledger().warehouses().size(), kMaxWarehouses);
   EXPECT_EQ(harness.query_int("SELECT count(*) FROM rows WHERE tbl = 'warehouses' AND "
                               "CAST(key AS TEXT) = 'south'"),
             0);

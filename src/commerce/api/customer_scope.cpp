@@ -34,7 +34,7 @@ bool owns_reservation(const Shop& shop, const Reservation& reservation, std::int
   if (reservation.owner == reservation_owner(user)) return true;
   // An order's own reservation (owner "order:<id>"): the order's user's.
   if (reservation.owner.rfind("order:", 0) == 0 && !reservation.order_id.empty()) {
-    auto order = shop.read_order(reservation.order_id);
+    auto order = shop.orders.read_order(reservation.order_id);
     return order && owns_order(*order, user);
   }
   return false;

@@ -152,8 +152,8 @@ TEST_F(CustomerScopeTest, ACustomerCannotCreateForAnotherUser) {
   EXPECT_EQ(own.body.at("user_id").as_int64(), kA);
   place(kA);
   const std::string held = reserve(kA);
-  ASSERT_NE(shop.held(held), nullptr);
-  EXPECT_EQ(shop.held(held)->owner, "user:100");
+  ASSERT_NE(shop.stock.held(held), nullptr);
+  EXPECT_EQ(shop.stock.held(held)->owner, "user:100");
   // Services and admins place orders for any user.
   EXPECT_EQ(send("POST", "/api/v1/orders", basket_body(kB), {}, kService).status, 201u);
   EXPECT_EQ(send("POST", "/api/v1/reservations", basket_body(kB), {}, kAdmin).status, 201u);
@@ -207,8 +207,8 @@ TEST_F(CustomerScopeTest, AnotherUsersReservationIsAnUnknownReservation) {
       send("POST", "/api/v1/reservations/" + unknown + "/release", "", {}, customer(kA));
   expect_unknown(send("POST", "/api/v1/reservations/" + theirs + "/release", "", {}, customer(kA)),
                  missing_release, theirs, unknown);
-  ASSERT_NE(shop.held(theirs), nullptr);  // still held, its units still out
-  EXPECT_EQ(shop.ledger().levels(1)->reserved(), 1);
+  ASSERT_NE(shop.stock.held(theirs), nullptr);  // still held, its units still out
+  EXPECT_EQ(shop.stock.ledger().levels(1)->reserved(), 1);
 
   // An anonymous reservation (made without user_id, by a service) is no customer's either.
   Answer anonymous = send("POST", "/api/v1/reservations",

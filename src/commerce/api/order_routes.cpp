@@ -168,7 +168,7 @@ void CommerceApi::create_order(const Request& request, Responder respond) {
                   }
                   const std::string order_id = order_id_for(reply.invocation_id);
                   if (reply.kind == Invoker::Reply::Kind::kStillRunning) {
-                    auto stored = shop_.read_order(order_id);
+                    auto stored = shop_.orders.read_order(order_id);
                     http::Response r = json_response(
                         202, stored ? boost::json::parse(order_view_json(*stored))
                                     : boost::json::value{{"id", order_id}, {"status", "pending"}});
@@ -185,7 +185,7 @@ void CommerceApi::create_order(const Request& request, Responder respond) {
 
 void CommerceApi::get_order(const Request& request, Responder respond) {
   const std::string& id = *request.param("id");
-  auto order = is_order_id(id) ? shop_.read_order(id) : std::nullopt;
+  auto order = is_order_id(id) ? shop_.orders.read_order(id) : std::nullopt;
   const auto confined = confined_user(request);
   // C3: another user's order is an unknown one.
   if (!order || (confined && !owns_order(*order, *confined)))
@@ -224,10 +224,10 @@ void CommerceApi::list_orders(const Request& request, Responder respond) {
 
   // Newest first: order ids sort by creation time, so a reversed scan of a prefix.
   const bool by_index = user || status;
-  const std::string table = by_index ? Shop::kOrderIndex : Shop::kOrders;
-  const std::string prefix = user && status ? Shop::user_status_index_prefix(*user, *status)
-                             : user         ? Shop::user_index_prefix(*user)
-                             : status       ? Shop::status_index_prefix(*status)
+  const std::string table = by_index ? OrderBook::kOrderIndex : OrderBook::kOrders;
+  const std::string prefix = user && status ? OrderBook::user_status_index_prefix(*user, *status)
+                             : user         ? OrderBook::user_index_prefix(*user)
+                             : status       ? OrderBook::status_index_prefix(*status)
                                             : std::string();
   store::RowRange range = store::prefix_range(table, prefix, page->limit + 1, true);
   if (prefix.empty()) range = {table, "", "", page->limit + 1, true};
@@ -251,7 +251,7 @@ void CommerceApi::list_orders(const Request& request, Responder respond) {
         for (const auto& row : *rows) {
           std::optional<Order> order;
           if (by_index)
-            order = shop_.read_order(row.key.substr(prefix.size()));
+            order = shop_.orders.read_order(row.key.substr(prefix.size()));
           else
             order = decode_order(row.value);
           if (order) data.push_back(boost::json::parse(order_view_json(*order)));
@@ -283,7 +283,7 @@ void CommerceApi::cancel_order(const Request& request, Responder respond) {
   const auto confined = confined_user(request);
   // Read only where it decides: an unknown saga's order, or a customer's (C3).
   const auto stored =
-      state == Engine::Lookup::kUnknown || confined ? shop_.read_order(id) : std::nullopt;
+      state == Engine::Lookup::kUnknown || confined ? shop_.orders.read_order(id) : std::nullopt;
   if (state == Engine::Lookup::kUnknown && !stored)
     return respond(request.error(order_not_found(id)));
   // C3: another user's order is an unknown one, and nothing is cancelled. Before its first step
@@ -355,11 +355,11 @@ void CommerceApi::list_payments(const Request& request, Responder respond) {
   // are listed per order, so the order's own row is the one check (it is stored before any
   // payment is).
   if (const auto confined = confined_user(request)) {
-    auto order = shop_.read_order(*order_id);
+    auto order = shop_.orders.read_order(*order_id);
     if (!order || !owns_order(*order, *confined))
       return respond(json_response(200, {{"data", boost::json::array{}}, {"has_more", false}}));
   }
-  auto range = store::prefix_range(Shop::kPayments, *order_id + "/", 100);
+  auto range = store::prefix_range(ShopPayments::kPayments, *order_id + "/", 100);
   invoker_.engine().scan_rows(
       std::move(range), [&request, respond = std::move(respond)](
                             std::optional<std::vector<store::Row>> rows) mutable {

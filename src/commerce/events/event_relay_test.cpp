@@ -72,11 +72,12 @@ class EventRelayTest : public ::testing::Test {
       shop.attach(engine, scheduler);
       shop.load(store);
       this->scheduler = &scheduler;
-      if (!shop.has_catalog()) {
+      if (shop.catalog.empty()) {
         seeding = true;
-        engine.write_rows(shop.seed(catalog(), scheduler.now_ms()), [this] { seeding = false; });
+        engine.write_rows(seed_rows(shop, catalog(), scheduler.now_ms()),
+                          [this] { seeding = false; });
       }
-      feed = std::make_unique<EventFeed>(engine, scheduler, shop.outbox());
+      feed = std::make_unique<EventFeed>(engine, scheduler, shop.outbox);
       if (with_relay) {
         relay = std::make_unique<EventRelay>(engine, scheduler, *feed, broker, relay_options);
         relay->start();

@@ -61,7 +61,7 @@ Task<Result<GatewayReply>> settle_gateway(Future<GatewayReply> op, bool* cancell
 
 Future<GatewayReply> start_gateway(Shop* shop, Context& ctx, const char* name,
                                    GatewayRequest request, const RunPolicy& policy) {
-  auto gateway = shop->gateway();
+  auto gateway = shop->payments.gateway();
   auto call = [gateway, request](const EffectAttempt& attempt) {
     return call_gateway(gateway, request, attempt);
   };
@@ -97,7 +97,7 @@ class OrderEvents {
       : shop_(shop), now_ms_(now_ms), writes_(writes) {}
   void operator()(Order& order, std::string_view type) {
     if (writes_)
-      shop_->order_event(order, type, now_ms_, *writes_);
+      shop_->orders.order_event(order, type, now_ms_, *writes_);
     else
       ++order.event_version;
   }
@@ -136,8 +136,8 @@ Order open_order(Shop& shop, const PlaceOrder& in, const std::string& order_id,
   auto refuse = [&](const Error& why) {
     order.version = 0;  // fail() counts the failure as the order's first version
     fail(order, why, now_ms);
-    shop.order_event(order, "order.failed", now_ms, writes);
-    shop.write_order(order, std::nullopt, writes);
+    shop.orders.order_event(order, "order.failed", now_ms, writes);
+    shop.orders.write_order(order, std::nullopt, writes);
     return order;
   };
 
@@ -156,7 +156,7 @@ Order open_order(Shop& shop, const PlaceOrder& in, const std::string& order_id,
   std::vector<BasketItem> basket = std::move(*merged);
   const Reservation* adopted = nullptr;
   if (!in.reservation_id.empty()) {
-    adopted = shop.held(in.reservation_id);
+    adopted = shop.stock.held(in.reservation_id);
     order.reservation_id = in.reservation_id;
     // A user's reservation is theirs to buy; an anonymous one is anybody's. Another user's is
     // refused exactly as one not held (C3 in commerce/api/customer_scope.hpp): the answer must
@@ -179,7 +179,7 @@ Order open_order(Shop& shop, const PlaceOrder& in, const std::string& order_id,
 
   std::int64_t subtotal = 0;
   for (const auto& item : basket) {
-    const Product* product = shop.product(item.product_id);
+    const Product* product = shop.catalog.product(item.product_id);
     if (!product) {
       return refuse(
           Error::of(ErrorCode::kUnprocessable,
@@ -209,7 +209,7 @@ Order open_order(Shop& shop, const PlaceOrder& in, const std::string& order_id,
 
   std::vector<Allocation> allocations;
   if (adopted) {
-    auto taken = shop.adopt(in.reservation_id, order_id, now_ms, writes);
+    auto taken = shop.stock.adopt(in.reservation_id, order_id, now_ms, writes);
     if (auto* error = std::get_if<Error>(&taken)) return refuse(*error);
     allocations = std::get<Reservation>(taken).allocations;
   } else {
@@ -219,7 +219,7 @@ Order open_order(Shop& shop, const PlaceOrder& in, const std::string& order_id,
     want.order_id = order_id;
     want.items = basket;
     want.created_at_ms = want.updated_at_ms = now_ms;
-    auto held = shop.reserve(std::move(want), writes);
+    auto held = shop.stock.reserve(std::move(want), writes);
     if (auto* error = std::get_if<Error>(&held)) return refuse(*error);
     const Reservation& r = std::get<Reservation>(held);
     order.reservation_id = r.id;
@@ -228,8 +228,8 @@ Order open_order(Shop& shop, const PlaceOrder& in, const std::string& order_id,
   for (auto& item : order.items)
     for (const auto& a : allocations)
       if (a.product_id == item.product_id) item.allocations.push_back(a);
-  shop.order_event(order, "order.created", now_ms, writes);
-  shop.write_order(order, std::nullopt, writes);
+  shop.orders.order_event(order, "order.created", now_ms, writes);
+  shop.orders.write_order(order, std::nullopt, writes);
   return order;
 }
 
@@ -245,7 +245,7 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
       // The API capped the basket; a direct call may not have. First, before anything reads or
       // merges it, and inside the first step: its journaled outcome answers a replay, even
       // under another --max-basket-lines.
-      if (auto error = shop->refuse_basket_size(in.items.size()))
+      if (auto error = shop->stock.refuse_basket_size(in.items.size()))
         throw TerminalError(std::move(*error));
       return quote_shipping(in.destination, in.carrier);
     });
@@ -264,12 +264,12 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
   std::optional<Future<GatewayReply>> authorizing;
   unless_cancelled(cancelled, [&] {
     authorizing.emplace(
-        start_gateway(shop, ctx, "authorize", authorization, shop->authorize_policy()));
+        start_gateway(shop, ctx, "authorize", authorization, shop->payments.authorize_policy()));
   });
   RiskVerdict risk;
   through_cancel(cancelled, [&] {
     risk = ctx.run("fraud_check", [&] {
-      return assess_risk(order.total_amount, order.currency, shop->options().fraud_reject_above);
+      return assess_risk(order.total_amount, order.currency, shop->options.fraud_reject_above);
     });
   });
 
@@ -312,12 +312,12 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
       const std::int64_t now = ctx.clock_ms();
       for (auto record : records) {
         if (record.created_at_ms == 0) record.created_at_ms = now;
-        shop->write_payment(record, writes);
+        shop->payments.write_payment(record, writes);
       }
       Order next = order;
       OrderEvents emit(shop, now, &writes);
       settle(next, now, emit);
-      shop->write_order(next, order.status, writes);
+      shop->orders.write_order(next, order.status, writes);
       // Memory last: nothing after it can throw and leave it changed without the rows.
       if (std::optional<Error> error = effects(now, writes)) throw TerminalError(*error);
       return now;
@@ -332,7 +332,8 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
   std::optional<Future<GatewayReply>> capturing;
   if (!failure)
     unless_cancelled(cancelled, [&] {
-      capturing.emplace(start_gateway(shop, ctx, "capture", capture, shop->settle_policy()));
+      capturing.emplace(
+          start_gateway(shop, ctx, "capture", capture, shop->payments.settle_policy()));
     });
   if (capturing) {
     Task<Result<GatewayReply>> settling = settle_gateway(*capturing, &cancelled);
@@ -349,7 +350,8 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
         finish(
             "confirm",
             [&](std::int64_t now, WriteSet& writes) -> std::optional<Error> {
-              auto sold = shop->end_reservation(order.reservation_id, "committed", now, writes);
+              auto sold =
+                  shop->stock.end_reservation(order.reservation_id, "committed", now, writes);
               if (auto* error = std::get_if<Error>(&sold)) return *error;
               return std::nullopt;
             },
@@ -377,7 +379,7 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
                            order.payment_reference};
     std::optional<Future<GatewayReply>> undoing;
     through_cancel(cancelled, [&] {
-      undoing.emplace(start_gateway(shop, ctx, undo, request, shop->settle_policy()));
+      undoing.emplace(start_gateway(shop, ctx, undo, request, shop->payments.settle_policy()));
     });
     Task<Result<GatewayReply>> settling = settle_gateway(*undoing, &cancelled);
     Result<GatewayReply> reply = co_await std::move(settling);
@@ -389,8 +391,8 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
         "unwind",
         [&](std::int64_t now, WriteSet& writes) -> std::optional<Error> {
           // An order whose units were sold (captured, then cancelled) holds nothing any more.
-          if (shop->held(order.reservation_id))
-            shop->end_reservation(order.reservation_id, "released", now, writes);
+          if (shop->stock.held(order.reservation_id))
+            shop->stock.end_reservation(order.reservation_id, "released", now, writes);
           return std::nullopt;
         },
         [&](Order& next, std::int64_t now, OrderEvents& emit) {
@@ -414,7 +416,7 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
 Task<Order> cancel_confirmed_order(Shop* shop, Context& ctx, CancelOrder in) {
   const std::string order_id = ctx.key();
   Order order = ctx.run("load_order", [&] {
-    auto stored = shop->read_order(order_id);
+    auto stored = shop->orders.read_order(order_id);
     if (!stored) {
       throw TerminalError(ErrorCode::kNotFound, "order " + order_id + " not found",
                           "order_not_found");
@@ -441,7 +443,7 @@ Task<Order> cancel_confirmed_order(Shop* shop, Context& ctx, CancelOrder in) {
                          "refund/" + order_id};
   std::optional<Future<GatewayReply>> refunding;
   through_cancel(cancelled, [&] {
-    refunding.emplace(start_gateway(shop, ctx, "refund", request, shop->settle_policy()));
+    refunding.emplace(start_gateway(shop, ctx, "refund", request, shop->payments.settle_policy()));
   });
   Task<Result<GatewayReply>> settling = settle_gateway(*refunding, &cancelled);
   Result<GatewayReply> reply = co_await std::move(settling);
@@ -451,21 +453,21 @@ Task<Order> cancel_confirmed_order(Shop* shop, Context& ctx, CancelOrder in) {
       Order next = order;
       const std::int64_t now = ctx.clock_ms();
       PaymentRecord record = record_of(ctx, *refunding, request, reply, now);
-      shop->write_payment(record, writes);
+      shop->payments.write_payment(record, writes);
       std::vector<Allocation> sold;
       for (const auto& item : order.items)
         sold.insert(sold.end(), item.allocations.begin(), item.allocations.end());
       // The refund is made: it is recorded whatever happens to the stock, which a broken S5
       // could only mean a bug in how the sale was recorded.
-      if (auto error = shop->return_sold(sold, order_id, now, writes))
+      if (auto error = shop->stock.return_sold(sold, order_id, now, writes))
         ctx.log().warn("order {}: units not returned: {}", order_id, error->message);
       if (record.status == "succeeded") {
         advance(next.payment_status, PaymentStatus::kRefunded);
-        shop->order_event(next, "order.refunded", now, writes);
+        shop->orders.order_event(next, "order.refunded", now, writes);
       }
       fail(next, cancelled_error(why), now);
-      shop->order_event(next, "order.cancelled", now, writes);
-      shop->write_order(next, order.status, writes);
+      shop->orders.order_event(next, "order.cancelled", now, writes);
+      shop->orders.write_order(next, order.status, writes);
       return next;
     });
   });

@@ -36,9 +36,9 @@ class OrderSagaTest : public ::testing::Test {
     harness.before_recover = [this](store::Store& store, Scheduler& scheduler, Engine& engine) {
       shop.attach(engine, scheduler);
       shop.load(store);
-      if (!shop.has_catalog()) {
+      if (shop.catalog.empty()) {
         seeding = true;
-        engine.write_rows(shop.seed(small_catalog(), 0), [this] { seeding = false; });
+        engine.write_rows(seed_rows(shop, small_catalog(), 0), [this] { seeding = false; });
       }
     };
   }
@@ -94,9 +94,10 @@ class OrderSagaTest : public ::testing::Test {
     };
     harness.start();
     for (ProductId id : {1, 2}) {
-      ASSERT_NE(reloaded.ledger().levels(id), nullptr);
-      EXPECT_EQ(reloaded.ledger().levels(id)->available(), shop.ledger().levels(id)->available());
-      EXPECT_EQ(reloaded.ledger().levels(id)->sold, shop.ledger().levels(id)->sold);
+      ASSERT_NE(reloaded.stock.ledger().levels(id), nullptr);
+      EXPECT_EQ(reloaded.stock.ledger().levels(id)->available(),
+                shop.stock.ledger().levels(id)->available());
+      EXPECT_EQ(reloaded.stock.ledger().levels(id)->sold, shop.stock.ledger().levels(id)->sold);
     }
   }
 
@@ -114,13 +115,13 @@ TEST_F(OrderSagaTest, AConfirmedOrderSellsItsUnitsAndIsCapturedOnce) {
   // 8 units: none of the warehouses has them all, so both give (best priority first).
   std::vector<Allocation> expected{{1, "main", 6}, {1, "backup", 2}};
   EXPECT_EQ(order.items[0].allocations, expected);
-  EXPECT_EQ(shop.ledger().levels(1)->sold, 8);
-  EXPECT_EQ(shop.ledger().levels(1)->reserved(), 0);
+  EXPECT_EQ(shop.stock.ledger().levels(1)->sold, 8);
+  EXPECT_EQ(shop.stock.ledger().levels(1)->reserved(), 0);
   EXPECT_EQ(payments(order.id, "authorize"), 1);
   EXPECT_EQ(payments(order.id, "capture"), 1);
   EXPECT_EQ(payments(order.id, "void"), 0);
   EXPECT_EQ(harness.query_int("SELECT count(*) FROM rows WHERE tbl = 'held_reservations'"), 0);
-  expect_conserved(shop.ledger());
+  expect_conserved(shop.stock.ledger());
   // The view, written by hand, is JSON with the API's members.
   auto view = boost::json::parse(order_view_json(order)).as_object();
   EXPECT_EQ(view.at("status"), "confirmed");
@@ -139,7 +140,7 @@ TEST_F(OrderSagaTest, OutOfStockFailsBeforeAnyPaymentAndHoldsNothing) {
   EXPECT_EQ(order.failure_code, "out_of_stock");
   EXPECT_EQ(order.failure().code, ErrorCode::kConflict);
   EXPECT_EQ(harness.query_int("SELECT count(*) FROM rows WHERE tbl = 'payments'"), 0);
-  EXPECT_EQ(shop.ledger().levels(1)->available(), kStock);
+  EXPECT_EQ(shop.stock.ledger().levels(1)->available(), kStock);
 }
 
 TEST_F(OrderSagaTest, ADeclinedPaymentReleasesTheStock) {
@@ -149,8 +150,8 @@ TEST_F(OrderSagaTest, ADeclinedPaymentReleasesTheStock) {
   EXPECT_EQ(order.payment_status, PaymentStatus::kFailed);
   EXPECT_EQ(payments(order.id, "authorize", "declined"), 1);
   EXPECT_EQ(payments(order.id, "void"), 0);  // nothing was authorized
-  EXPECT_EQ(shop.ledger().levels(1)->available(), kStock);
-  expect_conserved(shop.ledger());
+  EXPECT_EQ(shop.stock.ledger().levels(1)->available(), kStock);
+  expect_conserved(shop.stock.ledger());
 }
 
 TEST_F(OrderSagaTest, AFraudRejectionVoidsTheAuthorization) {
@@ -162,7 +163,7 @@ TEST_F(OrderSagaTest, AFraudRejectionVoidsTheAuthorization) {
   EXPECT_EQ(payments(order.id, "authorize"), 1);
   EXPECT_EQ(payments(order.id, "void"), 1);
   EXPECT_EQ(payments(order.id, "capture"), 0);
-  EXPECT_EQ(shop.ledger().levels(2)->available(), 5);
+  EXPECT_EQ(shop.stock.ledger().levels(2)->available(), 5);
 }
 
 TEST_F(OrderSagaTest, AFlakyGatewayIsRetriedUntilItAnswers) {
@@ -187,9 +188,9 @@ TEST_F(OrderSagaTest, CancellingAConfirmedOrderRefundsAndReturnsItsUnits) {
   EXPECT_EQ(cancelled.failure_reason, "changed my mind");
   EXPECT_GT(cancelled.version, order.version);
   EXPECT_EQ(payments(order.id, "refund"), 1);
-  EXPECT_EQ(shop.ledger().levels(1)->sold, 0);
-  EXPECT_EQ(shop.ledger().levels(1)->available(), kStock);
-  expect_conserved(shop.ledger());
+  EXPECT_EQ(shop.stock.ledger().levels(1)->sold, 0);
+  EXPECT_EQ(shop.stock.ledger().levels(1)->available(), kStock);
+  expect_conserved(shop.stock.ledger());
 
   // Again: the same order, nothing refunded twice.
   done.reset();
@@ -210,12 +211,12 @@ TEST_F(OrderSagaTest, ACancelKilledWhileRefundingIsFollowedByTheSameRefund) {
       harness.engine().invoke(cancel, [&](InvocationOutcome o) { first = std::move(o); });
   // The refund is out at the gateway (a flaky one: its first attempts never answer). An operator
   // kills the cancel now: no compensation runs, no refund is recorded, the order stays confirmed.
-  ASSERT_TRUE(
-      harness.run_until([&] { return shop.gateway()->operations("refund", order.id) == 1; }));
+  ASSERT_TRUE(harness.run_until(
+      [&] { return shop.payments.gateway()->operations("refund", order.id) == 1; }));
   ASSERT_EQ(harness.engine().kill(started.invocation_id), Engine::Control::kDone);
   ASSERT_TRUE(harness.run_until([&] { return first.has_value(); }));
   EXPECT_FALSE(first->ok);
-  EXPECT_EQ(shop.read_order(order.id)->status, OrderStatus::kConfirmed);
+  EXPECT_EQ(shop.orders.read_order(order.id)->status, OrderStatus::kConfirmed);
 
   // A second cancel refunds under the same gateway key: the money moves once.
   std::optional<InvocationOutcome> second;
@@ -224,9 +225,9 @@ TEST_F(OrderSagaTest, ACancelKilledWhileRefundingIsFollowedByTheSameRefund) {
   ASSERT_TRUE(second->ok) << second->body;
   EXPECT_EQ(boost::json::value_to<Order>(boost::json::parse(second->body)).status,
             OrderStatus::kCancelled);
-  EXPECT_EQ(shop.gateway()->operations("refund", order.id), 1u);
+  EXPECT_EQ(shop.payments.gateway()->operations("refund", order.id), 1u);
   EXPECT_EQ(payments(order.id, "refund"), 1);
-  EXPECT_EQ(shop.ledger().levels(1)->available(), kStock);
+  EXPECT_EQ(shop.stock.ledger().levels(1)->available(), kStock);
 }
 
 TEST_F(OrderSagaTest, AProductNamedTwiceIsOneItemAndCancelsWhole) {
@@ -243,7 +244,7 @@ TEST_F(OrderSagaTest, AProductNamedTwiceIsOneItemAndCancelsWhole) {
   harness.engine().invoke(cancel, [&](InvocationOutcome o) { done = std::move(o); });
   ASSERT_TRUE(harness.run_until([&] { return done.has_value(); }));
   ASSERT_TRUE(done->ok) << done->body;
-  EXPECT_EQ(shop.ledger().levels(1)->available(), kStock);
+  EXPECT_EQ(shop.stock.ledger().levels(1)->available(), kStock);
   EXPECT_EQ(payments(order.id, "refund"), 1);
 }
 
@@ -264,21 +265,21 @@ TEST_F(OrderSagaTest, AReservationExpiresOnceEvenAcrossARestart) {
       harness.call("Reservations", "create", json::dump(boost::json::value_from(create)));
   ASSERT_TRUE(outcome.ok) << outcome.body;
   auto held = boost::json::value_to<Reservation>(boost::json::parse(outcome.body));
-  EXPECT_EQ(shop.ledger().levels(1)->reserved(), 5);
+  EXPECT_EQ(shop.stock.ledger().levels(1)->reserved(), 5);
   harness.crash();  // the expiry is parked on its timer
   harness.before_recover = [this](store::Store& store, Scheduler& scheduler, Engine& engine) {
     shop.attach(engine, scheduler);
     shop.load(store);
   };
   harness.start();
-  EXPECT_EQ(shop.ledger().levels(1)->reserved(), 5);  // rebuilt from the rows
-  ASSERT_TRUE(harness.run_until([&] { return shop.ledger().levels(1)->reserved() == 0; }));
-  auto stored = shop.read_reservation(held.id);
+  EXPECT_EQ(shop.stock.ledger().levels(1)->reserved(), 5);  // rebuilt from the rows
+  ASSERT_TRUE(harness.run_until([&] { return shop.stock.ledger().levels(1)->reserved() == 0; }));
+  auto stored = shop.stock.read_reservation(held.id);
   ASSERT_TRUE(harness.run_until([&] {
-    stored = shop.read_reservation(held.id);
+    stored = shop.stock.read_reservation(held.id);
     return stored && stored->status == "expired";
   }));
-  expect_conserved(shop.ledger());
+  expect_conserved(shop.stock.ledger());
 }
 
 TEST_F(OrderSagaTest, AnOrderTakesOverAReservationWhichThenNeverExpires) {
@@ -300,15 +301,15 @@ TEST_F(OrderSagaTest, AnOrderTakesOverAReservationWhichThenNeverExpires) {
   EXPECT_EQ(refused.failure_code, "reservation_not_held");
   EXPECT_EQ(refused.failure_reason,
             std::regex_replace(refused_unknown.failure_reason, std::regex("res_unknown"), held.id));
-  EXPECT_EQ(shop.ledger().levels(1)->reserved(), 2);  // and still held
+  EXPECT_EQ(shop.stock.ledger().levels(1)->reserved(), 2);  // and still held
   Order order = place(request);
   EXPECT_EQ(order.status, OrderStatus::kConfirmed);
   EXPECT_EQ(order.reservation_id, held.id);
-  EXPECT_EQ(shop.ledger().levels(1)->sold, 2);
+  EXPECT_EQ(shop.stock.ledger().levels(1)->sold, 2);
   // The expiry wakes and finds the reservation gone: nothing is released twice.
   ASSERT_TRUE(harness.run_until([&] { return harness.engine().in_flight() == 0; }));
-  EXPECT_EQ(shop.ledger().levels(1)->sold, 2);
-  expect_conserved(shop.ledger());
+  EXPECT_EQ(shop.stock.ledger().levels(1)->sold, 2);
+  expect_conserved(shop.stock.ledger());
   // A second order on the same reservation fails: it is used.
   Order again = place(request);
   EXPECT_EQ(again.failure_code, "reservation_not_held");
@@ -335,8 +336,8 @@ class ShopLimitsTest : public OrderSagaTest {
     EXPECT_EQ(outcome.error.reason, reason) << outcome.body;
   }
   void expect_nothing_held() {
-    EXPECT_EQ(shop.ledger().levels(1)->reserved(), 0);
-    EXPECT_EQ(shop.ledger().open_reservations(), 0u);
+    EXPECT_EQ(shop.stock.ledger().levels(1)->reserved(), 0);
+    EXPECT_EQ(shop.stock.ledger().open_reservations(), 0u);
     EXPECT_EQ(harness.query_int("SELECT count(*) FROM rows WHERE tbl IN "
                                 "('held_reservations', 'reservations', 'orders')"),
               0);
@@ -386,14 +387,14 @@ TEST_F(ShopLimitsTest, AStockWriteNamingOneWarehouseTooManyWritesNothing) {
   auto outcome = call("Stock", "set", boost::json::value_from(north));
   expect_refused(outcome, ErrorCode::kUnprocessable, "too_many_warehouses");
   EXPECT_EQ(outcome.code, 422);
-  EXPECT_EQ(shop.warehouses().size(), 2u);
-  EXPECT_EQ(shop.ledger().warehouses().size(), 2u);
-  EXPECT_EQ(shop.ledger().levels(1)->on_hand(), kStock);
+  EXPECT_EQ(shop.catalog.warehouses().size(), 2u);
+  EXPECT_EQ(shop.stock.ledger().warehouses().size(), 2u);
+  EXPECT_EQ(shop.stock.ledger().levels(1)->on_hand(), kStock);
   EXPECT_EQ(harness.query_int("SELECT count(*) FROM rows WHERE tbl = 'warehouses'"), 2);
   EXPECT_EQ(harness.query_int("SELECT count(*) FROM rows WHERE tbl = 'events'"), events);
   SetStock main{1, "main", true, 5};  // a known one is written
   EXPECT_TRUE(call("Stock", "set", boost::json::value_from(main)).ok);
-  EXPECT_EQ(shop.ledger().levels(1)->on_hand(), kStock + 5);
+  EXPECT_EQ(shop.stock.ledger().levels(1)->on_hand(), kStock + 5);
 }
 
 TEST(ShopSeedTest, ACatalogWithMoreWarehousesThanTheCapIsRefusedWhole) {
@@ -401,14 +402,15 @@ TEST(ShopSeedTest, ACatalogWithMoreWarehousesThanTheCapIsRefusedWhole) {
   options.max_warehouses = 1;
   Shop shop(options);
   try {
-    shop.seed(small_catalog(), 0);
+    seed_rows(shop, small_catalog(), 0);
     FAIL() << "seeded two warehouses under a cap of one";
   } catch (const std::invalid_argument& e) {
     EXPECT_STREQ(e.what(), "catalog: 2 warehouses, more than --max-warehouses (1)");
   }
-  EXPECT_FALSE(shop.has_catalog());
+  EXPECT_TRUE(shop.catalog.empty());
   options.max_warehouses = 2;
-  EXPECT_FALSE(Shop(options).seed(small_catalog(), 0).empty());
+  Shop wider(options);
+  EXPECT_FALSE(seed_rows(wider, small_catalog(), 0).empty());
 }
 
 class SlowGatewayTest : public OrderSagaTest {
@@ -425,7 +427,7 @@ TEST_F(SlowGatewayTest, CancellingARunningSagaVoidsAndReleases) {
   std::string id = harness.engine().invoke("Orders", "place",
                                            json::dump(boost::json::value_from(basket(1, 3))), {});
   // Cancel while the authorization is out.
-  ASSERT_TRUE(harness.run_until([&] { return shop.ledger().levels(1)->reserved() == 3; }));
+  ASSERT_TRUE(harness.run_until([&] { return shop.stock.ledger().levels(1)->reserved() == 3; }));
   EXPECT_EQ(harness.engine().cancel(id), Engine::Control::kDone);
   InvocationOutcome outcome = harness.await_outcome(id);
   ASSERT_TRUE(outcome.ok) << outcome.body;
@@ -436,27 +438,27 @@ TEST_F(SlowGatewayTest, CancellingARunningSagaVoidsAndReleases) {
   EXPECT_EQ(payments(order.id, "authorize"), 1);
   EXPECT_EQ(payments(order.id, "void"), 1);
   EXPECT_EQ(payments(order.id, "capture"), 0);
-  EXPECT_EQ(shop.ledger().levels(1)->available(), kStock);
+  EXPECT_EQ(shop.stock.ledger().levels(1)->available(), kStock);
 }
 
 TEST_F(SlowGatewayTest, AKilledOrderGivesItsUnitsBackAndEndsFailed) {
   std::string id = harness.engine().invoke("Orders", "place",
                                            json::dump(boost::json::value_from(basket(1, 3))), {});
-  ASSERT_TRUE(harness.run_until([&] { return shop.ledger().levels(1)->reserved() == 3; }));
-  EXPECT_EQ(shop.reclaim_abandoned(), 0u);  // its saga is running: it will end the hold itself
+  ASSERT_TRUE(harness.run_until([&] { return shop.stock.ledger().levels(1)->reserved() == 3; }));
+  EXPECT_EQ(shop.reclaim.run(), 0u);  // its saga is running: it will end the hold itself
   EXPECT_EQ(harness.engine().kill(id), Engine::Control::kDone);
   InvocationOutcome outcome = harness.await_outcome(id);
   EXPECT_FALSE(outcome.ok);
-  EXPECT_EQ(shop.ledger().levels(1)->reserved(), 3);  // no compensation ran
-  EXPECT_EQ(shop.reclaim_abandoned(), 1u);
-  EXPECT_EQ(shop.ledger().levels(1)->available(), kStock);
+  EXPECT_EQ(shop.stock.ledger().levels(1)->reserved(), 3);  // no compensation ran
+  EXPECT_EQ(shop.reclaim.run(), 1u);
+  EXPECT_EQ(shop.stock.ledger().levels(1)->available(), kStock);
   const std::string order_id = order_id_for(id);
   ASSERT_TRUE(harness.run_until([&] {
-    auto order = shop.read_order(order_id);
+    auto order = shop.orders.read_order(order_id);
     return order && order->status == OrderStatus::kFailed;
   }));
-  EXPECT_EQ(shop.read_order(order_id)->failure_code, "order_killed");
-  EXPECT_EQ(shop.reclaim_abandoned(), 0u);
+  EXPECT_EQ(shop.orders.read_order(order_id)->failure_code, "order_killed");
+  EXPECT_EQ(shop.reclaim.run(), 0u);
   expect_rows_match_memory();
 }
 
@@ -477,8 +479,8 @@ TEST(OrderSagaCrashTest, EveryCrashPointEndsWithConservedStockAndOneCharge) {
     harness.before_recover = [&](store::Store& store, Scheduler& scheduler, Engine& engine) {
       shop.attach(engine, scheduler);
       shop.load(store);
-      if (!shop.has_catalog())
-        engine.write_rows(shop.seed(small_catalog(), 0), [&seeded] { seeded = true; });
+      if (shop.catalog.empty())
+        engine.write_rows(seed_rows(shop, small_catalog(), 0), [&seeded] { seeded = true; });
     };
     harness.start();
     ASSERT_TRUE(harness.run_until([&] { return seeded; }));
@@ -499,14 +501,14 @@ TEST(OrderSagaCrashTest, EveryCrashPointEndsWithConservedStockAndOneCharge) {
     harness.start();
     if (harness.query_int("SELECT count(*) FROM invocations WHERE id = '" + id + "'") == 0) {
       EXPECT_TRUE(crashed);  // its creation never committed: no order, nothing held
-      EXPECT_EQ(shop.ledger().levels(1)->available(), kStock);
+      EXPECT_EQ(shop.stock.ledger().levels(1)->available(), kStock);
       continue;
     }
     InvocationOutcome outcome = harness.await_outcome(id);
     ASSERT_TRUE(outcome.ok) << outcome.body;
     Order order = boost::json::value_to<Order>(boost::json::parse(outcome.body));
     EXPECT_EQ(order.status, OrderStatus::kConfirmed);
-    const ProductLevels* levels = shop.ledger().levels(1);
+    const ProductLevels* levels = shop.stock.ledger().levels(1);
     EXPECT_EQ(levels->sold, 7);
     EXPECT_EQ(levels->reserved(), 0);
     EXPECT_EQ(levels->available() + levels->sold, kStock);

@@ -44,9 +44,9 @@ class ReservationQuotaTest : public ::testing::Test {
     harness.before_recover = [this](store::Store& store, Scheduler& scheduler, Engine& engine) {
       shop.attach(engine, scheduler);
       shop.load(store);
-      if (!shop.has_catalog()) {
+      if (shop.catalog.empty()) {
         seeding = true;
-        engine.write_rows(shop.seed(catalog(), 0), [this] { seeding = false; });
+        engine.write_rows(seed_rows(shop, catalog(), 0), [this] { seeding = false; });
       }
     };
   }
@@ -86,8 +86,8 @@ class ReservationQuotaTest : public ::testing::Test {
     EXPECT_EQ(outcome.error.reason, reason) << outcome.body;
   }
   void expect_holding(const std::string& principal, std::size_t reservations, std::int64_t units) {
-    EXPECT_EQ(shop.holding_of(principal).reservations, reservations) << principal;
-    EXPECT_EQ(shop.holding_of(principal).units, units) << principal;
+    EXPECT_EQ(shop.stock.holding_of(principal).reservations, reservations) << principal;
+    EXPECT_EQ(shop.stock.holding_of(principal).units, units) << principal;
   }
 
   EngineHarness harness;
@@ -102,15 +102,15 @@ TEST_F(ReservationQuotaTest, AHoarderIsStoppedAtItsQuotaWhileOthersStillReserve)
 
   // The fourth: refused whole, nothing held for it.
   expect_refused(create_as("alice", 1), "quota_reservations");
-  EXPECT_EQ(shop.ledger().levels(1)->reserved(), 6);
-  EXPECT_EQ(shop.ledger().open_reservations(), 3u);
+  EXPECT_EQ(shop.stock.ledger().levels(1)->reserved(), 6);
+  EXPECT_EQ(shop.stock.ledger().open_reservations(), 3u);
   // Another customer reserves the same product.
   reserved_by("bob", 4);
   expect_holding("bob", 1, 4);
   // An admin's request (exempt) and an anonymous one (authentication off) have no quota.
   EXPECT_TRUE(create_as("alice", 20, kLongTtl, true).ok);
   EXPECT_TRUE(create_as("", 20).ok);
-  EXPECT_EQ(shop.holding_of("").reservations, 0u);  // anonymous ones are not counted
+  EXPECT_EQ(shop.stock.holding_of("").reservations, 0u);  // anonymous ones are not counted
 
   // Releasing one makes room, once: the count went down by one, not more.
   release(held[0]);
@@ -120,8 +120,8 @@ TEST_F(ReservationQuotaTest, AHoarderIsStoppedAtItsQuotaWhileOthersStillReserve)
 
 TEST_F(ReservationQuotaTest, UnitsPastTheQuotaAreRefusedEvenInOneReservation) {
   expect_refused(create_as("alice", 11), "quota_reserved_units");
-  EXPECT_EQ(shop.ledger().levels(1)->reserved(), 0);
-  EXPECT_EQ(shop.holders(), 0u);
+  EXPECT_EQ(shop.stock.ledger().levels(1)->reserved(), 0);
+  EXPECT_EQ(shop.stock.holders(), 0u);
   reserved_by("alice", 7);
   auto over = create_as("alice", 4);
   expect_refused(over, "quota_reserved_units");
@@ -135,9 +135,9 @@ TEST_F(ReservationQuotaTest, AnExpiredReservationLeavesTheCountAndTheEntryGoes) 
   auto outcome = create_as("alice", 5, kMinReservationTtlMs);
   ASSERT_TRUE(outcome.ok) << outcome.body;
   expect_holding("alice", 1, 5);
-  ASSERT_TRUE(harness.run_until([&] { return shop.ledger().levels(1)->reserved() == 0; }));
+  ASSERT_TRUE(harness.run_until([&] { return shop.stock.ledger().levels(1)->reserved() == 0; }));
   expect_holding("alice", 0, 0);
-  EXPECT_EQ(shop.holders(), 0u);  // memory bounded by what is held
+  EXPECT_EQ(shop.stock.holders(), 0u);  // memory bounded by what is held
 }
 
 TEST_F(ReservationQuotaTest, AnOrderTakingOverAReservationFreesItsQuotaOnce) {
@@ -154,7 +154,7 @@ TEST_F(ReservationQuotaTest, AnOrderTakingOverAReservationFreesItsQuotaOnce) {
             OrderStatus::kConfirmed);
   // Adopted, then committed: it left alice's holding at the adoption, and only then.
   expect_holding("alice", 1, 1);
-  ASSERT_TRUE(harness.run_until([&] { return shop.ledger().levels(1)->sold == 3; }));
+  ASSERT_TRUE(harness.run_until([&] { return shop.stock.ledger().levels(1)->sold == 3; }));
   expect_holding("alice", 1, 1);
 }
 
@@ -163,16 +163,16 @@ TEST_F(ReservationQuotaTest, TheCountsAreRebuiltFromTheRowsAfterARestart) {
   reserved_by("alice", 3);
   reserved_by("bob", 1);
   // The principal is in the row, not in the API's view.
-  auto row = harness.engine().read_row(Shop::kHeld, first);
+  auto row = harness.engine().read_row(Stock::kHeld, first);
   ASSERT_TRUE(row.has_value());
   EXPECT_NE(row->find("\"principal\":\"alice\""), std::string::npos) << *row;
-  EXPECT_FALSE(reservation_view(*shop.held(first)).as_object().contains("principal"));
+  EXPECT_FALSE(reservation_view(*shop.stock.held(first)).as_object().contains("principal"));
 
   harness.crash();
   harness.start();
   expect_holding("alice", 2, 5);
   expect_holding("bob", 1, 1);
-  EXPECT_EQ(shop.holders(), 2u);
+  EXPECT_EQ(shop.stock.holders(), 2u);
   reserved_by("alice", 5);
   expect_refused(create_as("alice", 1), "quota_reservations");
   release(first);

@@ -36,17 +36,17 @@ Task<Product> put_product(Shop* shop, Context& ctx, PutProduct in) {
   Product stored = ctx.transact("put_product", [&](WriteSet& writes) {
     const std::int64_t now = ctx.clock_ms();
     Product product{in.id, in.sku, in.name, in.unit_price, in.currency, now, now};
-    return shop->put_product(product, writes);
+    return shop->catalog.put_product(product, writes);
   });
   co_return stored;
 }
 
 Task<ProductLevels> set_stock(Shop* shop, Context& ctx, SetStock in) {
   ProductLevels levels = ctx.transact("set_stock", [&](WriteSet& writes) {
-    if (auto error = shop->set_stock(in.product_id, in.warehouse, in.restock, in.quantity,
-                                     ctx.clock_ms(), writes))
+    if (auto error = shop->stock.set_stock(in.product_id, in.warehouse, in.restock, in.quantity,
+                                           ctx.clock_ms(), writes))
       throw TerminalError(std::move(*error));
-    return *shop->ledger().levels(in.product_id);
+    return *shop->stock.ledger().levels(in.product_id);
   });
   co_return levels;
 }
@@ -57,14 +57,14 @@ Task<Reservation> create_reservation(Shop* shop, Context& ctx, CreateReservation
     // The API checked these; a direct call may not have. First, before the basket is merged,
     // and inside the step: its journaled outcome answers a replay, even under another
     // --max-basket-lines. A terminal failure here writes nothing.
-    if (auto error = shop->refuse_basket_size(in.items.size()))
+    if (auto error = shop->stock.refuse_basket_size(in.items.size()))
       throw TerminalError(std::move(*error));
     check_ttl(in.ttl_ms, kMinReservationTtlMs);
     // Q3 (shop.hpp): decided here, so its journaled outcome answers a replay whatever the
     // holdings or the quotas are by then.
     const std::string& principal = ctx.principal();
     if (!principal.empty() && !in.quota_exempt) {
-      if (auto error = shop->refuse_quota(principal, in.items))
+      if (auto error = shop->stock.refuse_quota(principal, in.items))
         throw TerminalError(std::move(*error));
     }
     Reservation want;
@@ -74,7 +74,7 @@ Task<Reservation> create_reservation(Shop* shop, Context& ctx, CreateReservation
     want.items = in.items;
     want.created_at_ms = want.updated_at_ms = ctx.created_at_ms();
     want.expires_at_ms = want.created_at_ms + in.ttl_ms;
-    return or_throw(shop->reserve(std::move(want), writes));
+    return or_throw(shop->stock.reserve(std::move(want), writes));
   });
   // Started in the same commit as this step's successor, and never awaited: the expiry outlives
   // this invocation, parked on its timer (a crash resumes it with the time it has left).
@@ -86,9 +86,9 @@ Task<Reservation> create_reservation(Shop* shop, Context& ctx, CreateReservation
 
 Task<Reservation> release_reservation(Shop* shop, Context& ctx, ReservationRef in) {
   Reservation released = ctx.transact("release", [&](WriteSet& writes) {
-    const Reservation* held = shop->held(in.id);
+    const Reservation* held = shop->stock.held(in.id);
     if (!held) {
-      auto stored = shop->read_reservation(in.id);
+      auto stored = shop->stock.read_reservation(in.id);
       if (!stored) {
         throw TerminalError(ErrorCode::kNotFound, "reservation " + in.id + " not found",
                             "reservation_not_found");
@@ -102,7 +102,7 @@ Task<Reservation> release_reservation(Shop* shop, Context& ctx, ReservationRef i
                           "reservation " + in.id + " belongs to order " + held->order_id,
                           "reservation_in_use");
     }
-    return or_throw(shop->end_reservation(in.id, "released", ctx.clock_ms(), writes));
+    return or_throw(shop->stock.end_reservation(in.id, "released", ctx.clock_ms(), writes));
   });
   co_return released;
 }
@@ -113,7 +113,7 @@ Task<Reservation> expire_reservation(Shop* shop, Context& ctx, ReservationRef in
   Future<void> timer = ctx.sleep(std::chrono::milliseconds(in.ttl_ms));
   co_await timer;
   Reservation ended = ctx.transact("expire", [&](WriteSet& writes) {
-    const Reservation* held = shop->held(in.id);
+    const Reservation* held = shop->stock.held(in.id);
     if (!held || !held->order_id.empty()) {
       // Ended before (released, committed) or taken over by an order: nothing to do.
       Reservation untouched;
@@ -121,7 +121,7 @@ Task<Reservation> expire_reservation(Shop* shop, Context& ctx, ReservationRef in
       untouched.status = held ? "held" : "ended";
       return untouched;
     }
-    return or_throw(shop->end_reservation(in.id, "expired", ctx.clock_ms(), writes));
+    return or_throw(shop->stock.end_reservation(in.id, "expired", ctx.clock_ms(), writes));
   });
   co_return ended;
 }
