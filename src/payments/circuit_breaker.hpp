@@ -17,7 +17,7 @@
 namespace orderd::payments {
 
 struct BreakerOptions {
-  std::uint32_t failures = 5;        // --gateway-breaker-failures; 0: never opens
+  std::uint32_t failures = 5;         // --gateway-breaker-failures; 0: never opens
   std::int64_t cooldown_ms = 30'000;  // --gateway-breaker-cooldown
 };
 

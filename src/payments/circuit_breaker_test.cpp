@@ -143,13 +143,20 @@ struct Attempt {
 };
 
 GatewayOperation authorize(const std::string& owner, const std::string& method = "mock") {
-  return {PaymentOp::kAuthorize, owner, method, 100, "EUR", gateway_key(PaymentOp::kAuthorize, owner), ""};
+  return {PaymentOp::kAuthorize,
+          owner,
+          method,
+          100,
+          "EUR",
+          gateway_key(PaymentOp::kAuthorize, owner),
+          ""};
 }
 
 TEST(BreakingGateway, TimeoutsOpenItDeclinesDoNotAndTheProbeClosesIt) {
   ManualScheduler clock;
   MockGatewayOptions options;
   options.flaky_timeouts = 1;  // a mock_flaky attempt 1 never answers
+  options.latency_ms = 10;     // answers come later: a probe is out for a while
   auto mock = std::make_shared<MockGateway>(clock, options);
   auto breaker = std::make_shared<CircuitBreaker>(BreakerOptions{2, 5000});
   auto gateway = std::make_shared<BreakingGateway>(mock, breaker, clock);
@@ -157,7 +164,7 @@ TEST(BreakingGateway, TimeoutsOpenItDeclinesDoNotAndTheProbeClosesIt) {
   // Declines are answers: any number of them leave it closed.
   for (int i = 0; i < 5; ++i) {
     Attempt declined(clock, gateway, authorize("order:d" + std::to_string(i), "mock_declined"), 1);
-    clock.run(clock.now);
+    clock.run(clock.now + 10);
     ASSERT_TRUE(declined.done());
     EXPECT_EQ(declined.outcome(), "declined:card_declined");
   }
@@ -167,7 +174,7 @@ TEST(BreakingGateway, TimeoutsOpenItDeclinesDoNotAndTheProbeClosesIt) {
   {
     Attempt lost_a(clock, gateway, authorize("order:f1", "mock_flaky"), 1);
     Attempt lost_b(clock, gateway, authorize("order:f2", "mock_flaky"), 1);
-    clock.run(clock.now);
+    clock.run(clock.now + 10);
     EXPECT_FALSE(lost_a.done());
     EXPECT_FALSE(lost_b.done());
   }  // destroyed unanswered
@@ -196,8 +203,11 @@ TEST(BreakingGateway, TimeoutsOpenItDeclinesDoNotAndTheProbeClosesIt) {
   Attempt probe(clock, gateway, authorize("order:p"), 2);
   Attempt beside(clock, gateway, authorize("order:q"), 1);
   clock.run(clock.now);
+  EXPECT_FALSE(probe.done());
+  ASSERT_TRUE(beside.done());  // refused at once
+  EXPECT_EQ(breaker->status(clock.now).state, BreakerState::kHalfOpen);
+  clock.run(clock.now + 10);
   ASSERT_TRUE(probe.done());
-  ASSERT_TRUE(beside.done());
   EXPECT_EQ(probe.outcome(), "succeeded");
   EXPECT_EQ(beside.outcome().rfind("!", 0), 0u);
   EXPECT_EQ(breaker->status(clock.now).state, BreakerState::kClosed);
@@ -210,9 +220,7 @@ TEST(BreakingGateway, ARefusedAttemptIsNotCountedAsTheGatewaysFailure) {
   auto mock = std::make_shared<MockGateway>(clock, MockGatewayOptions{});
   auto breaker = std::make_shared<CircuitBreaker>(BreakerOptions{1, 5000});
   auto gateway = std::make_shared<BreakingGateway>(mock, breaker, clock);
-  {
-    Attempt lost(clock, gateway, authorize("order:f", "mock_flaky"), 1);
-  }
+  { Attempt lost(clock, gateway, authorize("order:f", "mock_flaky"), 1); }
   ASSERT_EQ(breaker->status(clock.now).state, BreakerState::kOpen);
   const std::int64_t opened = breaker->status(clock.now).opened_at_ms;
   for (int i = 0; i < 3; ++i) {
@@ -226,6 +234,21 @@ TEST(BreakingGateway, ARefusedAttemptIsNotCountedAsTheGatewaysFailure) {
   Attempt probe(clock, gateway, authorize("order:r"), 2);
   clock.run(clock.now);
   EXPECT_EQ(probe.outcome(), "succeeded");
+}
+
+TEST(BreakingGateway, AProbeWithoutAnAnswerOpensItAgain) {
+  ManualScheduler clock;
+  auto mock = std::make_shared<MockGateway>(clock, MockGatewayOptions{});
+  auto breaker = std::make_shared<CircuitBreaker>(BreakerOptions{1, 5000});
+  auto gateway = std::make_shared<BreakingGateway>(mock, breaker, clock);
+  { Attempt lost(clock, gateway, authorize("order:f", "mock_flaky"), 1); }
+  clock.run(clock.now + 5000);
+  {
+    Attempt probe(clock, gateway, authorize("order:g", "mock_flaky"), 1);
+    EXPECT_EQ(breaker->status(clock.now).state, BreakerState::kHalfOpen);
+  }  // its timeout
+  EXPECT_EQ(breaker->status(clock.now).state, BreakerState::kOpen);
+  EXPECT_EQ(breaker->status(clock.now).opened_at_ms, clock.now);
 }
 
 }  // namespace

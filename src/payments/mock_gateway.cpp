@@ -55,8 +55,8 @@ MockGateway::Owner& MockGateway::owner(const std::string& name) {
 GatewayReply MockGateway::carry_out(const GatewayOperation& op, const std::string& key) {
   if (auto it = asked_.find(key); it != asked_.end()) {
     if (same_operation(it->second.op, op)) return it->second.answer;
-    return {ReplyStatus::kDeclined, "", "idempotency key " + key + " was used for another operation",
-            "key_reused"};
+    return {ReplyStatus::kDeclined, "",
+            "idempotency key " + key + " was used for another operation", "key_reused"};
   }
   Owner& money = owner(op.owner);
   const std::string reference = reference_for(key);
@@ -85,7 +85,8 @@ GatewayReply MockGateway::carry_out(const GatewayOperation& op, const std::strin
         if (money.voided || money.tombstoned)
           return decline("the authorization was voided", "authorization_voided");
         if (!money.authorized) return decline("nothing is authorized", "not_authorized");
-        if (money.captured) return decline("the authorization is captured already", "already_captured");
+        if (money.captured)
+          return decline("the authorization is captured already", "already_captured");
         money.captured = true;
         ++money.count.captured;
         return {ReplyStatus::kSucceeded, reference, "", ""};
@@ -139,8 +140,7 @@ MoneyCount MockGateway::money(const std::string& owner) const {
 bool MockGateway::held(const std::string& owner) const {
   std::lock_guard lock(mutex_);
   auto it = owners_.find(owner);
-  return it != owners_.end() && it->second.authorized && !it->second.captured &&
-         !it->second.voided;
+  return it != owners_.end() && it->second.authorized && !it->second.captured && !it->second.voided;
 }
 
 std::size_t MockGateway::operations() const {

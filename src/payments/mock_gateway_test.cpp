@@ -115,7 +115,8 @@ TEST_F(MockGatewayTest, MethodsDeclineAsTheyDidBefore) {
   EXPECT_TRUE(gateway.supports("mock_declined"));
   EXPECT_TRUE(gateway.supports("mock_flaky"));
   EXPECT_FALSE(gateway.supports("visa"));
-  EXPECT_EQ(answer(op(PaymentOp::kAuthorize, "order:d", "mock_declined")), "declined:card_declined");
+  EXPECT_EQ(answer(op(PaymentOp::kAuthorize, "order:d", "mock_declined")),
+            "declined:card_declined");
   EXPECT_FALSE(gateway.held("order:d"));
 }
 

@@ -64,9 +64,9 @@ struct Payment {
   std::string authorization;  // the authorization's gateway reference, once known
   // needs_attention: the status it left, which its retry returns to.
   PaymentStatus attention_from = PaymentStatus::kIntended;
-  std::uint32_t refusals = 0;  // compensations the gateway refused since the last retry
-  std::uint32_t round = 1;     // the next compensation's round (gateway_key)
-  std::uint32_t records = 0;   // records written: the next one's number
+  std::uint32_t refusals = 0;         // compensations the gateway refused since the last retry
+  std::uint32_t round = 1;            // the next compensation's round (gateway_key)
+  std::uint32_t records = 0;          // records written: the next one's number
   std::vector<std::string> answered;  // gateway keys answered so far (succeeded or declined)
   std::string message;                // the last decline's or failure's, for operators
   std::int64_t created_at_ms = 0;

@@ -73,9 +73,12 @@ Task<GatewayReply> call_gateway(std::shared_ptr<PaymentGateway> gateway, Gateway
 }
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const GatewayOperation& op) {
-  v = {{"type", to_string(op.type)}, {"owner", op.owner},
-       {"method", op.method},        {"amount", op.amount},
-       {"currency", op.currency},    {"idempotency_key", op.idempotency_key},
+  v = {{"type", to_string(op.type)},
+       {"owner", op.owner},
+       {"method", op.method},
+       {"amount", op.amount},
+       {"currency", op.currency},
+       {"idempotency_key", op.idempotency_key},
        {"authorization", op.authorization}};
 }
 

@@ -35,7 +35,7 @@ std::string gateway_key(PaymentOp op, const std::string& owner, std::uint32_t ro
 struct GatewayOperation {
   PaymentOp type = PaymentOp::kAuthorize;
   std::string owner;
-  std::string method;  // the payment method ("mock", a card token...)
+  std::string method;       // the payment method ("mock", a card token...)
   std::int64_t amount = 0;  // minor units
   std::string currency;
   std::string idempotency_key;  // gateway_key(...); empty: the effect's own (invocation/step)

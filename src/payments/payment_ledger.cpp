@@ -41,14 +41,15 @@ void PaymentLedger::write(const Payment& payment, WriteSet& writes) const {
 
 GatewayOperation PaymentLedger::operation(const Payment& p, PaymentOp type,
                                           std::uint32_t round) const {
-  return {type,       p.owner,      p.method, p.amount, p.currency, gateway_key(type, p.owner, round),
+  return {type,           p.owner,    p.method,
+          p.amount,       p.currency, gateway_key(type, p.owner, round),
           p.authorization};
 }
 
 std::variant<Payment, Error> PaymentLedger::intend(const std::string& owner,
                                                    const std::string& method, std::int64_t amount,
-                                                   const std::string& currency,
-                                                   std::int64_t now_ms, WriteSet& writes) {
+                                                   const std::string& currency, std::int64_t now_ms,
+                                                   WriteSet& writes) {
   if (auto error = check_owner(owner)) return *error;
   if (amount <= 0)
     return Error::of(ErrorCode::kInvalidArgument, "a payment's amount must be above 0",
@@ -108,9 +109,9 @@ Compensation PaymentLedger::compensation_for(const std::string& owner) const {
   auto op = owed(waiting ? p->attention_from : p->status);
   if (!op) return {};
   Compensation c;
-  c.action = waiting                       ? Compensation::Action::kAwaitOperator
-             : *op == PaymentOp::kVoid     ? Compensation::Action::kVoid
-                                           : Compensation::Action::kRefund;
+  c.action = waiting                   ? Compensation::Action::kAwaitOperator
+             : *op == PaymentOp::kVoid ? Compensation::Action::kVoid
+                                       : Compensation::Action::kRefund;
   c.operation = operation(*p, *op, p->round);
   return c;
 }
@@ -178,8 +179,7 @@ std::variant<PaymentLedger::Recorded, Error> PaymentLedger::record(
       } else if (op.type == PaymentOp::kVoid && reply->reason == "already_captured") {
         // The capture was made (its record lost with a killed saga): a refund is owed instead.
         if (now.status != S::kCaptured) to = S::kCaptured;
-      } else if (op.type != PaymentOp::kCapture &&
-                 owed.operation.idempotency_key == key &&
+      } else if (op.type != PaymentOp::kCapture && owed.operation.idempotency_key == key &&
                  owed.action != Compensation::Action::kAwaitOperator) {
         // P3: the compensation owed was refused. Sent again under the next round's key; after
         // compensation_attempts refusals an operator must look.
