@@ -1,0 +1,151 @@
+#include "payments/mock_gateway.hpp"
+
+#include <cstdio>
+
+#include "engine/scheduler.hpp"
+
+namespace orderd::payments {
+namespace {
+
+std::uint64_t fnv1a(const std::string& s) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+std::string reference_for(const std::string& key) {
+  char reference[32];
+  std::snprintf(reference, sizeof reference, "mock_%016llx",
+                static_cast<unsigned long long>(fnv1a(key)));
+  return reference;
+}
+
+bool same_operation(const GatewayOperation& a, const GatewayOperation& b) {
+  return a.type == b.type && a.owner == b.owner && a.method == b.method && a.amount == b.amount &&
+         a.currency == b.currency;
+}
+
+}  // namespace
+
+bool MockGateway::supports_method(const std::string& method) {
+  return method == "mock" || method == "mock_declined" || method == "mock_flaky";
+}
+
+void MockGateway::refuse(PaymentOp op, std::uint32_t count) {
+  std::lock_guard lock(mutex_);
+  refusals_[op] = count;
+}
+
+MockGateway::Owner& MockGateway::owner(const std::string& name) {
+  auto [it, inserted] = owners_.try_emplace(name);
+  if (inserted) {
+    owner_order_.push_back(name);
+    if (options_.max_owners > 0 && owner_order_.size() > options_.max_owners) {
+      const std::string oldest = owner_order_.front();
+      owner_order_.pop_front();
+      for (const auto& key : keys_by_owner_[oldest]) asked_.erase(key);
+      keys_by_owner_.erase(oldest);
+      owners_.erase(oldest);
+    }
+  }
+  return owners_.at(name);
+}
+
+// The operation as the processor carries it out, on arrival; its answer, kept under `key`.
+GatewayReply MockGateway::carry_out(const GatewayOperation& op, const std::string& key) {
+  if (auto it = asked_.find(key); it != asked_.end()) {
+    if (same_operation(it->second.op, op)) return it->second.answer;
+    return {ReplyStatus::kDeclined, "",
+            "idempotency key " + key + " was used for another operation", "key_reused"};
+  }
+  Owner& money = owner(op.owner);
+  const std::string reference = reference_for(key);
+  auto decline = [&](std::string message, std::string reason) {
+    return GatewayReply{ReplyStatus::kDeclined, reference, std::move(message), std::move(reason)};
+  };
+  auto answer = [&]() -> GatewayReply {
+    if (auto& refused = refusals_[op.type]; refused > 0) {
+      --refused;
+      return decline(std::string(to_string(op.type)) + " refused by the processor", "refused");
+    }
+    switch (op.type) {
+      case PaymentOp::kAuthorize: {
+        if (money.tombstoned || money.voided)
+          return decline("the authorization was voided before it arrived", "authorization_voided");
+        if (op.method == "mock_declined")
+          return decline("card declined (mock_declined)", "card_declined");
+        const double draw = static_cast<double>(fnv1a(op.owner) >> 11) / 9007199254740992.0;
+        if (op.method == "mock" && draw < options_.decline_rate)
+          return decline("card declined (--payment-decline-rate)", "card_declined");
+        money.authorized = true;
+        ++money.count.authorized;
+        return {ReplyStatus::kSucceeded, reference, "", ""};
+      }
+      case PaymentOp::kCapture:
+        if (money.voided || money.tombstoned)
+          return decline("the authorization was voided", "authorization_voided");
+        if (!money.authorized) return decline("nothing is authorized", "not_authorized");
+        if (money.captured)
+          return decline("the authorization is captured already", "already_captured");
+        money.captured = true;
+        ++money.count.captured;
+        return {ReplyStatus::kSucceeded, reference, "", ""};
+      case PaymentOp::kVoid:
+        if (money.captured)
+          return decline("the authorization is captured: refund it instead", "already_captured");
+        ++money.count.voided;
+        if (!money.authorized) {
+          money.tombstoned = true;  // a late authorization is declined, never held
+          return {ReplyStatus::kSucceeded, reference, "nothing to void", ""};
+        }
+        money.voided = true;
+        return {ReplyStatus::kSucceeded, reference, "", ""};
+      case PaymentOp::kRefund:
+        if (!money.captured) return decline("nothing is captured", "nothing_captured");
+        if (money.refunded) return decline("the capture is refunded already", "already_refunded");
+        money.refunded = true;
+        ++money.count.refunded;
+        return {ReplyStatus::kSucceeded, reference, "", ""};
+    }
+    return decline("unknown operation", "unknown_operation");
+  }();
+  asked_.emplace(key, Asked{op, answer});
+  keys_by_owner_[op.owner].push_back(key);
+  return answer;
+}
+
+void MockGateway::submit(const GatewayOperation& op, const EffectAttempt& attempt,
+                         Handoff<GatewayReply>::Deliverer reply) {
+  GatewayReply answer;
+  {
+    std::lock_guard lock(mutex_);
+    answer = carry_out(op, effective_key(op, attempt));
+  }
+  if (op.method == "mock_flaky" && attempt.attempt <= options_.flaky_timeouts)
+    return;  // carried out, but the answer is lost: the attempt times out
+  if (options_.latency_ms <= 0) {
+    reply.deliver(std::move(answer));
+    return;
+  }
+  scheduler_.schedule_after(options_.latency_ms,
+                            [reply, answer = std::move(answer)] { reply.deliver(answer); });
+}
+
+MoneyCount MockGateway::money(const std::string& owner) const {
+  std::lock_guard lock(mutex_);
+  auto it = owners_.find(owner);
+  return it == owners_.end() ? MoneyCount{} : it->second.count;
+}
+
+bool MockGateway::held(const std::string& owner) const {
+  std::lock_guard lock(mutex_);
+  auto it = owners_.find(owner);
+  return it != owners_.end() && it->second.authorized && !it->second.captured && !it->second.voided;
+}
+
+std::size_t MockGateway::operations() const {
+  std::lock_guard lock(mutex_);
+  return asked_.size();
+}
+
+}  // namespace orderd::payments

@@ -1,0 +1,102 @@
+#pragma once
+// The payment gateway orderd ships with: a stand-in for a card processor, asynchronous like a
+// real client, answering on the engine thread `latency_ms` after an operation arrives.
+// Methods:
+//   mock           succeeds, unless the owner falls in `decline_rate` (decided from the owner,
+//                  so every retry and replay gets the same answer)
+//   mock_declined  every authorization is declined
+//   mock_flaky     the first `flaky_timeouts` attempts of each operation are carried out but
+//                  their answer is lost (the effect's timeout and retries take over; the retry,
+//                  under the same key, gets the answer the first attempt's operation had)
+//
+// As a processor does, it keeps per key the operation and its answer (the same key answers the
+// same; a key reused for another operation is declined, key_reused) and per owner its money:
+//  - a void of an authorization never made, or not arrived yet, succeeds ("nothing to void") and
+//    tombstones the owner: an authorization arriving later is declined (authorization_voided)
+//    and never holds money;
+//  - a capture of a voided authorization is declined (authorization_voided); a void of a
+//    captured one is declined (already_captured: the caller refunds instead); a refund needs a
+//    capture (nothing_captured) and is made once (already_refunded).
+//
+// Tests keep the object across engine restarts: its ledger of operations outlives every crash,
+// so a simulation can count what the processor really did (money, held).
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "payments/payment_gateway.hpp"
+
+namespace orderd {
+class Scheduler;
+}
+
+namespace orderd::payments {
+
+struct MockGatewayOptions {
+  double decline_rate = 0;  // 0..1, of authorizations paid with "mock"
+  std::int64_t latency_ms = 0;
+  std::uint32_t flaky_timeouts = 2;
+  // Owners remembered (their keys and money); the oldest is forgotten past this, as a processor
+  // expires idempotency keys. 0: no limit (tests).
+  std::size_t max_owners = 100'000;
+};
+
+// What the gateway did for one owner: distinct keys that succeeded, per operation.
+struct MoneyCount {
+  std::uint32_t authorized = 0;
+  std::uint32_t captured = 0;
+  std::uint32_t voided = 0;
+  std::uint32_t refunded = 0;
+  bool operator==(const MoneyCount&) const = default;
+};
+
+class MockGateway : public PaymentGateway {
+ public:
+  MockGateway(Scheduler& scheduler, MockGatewayOptions options)
+      : scheduler_(scheduler), options_(options) {}
+
+  static bool supports_method(const std::string& method);
+  bool supports(const std::string& method) const override { return supports_method(method); }
+  void submit(const GatewayOperation& op, const EffectAttempt& attempt,
+              Handoff<GatewayReply>::Deliverer reply) override;
+
+  // Test knob: the next `count` new operations of type `op` are declined (reason "refused"),
+  // as a processor refusing a refund would.
+  void refuse(PaymentOp op, std::uint32_t count);
+
+  MoneyCount money(const std::string& owner) const;
+  // Authorized and neither captured nor voided: money the owner still holds at the processor.
+  bool held(const std::string& owner) const;
+  // Distinct operations (keys) asked for, answered or not.
+  std::size_t operations() const;
+
+ private:
+  struct Owner {
+    bool authorized = false;
+    bool tombstoned = false;  // voided before any authorization arrived
+    bool captured = false;
+    bool voided = false;
+    bool refunded = false;
+    MoneyCount count;
+  };
+  struct Asked {
+    GatewayOperation op;
+    GatewayReply answer;
+  };
+  GatewayReply carry_out(const GatewayOperation& op, const std::string& key);
+  Owner& owner(const std::string& name);
+
+  Scheduler& scheduler_;
+  MockGatewayOptions options_;
+  mutable std::mutex mutex_;  // submit on the engine thread, counts from a test's
+  std::unordered_map<std::string, Asked> asked_;  // by key
+  std::unordered_map<std::string, Owner> owners_;
+  std::deque<std::string> owner_order_;  // first seen first, for max_owners
+  std::unordered_map<std::string, std::vector<std::string>> keys_by_owner_;
+  std::map<PaymentOp, std::uint32_t> refusals_;
+};
+
+}  // namespace orderd::payments
