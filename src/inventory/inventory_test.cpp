@@ -80,6 +80,7 @@ TEST(Inventory, SetsAndRestocksLevels) {
   EXPECT_EQ(inv.levels(k)->available(), 2);
   const auto refused = inv.set_on_hand(k, 5);
   EXPECT_EQ(reason(refused), "stock_reserved");
+  ASSERT_TRUE(refused);
   EXPECT_EQ(refused->details, R"({"resource":"stock/1@main","reserved":6})");
   EXPECT_EQ(inv.levels(k)->on_hand, 8);
   EXPECT_FALSE(inv.set_on_hand(k, 6));  // down to what is reserved
@@ -103,9 +104,11 @@ TEST(Inventory, RefusesEachBadHoldWithItsReason) {
   EXPECT_EQ(reason(inv.hold(hold("h", {{ua100, 1}, {ResourceKey(), 1}}))), "invalid_resource");
   EXPECT_EQ(reason(inv.hold(hold("h", {{ua100, 1}, {ua100, 1}}))), "duplicate_resource");
   const auto unknown = inv.hold(hold("h", {{key("seat/XX1/2024-12-15"), 1}}));
+  ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->code, ErrorCode::kNotFound);
   EXPECT_EQ(unknown->reason, "unknown_resource");
   const auto short_ = inv.hold(hold("h", {{ua100, 1}, {ua200, 3}}));
+  ASSERT_TRUE(short_);
   EXPECT_EQ(short_->code, ErrorCode::kConflict);
   EXPECT_EQ(short_->reason, "out_of_stock");
   EXPECT_EQ(short_->details, R"({"resource":"seat/UA200/2024-12-15","requested":3,"available":2})");
@@ -168,6 +171,7 @@ TEST(Inventory, ReturnsAtMostWhatWasSold) {
   // ua100 sold 2: 3 back is refused, and so is the whole return with it (I5, I3).
   const auto refused = inv.return_sold({{ua200, 1}, {ua100, 3}});
   EXPECT_EQ(reason(refused), "not_sold");
+  ASSERT_TRUE(refused);
   EXPECT_EQ(refused->details, R"({"resource":"seat/UA100/2024-12-15","returned":3,"sold":2})");
   EXPECT_EQ(*inv.levels(ua200), (Levels{1, 0, 1}));
   // Two lines of one resource are summed before the bound is checked.
@@ -308,11 +312,11 @@ TEST(Inventory, DecidesABatchInOrderOneDecisionEach) {
   ASSERT_EQ(decisions.size(), 8u);
   EXPECT_TRUE(decisions[0].applied());
   EXPECT_TRUE(decisions[1].applied());
-  EXPECT_EQ(decisions[2].error->reason, "out_of_stock");
+  EXPECT_EQ(reason(decisions[2].error), "out_of_stock");
   EXPECT_TRUE(decisions[3].applied());
   ASSERT_TRUE(decisions[4].ended);
   EXPECT_EQ(decisions[4].ended->expires_at_ms, 70);
-  EXPECT_EQ(decisions[5].error->reason, "hold_not_found");
+  EXPECT_EQ(reason(decisions[5].error), "hold_not_found");
   EXPECT_FALSE(decisions[5].ended);
   EXPECT_TRUE(decisions[6].applied());
   EXPECT_TRUE(decisions[7].applied());
