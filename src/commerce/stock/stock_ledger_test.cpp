@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/value_from.hpp>
+#include <boost/json/value_to.hpp>
 #include <random>
+
+#include "commerce/stock/stock_rows.hpp"
 
 namespace orderd::commerce {
 namespace {
@@ -228,6 +232,117 @@ TEST(StockLedger, InvariantsHoldUnderRandomOperations) {
     }
     EXPECT_EQ(ledger.open_reservations(), open.size());  // S4: each ended once
   }
+}
+
+// ---- Over the inventory (issue 16): the ledger's state is the inventory's, and its rows
+// rebuild it exactly.
+
+// A product's row as stored, and read back.
+ProductLevels stored(const ProductLevels& levels) {
+  return boost::json::value_to<ProductLevels>(boost::json::value_from(levels));
+}
+
+TEST(StockLedger, ReservationsAreHoldsOnStockResources) {
+  auto ledger = two_warehouses();
+  ASSERT_FALSE(ledger.set_on_hand(1, "main", 1));
+  ASSERT_FALSE(ledger.set_on_hand(1, "backup", 5));
+  held(ledger.reserve("r1", {{1, 3}}, "order:ord_1"));
+  const auto mine = ledger.inventory().holds_of("order:ord_1");
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0]->lines.at(0).resource.text(), "stock/1@backup");
+  EXPECT_EQ(*ledger.inventory().levels(*StockLedger::resource_key(1, "backup")),
+            (inventory::Levels{5, 3, 0}));
+  EXPECT_EQ(*ledger.reservation("r1"), (std::vector<Allocation>{{1, "backup", 3}}));
+  held(ledger.reserve("r2", {{1, 1}}, "user:7", 5000));
+  EXPECT_EQ(ledger.inventory().next_expiry(), 5000);
+  ASSERT_FALSE(ledger.set_expiry("r2", 0));  // an order took it over
+  EXPECT_FALSE(ledger.inventory().next_expiry());
+  held(ledger.commit("r1"));
+  EXPECT_EQ(ledger.reservation("r1"), nullptr);
+  EXPECT_EQ(ledger.levels(1)->warehouses[1].sold, 3);
+  auto broken = ledger.inventory().check_all();
+  EXPECT_FALSE(broken) << *broken;
+}
+
+// Sold where it was sold: a return goes back to its own warehouse, and a warehouse that sold
+// nothing takes nothing back, though the product as a whole has sold enough (S5).
+TEST(StockLedger, AReturnGoesBackOnlyWhereUnitsWereSold) {
+  auto ledger = two_warehouses();
+  ASSERT_FALSE(ledger.set_on_hand(1, "main", 5));
+  ASSERT_FALSE(ledger.set_on_hand(1, "backup", 5));
+  held(ledger.reserve("sale", {{1, 4}}));  // all from main
+  held(ledger.commit("sale"));
+  const std::vector<Allocation> elsewhere{{1, "backup", 4}};
+  EXPECT_EQ(ledger.return_sold(elsewhere)->reason, "not_sold");
+  EXPECT_EQ(ledger.levels(1)->on_hand(), 6);
+  EXPECT_EQ(ledger.levels(1)->sold, 4);
+  const std::vector<Allocation> where_sold{{1, "main", 4}};
+  EXPECT_FALSE(ledger.return_sold(where_sold));
+  EXPECT_EQ(ledger.levels(1)->warehouses[0].on_hand, 5);
+}
+
+// A restart: the product rows and the open reservations rebuild the same levels, the sales per
+// warehouse included, so a refund after the restart returns each unit where it was sold.
+TEST(StockLedger, ItsRowsRebuildItExactly) {
+  auto ledger = two_warehouses();
+  ASSERT_FALSE(ledger.set_on_hand(1, "main", 2));
+  ASSERT_FALSE(ledger.set_on_hand(1, "backup", 10));
+  const auto split = held(ledger.reserve("sale", {{1, 5}})).allocations;  // 2 main, 3 backup
+  held(ledger.commit("sale"));
+  const auto open = held(ledger.reserve("open", {{1, 4}}, "user:3")).allocations;
+  ledger.next_version(1);
+
+  auto reloaded = two_warehouses();
+  reloaded.load_product(1, stored(*ledger.levels(1)));
+  ASSERT_FALSE(reloaded.load_reservation("open", open, "user:3"));
+  const ProductLevels& a = *ledger.levels(1);
+  const ProductLevels& b = *reloaded.levels(1);
+  ASSERT_EQ(b.warehouses.size(), a.warehouses.size());
+  for (std::size_t i = 0; i < a.warehouses.size(); ++i) {
+    EXPECT_EQ(b.warehouses[i].warehouse, a.warehouses[i].warehouse);
+    EXPECT_EQ(b.warehouses[i].on_hand, a.warehouses[i].on_hand);
+    EXPECT_EQ(b.warehouses[i].reserved, a.warehouses[i].reserved);
+    EXPECT_EQ(b.warehouses[i].sold, a.warehouses[i].sold);
+  }
+  EXPECT_EQ(b.sold, 5);
+  EXPECT_EQ(b.version, a.version);
+  EXPECT_EQ(reloaded.inventory().holds_of("user:3").size(), 1u);
+  EXPECT_FALSE(reloaded.return_sold(split));
+  EXPECT_EQ(reloaded.levels(1)->sold, 0);
+  auto broken = reloaded.inventory().check_all();
+  EXPECT_FALSE(broken) << *broken;
+}
+
+// `reserved` comes from the reservations loaded, never from a product row: a row saying units
+// are reserved with no reservation behind them leaves none reserved (nothing orphaned), and a
+// reservation the row's level cannot carry is refused, not half-loaded.
+TEST(StockLedger, LoadingTakesReservedFromTheReservations) {
+  StockLedger ledger;
+  ProductLevels row;
+  row.warehouses = {{"main", 10, 7, 0}};
+  ledger.load_product(1, row);
+  EXPECT_EQ(ledger.levels(1)->reserved(), 0);
+  EXPECT_EQ(ledger.levels(1)->available(), 10);
+  const std::vector<Allocation> too_many{{1, "main", 11}};
+  EXPECT_EQ(ledger.load_reservation("r", too_many)->reason, "out_of_stock");
+  EXPECT_EQ(ledger.open_reservations(), 0u);
+}
+
+// A row written before per-warehouse sold: the product's sold counts in its first warehouse,
+// so what it sold can still come back.
+TEST(StockLedger, ALegacyRowKeepsItsSales) {
+  auto ledger = two_warehouses();
+  auto json =
+      boost::json::value_from(ProductLevels{{{"backup", 4, 0, 0}, {"main", 1, 0, 0}}, 6, 2});
+  for (auto& w : json.as_object()["warehouses"].as_array()) w.as_object().erase("sold");
+  ledger.load_product(1, boost::json::value_to<ProductLevels>(json));
+  EXPECT_EQ(ledger.levels(1)->sold, 6);
+  EXPECT_EQ(ledger.levels(1)->warehouses[0].warehouse, "main");
+  EXPECT_EQ(ledger.levels(1)->warehouses[0].sold, 6);
+  EXPECT_EQ(ledger.levels(1)->version, 2);
+  const std::vector<Allocation> back{{1, "main", 6}};
+  EXPECT_FALSE(ledger.return_sold(back));
+  EXPECT_EQ(ledger.levels(1)->on_hand(), 11);
 }
 
 }  // namespace

@@ -18,13 +18,18 @@ std::string reservation_id_for(const std::string& invocation_id) {
 }
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const WarehouseLevel& w) {
-  v = {{"warehouse", w.warehouse}, {"on_hand", w.on_hand}, {"reserved", w.reserved}};
+  v = {{"warehouse", w.warehouse},
+       {"on_hand", w.on_hand},
+       {"reserved", w.reserved},
+       {"sold", w.sold}};
 }
 
 WarehouseLevel tag_invoke(boost::json::value_to_tag<WarehouseLevel>, const boost::json::value& v) {
   const auto& o = json::as_object(v);
+  // "sold": rows from before per-warehouse sold have none (StockLedger::load_product).
   return {json::require_string(o, "warehouse"), json::require_integer(o, "on_hand"),
-          json::require_integer(o, "reserved")};
+          json::require_integer(o, "reserved"),
+          o.contains("sold") ? json::require_integer(o, "sold") : 0};
 }
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const ProductLevels& p) {
