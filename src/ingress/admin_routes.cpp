@@ -10,6 +10,7 @@
 #include "common/json_writer.hpp"
 #include "common/numbers.hpp"
 #include "engine/engine.hpp"
+#include "ingress/error_rendering.hpp"
 
 namespace orderd::http {
 namespace {
@@ -236,9 +237,12 @@ Response AdminRoutes::refused(const RouteRequest& request, const std::string& ac
     case Engine::Control::kNotFound:
       return request.error({ErrorCode::kNotFound, "invocation not found"});
     case Engine::Control::kRefused:
-      // A domain's purge guard: 409 with its stable reason and message.
-      return request.error({ErrorCode::kConflict, refusal.message,
-                            std::string(refusal.reason_or_category())});
+      // A domain's purge guard: 409 with its stable reason and message. As problem+json, the
+      // one admin answer that does not fit Restate's {code, message}: the reason is what an
+      // operator's tooling matches on.
+      return render_problem({ErrorCode::kConflict, refusal.message,
+                             std::string(refusal.reason_or_category())},
+                            request.request_id);
     case Engine::Control::kWrongState:
     case Engine::Control::kDone:
       break;
