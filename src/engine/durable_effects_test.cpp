@@ -103,8 +103,9 @@ TEST_F(DurableEffectsTest, ACrashThatLosesTheDecisionFindsTheGatewayNeverCalled)
   observed.lose_power_in_decision = true;
   auto id = h.start_invocation("Pay", "DecideThenCharge", text_input(""));
   // The batch holding the decision and the effect's entry has gone to the (powerless) store.
-  ASSERT_TRUE(h.run_until(
-      [&] { return observed.decisions == 1 && h.batches_submitted() > observed.submitted_at_loss; }));
+  ASSERT_TRUE(h.run_until([&] {
+    return observed.decisions == 1 && h.batches_submitted() > observed.submitted_at_loss;
+  }));
   h.engine().flush();
   EXPECT_FALSE(h.run_until([&] { return observed.gateway > 0; }, 50ms));
   EXPECT_EQ(observed.gateway, 0) << "the gateway acted on a decision that was not durable";
@@ -266,8 +267,8 @@ TEST(RecordedEffectsCrashTest, TheRowAndTheOutcomeSurviveOrVanishTogetherAtEvery
     h.crash();
     auto completions =
         h.query_int("SELECT count(*) FROM completions WHERE invocation_id = '" + id + "'");
-    auto rows =
-        h.query_int("SELECT count(*) FROM rows WHERE tbl = 'payments' AND CAST(key AS TEXT) = '" + id + "'");
+    auto rows = h.query_int(
+        "SELECT count(*) FROM rows WHERE tbl = 'payments' AND CAST(key AS TEXT) = '" + id + "'");
     EXPECT_EQ(completions, rows) << "a completion without its ledger row, or the reverse";
     const int records_before = observed.records;
     observed.records = 0;

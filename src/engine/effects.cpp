@@ -182,9 +182,8 @@ std::vector<store::RowWrite> Engine::Impl::record_effect(EffectRun& run,
   } catch (const std::exception& e) {
     spdlog::error("effect {} of {}: recording its outcome failed: {}", run.name, run.invocation_id,
                   e.what());
-    auto failed = Error::of(ErrorCode::kInternal, "effect '" + run.name +
-                                                      "' ended but recording it failed: " +
-                                                      e.what(),
+    auto failed = Error::of(ErrorCode::kInternal,
+                            "effect '" + run.name + "' ended but recording it failed: " + e.what(),
                             "effect_record_failed");
     outcome = {true, failed.status, failed.encode()};
     return {};

@@ -155,8 +155,9 @@ class Invocation final : public detail::Journal {
 };
 
 // An effect step in progress (Context::run_on_worker, run_async), from its start (its first
-// attempt waits for durability: E1, effects.cpp) until its outcome is handed to the store. Kept apart from the invocation's attempt: a retry or a
-// pause of the handler does not stop it, and a replay that meets the step finds it here.
+// attempt waits for durability: E1, effects.cpp) until its outcome is handed to the store. Kept
+// apart from the invocation's attempt: a retry or a pause of the handler does not stop it, and a
+// replay that meets the step finds it here.
 struct EffectRun {
   std::string invocation_id;
   std::uint32_t index = 0;
@@ -587,8 +588,8 @@ struct Engine::Impl {
   // Idempotency slot ("Service/handler\nkey") -> the unfinished invocation started under it.
   std::unordered_map<std::string, std::string> idempotent_running;
   Scheduler::TimerId sweep_timer = 0;
-  std::vector<UniqueFunction<void()>> sweepers;         // Engine::add_sweeper, run by sweep()
-  std::vector<Engine::PurgeGuard> purge_guards;         // Engine::add_purge_guard
+  std::vector<UniqueFunction<void()>> sweepers;  // Engine::add_sweeper, run by sweep()
+  std::vector<Engine::PurgeGuard> purge_guards;  // Engine::add_purge_guard
   // The first guard's refusal to forget `r`, if any guard refuses.
   std::optional<Error> purge_refusal(const store::InvocationRecord& r) const {
     for (const auto& guard : purge_guards)

@@ -131,7 +131,7 @@ TEST_F(OperatorControlsTest, ASecondCancelJournalsNothingAndIsAnsweredOnceTheFir
   };
   ASSERT_EQ(h.engine().cancel(id, on_durable), Engine::Control::kDone);
   ASSERT_EQ(h.engine().cancel(id, on_durable), Engine::Control::kDone);  // the same turn
-  EXPECT_EQ(answered, 0);  // nothing is durable yet
+  EXPECT_EQ(answered, 0);                                                // nothing is durable yet
   ASSERT_TRUE(h.run_until([&] { return answered == 2 && !compensation.empty(); }));
   EXPECT_EQ(durable_when_answered, 1);  // each answer saw the cancel on disk
   // While it compensates: the old engine journaled this one too, and stopped the compensation.

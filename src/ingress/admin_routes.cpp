@@ -240,9 +240,9 @@ Response AdminRoutes::refused(const RouteRequest& request, const std::string& ac
       // A domain's purge guard: 409 with its stable reason and message. As problem+json, the
       // one admin answer that does not fit Restate's {code, message}: the reason is what an
       // operator's tooling matches on.
-      return render_problem({ErrorCode::kConflict, refusal.message,
-                             std::string(refusal.reason_or_category())},
-                            request.request_id);
+      return render_problem(
+          {ErrorCode::kConflict, refusal.message, std::string(refusal.reason_or_category())},
+          request.request_id);
     case Engine::Control::kWrongState:
     case Engine::Control::kDone:
       break;

@@ -69,7 +69,8 @@ TEST_F(AdminRoutesTest, APurgeAGuardRefusesIsAConflictNamingItsReason) {
   EXPECT_EQ(refused->content_type, "application/problem+json");
   auto problem = boost::json::parse(refused->body).as_object();
   EXPECT_EQ(problem["code"], "payment_unreconciled");
-  EXPECT_EQ(problem["detail"].as_string(), "payment of " + done.invocation_id + " is not reconciled");
+  EXPECT_EQ(problem["detail"].as_string(),
+            "payment of " + done.invocation_id + " is not reconciled");
   EXPECT_EQ(problem["status"], 409);
   EXPECT_TRUE(h.engine().describe(done.invocation_id));
 
@@ -84,10 +85,11 @@ TEST_F(AdminRoutesTest, ACancelIsAnsweredOnlyOnceDurableAndARepeatAlike) {
   ASSERT_TRUE(h.await_durable_entries(id, 1));
   std::int64_t on_disk_when_answered = -1;
   auto answer = std::make_shared<std::optional<Response>>();
-  admin->handle(Request{"PATCH", "/invocations/" + id + "/cancel", "", {}}, [&, answer](Response r) {
-    on_disk_when_answered = cancels(id);
-    *answer = r;
-  });
+  admin->handle(Request{"PATCH", "/invocations/" + id + "/cancel", "", {}},
+                [&, answer](Response r) {
+                  on_disk_when_answered = cancels(id);
+                  *answer = r;
+                });
   EXPECT_FALSE(answer->has_value());  // not in the turn that journaled it
   ASSERT_TRUE(h.run_until([&] { return answer->has_value(); }));
   EXPECT_EQ((*answer)->status, 202u) << (*answer)->body;
