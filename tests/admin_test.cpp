@@ -126,5 +126,31 @@ TEST_F(AdminTest, CancelFailsTheInvocationWithAConflict) {
   EXPECT_NE(cancelled.body.find("cancelled"), std::string::npos) << cancelled.body;
 }
 
+// kill -9 right after the cancel's answer: the cancel was durable before it was answered, so the
+// restarted process finds it journaled and the invocation ends cancelled. A repeat journals
+// nothing more.
+TEST_F(AdminTest, ACancelAnsweredSurvivesAKillRightAfterTheAnswer) {
+  auto sent = ingress.post("/OrderService/ProcessOrder/send?delay=1h", kOrder);
+  ASSERT_EQ(sent.status, 202u);
+  const std::string id = sent.restate_id;
+  auto cancelled = admin.request("PATCH", "/invocations/" + id + "/cancel", "");
+  ASSERT_EQ(cancelled.status, 202u) << cancelled.body;
+  ASSERT_TRUE(orderd.kill_hard());
+
+  OrderdProcess restarted{dir.path().string(), {"--latency-scale", "0", "--failure-scale", "0"}};
+  HttpClient again_admin{restarted.admin_port()};
+  HttpClient again_ingress{restarted.port()};
+  auto attached = again_ingress.get("/restate/invocation/" + id + "/attach");
+  EXPECT_EQ(attached.status, 409u) << attached.body;
+  EXPECT_NE(attached.body.find("cancelled"), std::string::npos) << attached.body;
+  auto repeat = again_admin.request("PATCH", "/invocations/" + id + "/cancel", "");
+  EXPECT_EQ(repeat.status, 202u) << repeat.body;
+  auto described = parse_object(again_admin.get("/invocations/" + id).body);
+  int cancels = 0;
+  for (const auto& entry : described["journal"].as_array())
+    if (entry.as_object().at("kind") == "cancel") ++cancels;
+  EXPECT_EQ(cancels, 1) << boost::json::serialize(described);
+}
+
 }  // namespace
 }  // namespace orderd::testing

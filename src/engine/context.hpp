@@ -58,6 +58,9 @@ struct EffectResult {
 struct Effect {
   std::function<EffectResult(const EffectAttempt&)> blocking;     // on a worker thread
   std::function<Task<EffectResult>(EffectAttempt)> asynchronous;  // on the engine thread
+  // Optional (a recorded effect): the domain rows for the effect's final outcome, committed with
+  // its completion. Called once, on the engine thread (E2, effects.cpp).
+  std::function<std::vector<store::RowWrite>(const StepOutcome&)> record;
 };
 
 // The engine's side of one invocation's journal. Context turns typed calls into these untyped
@@ -233,6 +236,33 @@ Task<EffectResult> attempt_async(std::shared_ptr<Fn> fn, EffectAttempt attempt) 
     result = {true, {}, "unknown error"};
   }
   co_return result;
+}
+
+// A step outcome as the Result a handler's code branches on.
+template <class R>
+Result<R> result_of(const StepOutcome& outcome) {
+  try {
+    if constexpr (std::is_void_v<R>) {
+      decode_outcome<void>(outcome);
+      return Result<R>();
+    } else {
+      return Result<R>(decode_outcome<R>(outcome));
+    }
+  } catch (const TerminalError& e) {
+    return Result<R>(e.error());
+  }
+}
+
+// A recorded effect's `record(const Result<R>&, WriteSet&)` as the engine calls it.
+template <class R, class Record>
+std::function<std::vector<store::RowWrite>(const StepOutcome&)> recorder(Record record) {
+  auto shared = std::make_shared<Record>(std::move(record));
+  return [shared](const StepOutcome& outcome) {
+    const Result<R> result = result_of<R>(outcome);
+    WriteSet writes;
+    (*shared)(result, writes);
+    return writes.take();
+  };
 }
 
 template <class T>
@@ -441,7 +471,9 @@ class Context {
   //    step's record. For decisions against in-memory domain state (a stock ledger).
   //  - run_on_worker / run_async: the effect runs off the engine thread (a blocking call on a
   //    worker, or asynchronous I/O), with a timeout and retries (RunPolicy); the future completes
-  //    once its outcome is durable. For anything that talks to the outside world.
+  //    once its outcome is durable. For anything that talks to the outside world. Its first
+  //    attempt starts only once every step before it is durable (E1, effects.cpp), so the
+  //    outside world never acts on a decision a crash could take back.
   //
   // A TerminalError from `fn` is journaled and rethrown to the awaiter. Any other exception fails
   // the attempt: the invocation's attempt for run, run_durable and transact; the effect's attempt
@@ -514,6 +546,40 @@ class Context {
     effect.asynchronous = [shared](EffectAttempt attempt) {
       return detail::attempt_async<R>(shared, std::move(attempt));
     };
+    return Future<R>(journal_, journal_.start_effect(name, std::move(effect), policy));
+  }
+
+  // Recorded effects: as run_async / run_on_worker, and when the effect has ended for good (a
+  // value, a terminal failure, or its attempts spent) `record(const Result<R>&, WriteSet&)` runs
+  // once, on the engine thread, and the rows it writes commit in the same transaction as the
+  // step's outcome: no store holds one without the other. For an outside call whose result a
+  // ledger must hold (a payment's charge). `record` may change in-memory domain state (as
+  // transact's function does); it must own what it uses (it can outlive the handler's attempt)
+  // and must not throw (if it does, the step fails with effect_record_failed and writes no
+  // rows). It never runs on a replay that finds the step completed, and it does not run at all
+  // when the invocation is killed (or finishes) before the effect ends: whoever owns the ledger
+  // reconciles such a step by its idempotency key (attempt.idempotency_key).
+  template <class Fn, class Record>
+  auto run_async_recorded(std::string_view name, Fn fn, RunPolicy policy, Record record) {
+    using R = typename detail::task_value<detail::effect_result_t<Fn>>::type;
+    auto shared = std::make_shared<Fn>(std::move(fn));
+    detail::Effect effect;
+    effect.asynchronous = [shared](EffectAttempt attempt) {
+      return detail::attempt_async<R>(shared, std::move(attempt));
+    };
+    effect.record = detail::recorder<R>(std::move(record));
+    return Future<R>(journal_, journal_.start_effect(name, std::move(effect), policy));
+  }
+
+  template <class Fn, class Record>
+  auto run_on_worker_recorded(std::string_view name, Fn fn, RunPolicy policy, Record record) {
+    using R = detail::effect_result_t<Fn>;
+    auto shared = std::make_shared<Fn>(std::move(fn));
+    detail::Effect effect;
+    effect.blocking = [shared](const EffectAttempt& attempt) {
+      return detail::attempt_blocking<R>(*shared, attempt);
+    };
+    effect.record = detail::recorder<R>(std::move(record));
     return Future<R>(journal_, journal_.start_effect(name, std::move(effect), policy));
   }
 

@@ -7,6 +7,15 @@
 // (I1), so nothing is built on an outcome a crash could forget. An entry without a completion is
 // an effect that had not ended: the replay that meets it runs it again, under the same
 // idempotency key (the invocation id and the step index, both stable: I2, I5).
+//
+//  E1. An effect's first attempt goes out only once everything journaled before it (the steps
+//      that decided it, its own entry) is durable, and only if its run still exists then (the
+//      invocation was not killed or finished meanwhile). A crash can therefore never replay a
+//      different decision after the outside world has acted on the first one.
+//  E2. A recorded effect's `record` runs exactly once, on the engine thread, when the effect has
+//      ended for good and its completion is written; its rows go in the same transaction as that
+//      completion. A replay that finds the completion never calls it; an invocation killed (or
+//      finished) before the effect ended never calls it either.
 
 namespace orderd {
 
@@ -41,10 +50,19 @@ std::uint32_t Invocation::start_effect(std::string_view name, detail::Effect eff
   run->name = std::string(name);
   run->effect = std::move(effect);
   run->policy = policy;
-  EffectRun& ref = *run;
   engine_.effects[{record.id, index}] = std::move(run);
-  engine_.launch_effect(ref);
+  engine_.launch_when_durable({record.id, index});  // E1, also for a replayed entry
   return index;
+}
+
+void Engine::Impl::launch_when_durable(const EffectKey& key) {
+  auto first_attempt = [this, key] {
+    auto it = effects.find(key);
+    // Gone (killed, finished) or already under way: nothing launches (E1).
+    if (it == effects.end() || it->second->attempt > 0 || it->second->settling) return;
+    launch_effect(*it->second);
+  };
+  after_durable(std::move(first_attempt));
 }
 
 WorkerPool& Engine::Impl::workers() {
@@ -128,18 +146,48 @@ void Engine::Impl::settle_effect(const EffectKey& key, detail::StepOutcome outco
     effects.erase(key);
     return;
   }
-  effects.at(key)->settling = true;
+  EffectRun& run = *effects.at(key);
+  run.settling = true;
+  std::vector<store::RowWrite> rows = record_effect(run, outcome);
   Write w{Write::Op::kCompleteStep,
           {},
           {},
           {key.second, outcome.failed, outcome.error_code, outcome.value}};
   w.invocation.id = key.first;
-  write(std::move(w), audit_line(*inv, inv->journal.at(key.second)));
+  std::string audit = audit_line(*inv, inv->journal.at(key.second));
+  if (rows.empty()) {
+    write(std::move(w), std::move(audit));
+  } else {
+    // E2: the completion and the rows it decided commit in one transaction.
+    write_together(std::move(w), Write{Write::Op::kRows, {}, {}, {}, std::move(rows)},
+                   std::move(audit));
+  }
   auto done = [this, key, outcome = std::move(outcome)]() mutable {
     effects.erase(key);
     complete_step(key.first, key.second, std::move(outcome));
   };
   after_durable(std::move(done));
+}
+
+// A recorded effect's rows for its final outcome (E2). `record` must not throw: if it does (or
+// writes to a table no domain registered), no row is written and the step fails with an internal
+// error, so the handler does not go on as if the outcome had been recorded.
+std::vector<store::RowWrite> Engine::Impl::record_effect(EffectRun& run,
+                                                         detail::StepOutcome& outcome) {
+  if (!run.effect.record) return {};
+  try {
+    auto rows = run.effect.record(outcome);
+    check_tables(rows);
+    return rows;
+  } catch (const std::exception& e) {
+    spdlog::error("effect {} of {}: recording its outcome failed: {}", run.name, run.invocation_id,
+                  e.what());
+    auto failed = Error::of(ErrorCode::kInternal,
+                            "effect '" + run.name + "' ended but recording it failed: " + e.what(),
+                            "effect_record_failed");
+    outcome = {true, failed.status, failed.encode()};
+    return {};
+  }
 }
 
 // The invocation is finishing (returned, failed, killed): its effects stop. A blocking attempt

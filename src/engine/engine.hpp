@@ -203,19 +203,29 @@ class Engine {
 
   // Operator controls. kill: fails it and its running call tree at once (409, no compensation).
   // cancel: its next step or await throws TerminalError(409, "cancelled"), so its compensation
-  // runs; the cancel spreads to its running calls.
+  // runs; the cancel spreads to its running calls. on_durable runs once the cancel is durable.
+  // A cancel is journaled once: cancelling an invocation whose journal already holds a cancel
+  // (met by its handler or not, finished since or not) writes and wakes nothing, returns kDone,
+  // and runs on_durable once that first cancel is durable.
   // pause: stops its attempt; resume: replays it with a fresh retry budget. purge: forgets a
-  // finished invocation, its journal and its idempotency key.
-  enum class Control { kDone, kNotFound, kWrongState };
+  // finished invocation, its journal and its idempotency key, unless a purge guard refuses
+  // (kRefused, the guard's error in *refusal).
+  enum class Control { kDone, kNotFound, kWrongState, kRefused };
   Control kill(const std::string& invocation_id);
-  Control cancel(const std::string& invocation_id);
+  Control cancel(const std::string& invocation_id, UniqueFunction<void()> on_durable = {});
   // Resolves (failed = false, `value` is JSON) or rejects an awakeable. on_durable runs once the
   // outcome is durable. kNotFound: no such awakeable waiting; kWrongState: already completed.
   Control complete_awakeable(const std::string& awakeable_id, bool failed, std::uint16_t code,
                              std::string value, UniqueFunction<void()> on_durable);
   Control pause(const std::string& invocation_id);
   Control resume(const std::string& invocation_id);
-  Control purge(const std::string& invocation_id);
+  Control purge(const std::string& invocation_id, Error* refusal = nullptr);
+  // A domain's veto on forgetting a finished invocation (its journal is the domain's only
+  // record of something still open, e.g. a payment not yet reconciled): nullopt lets it go, an
+  // Error refuses, with the stable reason and message the operator sees. Asked by purge and by
+  // the retention sweep, which skips what a guard refuses and tries again at later sweeps.
+  using PurgeGuard = std::function<std::optional<Error>(const store::InvocationRecord&)>;
+  void add_purge_guard(PurgeGuard guard);
 
   std::vector<store::InvocationRecord> list(const store::ListQuery& query);
   std::optional<InvocationDetails> describe(const std::string& invocation_id);

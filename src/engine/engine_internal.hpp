@@ -154,16 +154,17 @@ class Invocation final : public detail::Journal {
   EntryKind pending_run_kind_ = EntryKind::kRun;
 };
 
-// An effect step in progress (Context::run_on_worker, run_async), from its first attempt until
-// its outcome is handed to the store. Kept apart from the invocation's attempt: a retry or a
-// pause of the handler does not stop it, and a replay that meets the step finds it here.
+// An effect step in progress (Context::run_on_worker, run_async), from its start (its first
+// attempt waits for durability: E1, effects.cpp) until its outcome is handed to the store. Kept
+// apart from the invocation's attempt: a retry or a pause of the handler does not stop it, and a
+// replay that meets the step finds it here.
 struct EffectRun {
   std::string invocation_id;
   std::uint32_t index = 0;
   std::string name;
   detail::Effect effect;
   RunPolicy policy;
-  std::uint32_t attempt = 0;
+  std::uint32_t attempt = 0;     // 0: the first attempt waits for durability (E1)
   std::uint64_t generation = 0;  // of the attempt in progress: a stale attempt's end is ignored
   Scheduler::TimerId timer = 0;  // the attempt's timeout, or the backoff before the next one
   Task<void> async_attempt;      // the asynchronous attempt's coroutine
@@ -587,7 +588,14 @@ struct Engine::Impl {
   // Idempotency slot ("Service/handler\nkey") -> the unfinished invocation started under it.
   std::unordered_map<std::string, std::string> idempotent_running;
   Scheduler::TimerId sweep_timer = 0;
-  std::vector<UniqueFunction<void()>> sweepers;         // Engine::add_sweeper, run by sweep()
+  std::vector<UniqueFunction<void()>> sweepers;  // Engine::add_sweeper, run by sweep()
+  std::vector<Engine::PurgeGuard> purge_guards;  // Engine::add_purge_guard
+  // The first guard's refusal to forget `r`, if any guard refuses.
+  std::optional<Error> purge_refusal(const store::InvocationRecord& r) const {
+    for (const auto& guard : purge_guards)
+      if (auto refused = guard(r)) return refused;
+    return std::nullopt;
+  }
   std::unordered_map<std::string, ObjectSlot> objects;  // "Service\nkey"
 
   void sweep();
@@ -632,6 +640,8 @@ struct Engine::Impl {
   std::uint64_t effect_generation = 0;
   std::unique_ptr<WorkerPool> own_workers;
   void launch_effect(EffectRun& run);
+  void launch_when_durable(const EffectKey& key);  // E1 (effects.cpp)
+  std::vector<store::RowWrite> record_effect(EffectRun& run, detail::StepOutcome& outcome);
   void effect_ended(const EffectKey& key, std::uint64_t generation, detail::EffectResult result,
                     bool timed_out);
   void settle_effect(const EffectKey& key, detail::StepOutcome outcome);

@@ -39,10 +39,25 @@ Engine::Control Engine::complete_awakeable(const std::string& awakeable, bool fa
 
 // Cooperative: a cancel entry is journaled where the handler stands; its next step or await
 // throws TerminalError(409, "cancelled"), its own catch blocks run compensation, and its running
-// children are cancelled the same way.
-Engine::Control Engine::cancel(const std::string& id) {
+// children are cancelled the same way. Journaled once: a repeat only waits for the first.
+Engine::Control Engine::cancel(const std::string& id, UniqueFunction<void()> on_durable) {
+  auto has_cancel = [](const std::vector<JournalEntry>& journal) {
+    return std::any_of(journal.begin(), journal.end(),
+                       [](const JournalEntry& e) { return e.kind == EntryKind::kCancel; });
+  };
+  auto answer_when_durable = [&] {
+    if (on_durable) impl_->after_durable(std::move(on_durable));
+    return Control::kDone;
+  };
   Invocation* inv = impl_->find(id);
-  if (!inv) return impl_->store.find_invocation(id) ? Control::kWrongState : Control::kNotFound;
+  if (!inv) {
+    auto record = impl_->store.find_invocation(id);
+    if (!record) return Control::kNotFound;
+    // Finished since a cancel it met: the repeat is answered as the first was.
+    if (has_cancel(impl_->store.load_journal(id))) return answer_when_durable();
+    return Control::kWrongState;
+  }
+  if (has_cancel(inv->journal)) return answer_when_durable();  // even while it completes
   if (inv->completing) return Control::kWrongState;
   for (const auto& e : inv->journal)
     if (e.kind == EntryKind::kCall) cancel(e.payload);
@@ -57,6 +72,7 @@ Engine::Control Engine::cancel(const std::string& id) {
   Write w{Write::Op::kAppend, {}, inv->journal.back()};
   w.invocation.id = id;
   impl_->write(std::move(w));
+  if (on_durable) impl_->after_durable(std::move(on_durable));
 
   if (inv->record.status == InvocationStatus::kPaused) {
     impl_->set_status(*inv, InvocationStatus::kRunning);
@@ -96,13 +112,18 @@ Engine::Control Engine::resume(const std::string& id) {
   return Control::kDone;
 }
 
-Engine::Control Engine::purge(const std::string& id) {
+Engine::Control Engine::purge(const std::string& id, Error* refusal) {
   if (impl_->find(id)) return Control::kWrongState;
   auto record = impl_->store.find_invocation(id);
   if (!record) return Control::kNotFound;
   if (!store::is_finished(record->status)) return Control::kWrongState;
   // A child's outcome is part of its unfinished parent's journal.
   if (!record->parent_id.empty() && impl_->find(record->parent_id)) return Control::kWrongState;
+  // Before anything is written (drop_workflow_key writes): a refusal leaves all as it was.
+  if (auto refused = impl_->purge_refusal(*record)) {
+    if (refusal) *refusal = std::move(*refused);
+    return Control::kRefused;
+  }
   if (!impl_->drop_workflow_key(*record)) return Control::kWrongState;  // its key is in use
   impl_->write(Write{Write::Op::kPurge, std::move(*record), {}});
   return Control::kDone;

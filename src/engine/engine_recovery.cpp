@@ -12,6 +12,7 @@ void Engine::Impl::sweep() {
   auto old = store.finished_before(ids::id_time_prefix(cutoff), cutoff, options.sweep_batch);
   std::size_t purged = 0;
   for (auto& record : old) {
+    if (purge_refusal(record)) continue;       // a domain still needs it: a later sweep
     if (!drop_workflow_key(record)) continue;  // the next sweep tries again
     write(Write{Write::Op::kPurge, std::move(record), {}});
     ++purged;
@@ -25,6 +26,10 @@ void Engine::Impl::sweep() {
 
 void Engine::add_sweeper(UniqueFunction<void()> sweeper) {
   impl_->sweepers.push_back(std::move(sweeper));
+}
+
+void Engine::add_purge_guard(PurgeGuard guard) {
+  impl_->purge_guards.push_back(std::move(guard));
 }
 
 std::size_t Engine::recover() {

@@ -10,6 +10,7 @@
 #include "common/json_writer.hpp"
 #include "common/numbers.hpp"
 #include "engine/engine.hpp"
+#include "ingress/error_rendering.hpp"
 
 namespace orderd::http {
 namespace {
@@ -151,8 +152,11 @@ AdminRoutes::AdminRoutes(Engine& engine, ChainOptions chain)
              access::admin("admin"));
   router.add(Method::kGet, "/invocations/{id}", answer(&AdminRoutes::describe),
              RouteFamily::kRestate, access::admin("admin"));
-  router.add(Method::kPatch, "/invocations/{id}/{action}", answer(&AdminRoutes::control),
-             RouteFamily::kRestate, access::admin("admin"));
+  auto control = [this](const RouteRequest& request, Responder respond) {
+    this->control(request, std::move(respond));
+  };
+  router.add(Method::kPatch, "/invocations/{id}/{action}", control, RouteFamily::kRestate,
+             access::admin("admin"));
 }
 
 Response AdminRoutes::list(const RouteRequest& request) {
@@ -195,36 +199,58 @@ Response AdminRoutes::describe(const RouteRequest& request) {
   return json_response(200, o);
 }
 
-Response AdminRoutes::control(const RouteRequest& request) {
+// A cancel is answered once it is durable: a crash after the answer cannot lose it, and a
+// repeat (journaled once, Engine::cancel) is answered the same way.
+void AdminRoutes::control(const RouteRequest& request, Responder respond) {
   const std::string& id = *request.param("id");
   const std::string& action = *request.param("action");
+  auto accepted = json_response(202, {{"invocationId", id}, {"action", action}});
   Engine::Control result;
-  if (action == "kill")
+  Error refusal;
+  if (action == "kill") {
     result = engine_.kill(id);
-  else if (action == "pause")
+  } else if (action == "pause") {
     result = engine_.pause(id);
-  else if (action == "resume")
+  } else if (action == "resume") {
     result = engine_.resume(id);
-  else if (action == "purge")
-    result = engine_.purge(id);
-  else if (action == "cancel")
-    result = engine_.cancel(id);
-  else
-    return request.error({ErrorCode::kNotFound, "unknown action '" + action +
-                                                    "': use cancel, kill, pause, resume or purge"});
+  } else if (action == "purge") {
+    result = engine_.purge(id, &refusal);
+  } else if (action == "cancel") {
+    auto shared = std::make_shared<Responder>(std::move(respond));
+    auto durable = [shared, accepted]() mutable { (*shared)(std::move(accepted)); };
+    result = engine_.cancel(id, std::move(durable));
+    if (result == Engine::Control::kDone) return;
+    return (*shared)(refused(request, action, result, refusal));
+  } else {
+    return respond(request.error({ErrorCode::kNotFound, "unknown action '" + action +
+                                                            "': use cancel, kill, pause, resume "
+                                                            "or purge"}));
+  }
+  if (result == Engine::Control::kDone) return respond(std::move(accepted));
+  respond(refused(request, action, result, refusal));
+}
+
+Response AdminRoutes::refused(const RouteRequest& request, const std::string& action,
+                              Engine::Control result, const Error& refusal) {
+  const std::string& id = *request.param("id");
   switch (result) {
     case Engine::Control::kNotFound:
       return request.error({ErrorCode::kNotFound, "invocation not found"});
-    case Engine::Control::kWrongState: {
-      auto details = engine_.describe(id);
-      std::string state = details ? store::to_string(details->record.status) : "gone";
-      return request.error(
-          {ErrorCode::kConflict, "cannot " + action + " an invocation that is " + state});
-    }
+    case Engine::Control::kRefused:
+      // A domain's purge guard: 409 with its stable reason and message. As problem+json, the
+      // one admin answer that does not fit Restate's {code, message}: the reason is what an
+      // operator's tooling matches on.
+      return render_problem(
+          {ErrorCode::kConflict, refusal.message, std::string(refusal.reason_or_category())},
+          request.request_id);
+    case Engine::Control::kWrongState:
     case Engine::Control::kDone:
       break;
   }
-  return json_response(202, {{"invocationId", id}, {"action", action}});
+  auto details = engine_.describe(id);
+  std::string state = details ? store::to_string(details->record.status) : "gone";
+  return request.error(
+      {ErrorCode::kConflict, "cannot " + action + " an invocation that is " + state});
 }
 
 }  // namespace orderd::http

@@ -4,12 +4,12 @@
 //   GET   /invocations?status=&service=&limit=&cursor=   newest first, keyset-paginated
 //   GET   /invocations/{id}                               record, journal and child calls
 //   PATCH /invocations/{id}/kill|pause|resume|purge|cancel
+//         cancel answers once the cancel is durable (a repeat is a no-op, answered alike);
+//         purge answers 409 with a domain's reason when its purge guard refuses
 //   GET   /health
+#include "common/error.hpp"
+#include "engine/engine.hpp"
 #include "ingress/http_service.hpp"
-
-namespace orderd {
-class Engine;
-}
 
 namespace orderd::http {
 
@@ -27,7 +27,9 @@ class AdminRoutes final : public RequestHandler {
  private:
   Response list(const RouteRequest& request);
   Response describe(const RouteRequest& request);
-  Response control(const RouteRequest& request);
+  void control(const RouteRequest& request, Responder respond);
+  Response refused(const RouteRequest& request, const std::string& action, Engine::Control result,
+                   const Error& refusal);
 
   Engine& engine_;
   HttpService service_;

@@ -301,6 +301,7 @@ void InvocationRoutes::complete_awakeable(const RouteRequest& request, bool reje
       return;
     case Engine::Control::kNotFound:
       return (*shared)(request.error({ErrorCode::kNotFound, "awakeable not found"}));
+    case Engine::Control::kRefused:  // not an answer complete_awakeable gives
     case Engine::Control::kWrongState: {
       // Answered once the first completion is durable: a crash before would lose it, and this
       // caller, told it was done, would not retry.
