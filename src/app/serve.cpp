@@ -199,6 +199,15 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
            ",\"durable_through\":" + id(event_feed.durable_through()) +
            ",\"relay\":" + (relay ? relay->health_json() : std::string("null")) + "}";
   });
+  routes.add_health_detail("payments", [&] {
+    const orderd::payments::BreakerStatus breaker = shop.payments.breaker_status();
+    return std::string("{\"breaker\":{\"state\":\"") +
+           std::string(orderd::payments::to_string(breaker.state)) +
+           "\",\"consecutive_failures\":" + std::to_string(breaker.consecutive_failures) +
+           ",\"opened_at_ms\":" + std::to_string(breaker.opened_at_ms) +
+           "},\"needs_attention\":" +
+           std::to_string(shop.payments.ledger().needs_attention().size()) + "}";
+  });
   // Domain routes (the /api family), before the listener serves.
   orderd::commerce::api::CommerceApi commerce_api(shop, front_door, *scheduler, event_feed,
                                                   options.commerce_routes);

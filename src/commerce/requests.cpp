@@ -84,4 +84,12 @@ CancelOrder tag_invoke(boost::json::value_to_tag<CancelOrder>, const boost::json
   return {json::optional_string(json::as_object(v), "reason")};
 }
 
+void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const ReclaimOrder&) {
+  v = boost::json::object{};
+}
+ReclaimOrder tag_invoke(boost::json::value_to_tag<ReclaimOrder>, const boost::json::value& v) {
+  json::as_object(v);  // an object, whatever it holds
+  return {};
+}
+
 }  // namespace orderd::commerce

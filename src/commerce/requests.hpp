@@ -58,6 +58,9 @@ struct CancelOrder {
   std::string reason;
 };
 
+// OrderReclaim/{order}/reclaim (R1, orders/order_reclaim.hpp): nothing but the key.
+struct ReclaimOrder {};
+
 #define ORDERD_COMMERCE_JSON(T)                                                    \
   void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const T& r); \
   T tag_invoke(boost::json::value_to_tag<T>, const boost::json::value& v);
@@ -67,6 +70,7 @@ ORDERD_COMMERCE_JSON(CreateReservation)
 ORDERD_COMMERCE_JSON(ReservationRef)
 ORDERD_COMMERCE_JSON(PlaceOrder)
 ORDERD_COMMERCE_JSON(CancelOrder)
+ORDERD_COMMERCE_JSON(ReclaimOrder)
 #undef ORDERD_COMMERCE_JSON
 
 }  // namespace orderd::commerce

@@ -11,8 +11,14 @@ StockOptions stock_options(const ShopOptions& o) {
   return {o.max_basket_lines, o.max_reservations_per_caller, o.max_reserved_units_per_caller};
 }
 
-PaymentOptions payment_options(const ShopOptions& o) {
-  return {o.gateway, o.payment_timeout_ms, o.authorize_attempts};
+payments::DeskOptions payment_options(const ShopOptions& o) {
+  payments::DeskOptions d;
+  d.gateway = o.gateway;
+  d.breaker = {o.breaker_failures, o.breaker_cooldown_ms};
+  d.ledger.compensation_attempts = o.compensation_attempts;
+  d.timeout_ms = o.payment_timeout_ms;
+  d.authorize_attempts = o.authorize_attempts;
+  return d;
 }
 
 }  // namespace
@@ -23,11 +29,12 @@ Shop::Shop(ShopOptions options)
       stock(stock_options(options), catalog, outbox),
       orders(outbox),
       payments(payment_options(options)),
-      reclaim(stock, orders) {}
+      reclaim(stock, orders, payments) {}
 
 void Shop::load(store::Store& store) {
   catalog.load(store);
   stock.load(store);
+  payments.load(store);
   outbox.load(store);
 }
 

@@ -4,9 +4,9 @@
 //   catalog   products and warehouses (W1)                 catalog/catalog.hpp
 //   stock     the stock ledger, reservations, quotas (Q3)  stock/stock.hpp
 //   orders    orders, their index and events               orders/order_book.hpp
-//   payments  the gateway and the payment ledger (P1, P2)  payments/shop_payments.hpp
+//   payments  the gateway and the payment ledger (P1-P3)   payments/payment_desk.hpp
 //   outbox    the events every change writes (E1, E2)      events/outbox.hpp
-//   reclaim   what killed sagas left behind                orders/order_reclaim.hpp
+//   reclaim   what ended owners left behind (R1)          orders/order_reclaim.hpp
 // The handlers (Catalog, Stock, Reservations, Orders, OrderCancel) decide over these parts
 // inside journaled steps: stock/stock_handlers.hpp, orders/order_saga.hpp.
 #include <cstddef>
@@ -18,8 +18,8 @@
 #include "commerce/events/outbox.hpp"
 #include "commerce/orders/order_book.hpp"
 #include "commerce/orders/order_reclaim.hpp"
-#include "commerce/payments/shop_payments.hpp"
 #include "commerce/stock/stock.hpp"
+#include "payments/payment_desk.hpp"
 #include "store/rows.hpp"
 
 namespace orderd {
@@ -35,7 +35,7 @@ namespace orderd::commerce {
 
 // Every limit and setting of the shop, as the flags set them (server_options.cpp).
 struct ShopOptions {
-  GatewayOptions gateway;
+  payments::MockGatewayOptions gateway;
   // Each gateway attempt's limit, and how many attempts an authorization gets before the order
   // fails (payment_unavailable). Captures retry until they succeed.
   std::int64_t payment_timeout_ms = 2000;
@@ -77,7 +77,7 @@ class Shop {
   Catalog catalog;
   Stock stock;
   OrderBook orders;
-  ShopPayments payments;
+  payments::PaymentDesk payments;
   OrderReclaim reclaim;
 };
 

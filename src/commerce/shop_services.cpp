@@ -9,7 +9,8 @@ namespace orderd::commerce {
 void Shop::register_services(Registry& registry) {
   for (const char* table :
        {Catalog::kProducts, Catalog::kWarehouses, Stock::kStock, Stock::kHeld, Stock::kReservations,
-        OrderBook::kOrders, OrderBook::kOrderIndex, ShopPayments::kPayments, Outbox::kTable})
+        OrderBook::kOrders, OrderBook::kOrderIndex, payments::PaymentLedger::kPaymentsTable,
+        payments::PaymentLedger::kRecordsTable, Outbox::kTable})
     registry.add_table(table);
   Shop* shop = this;
   // Plain lambdas that hand the shop to the coroutine by value (registry.hpp).
@@ -39,6 +40,10 @@ void Shop::register_services(Registry& registry) {
       [shop](Context& ctx, CancelOrder r) {
         return cancel_confirmed_order(shop, ctx, std::move(r));
       },
+      HandlerEntry::Kind::kExclusive);
+  registry.add<ReclaimOrder, Order>(
+      "OrderReclaim", "reclaim",
+      [shop](Context& ctx, ReclaimOrder r) { return reclaim_order(shop, ctx, std::move(r)); },
       HandlerEntry::Kind::kExclusive);
 }
 

@@ -571,11 +571,12 @@ Scenario shop() {
         std::int64_t sold = 0;
         static const std::map<std::string, std::string> none;
         const auto& rows = world.store.tables().rows;
-        const auto& payments = rows.count("payments") ? rows.at("payments") : none;
+        const auto& payments =
+            rows.count("payment_records") ? rows.at("payment_records") : none;
         auto count = [&](const std::string& order_id, const char* type) {
           int n = 0;
           for (const auto& [key, value] : payments)
-            if (key.rfind(order_id + "/", 0) == 0 &&
+            if (key.rfind("order:" + order_id + "/", 0) == 0 &&
                 value.find(std::string("\"type\":\"") + type + "\"") != std::string::npos &&
                 value.find("\"status\":\"succeeded\"") != std::string::npos)
               ++n;

@@ -127,7 +127,7 @@ void MockGateway::submit(const GatewayOperation& op, const EffectAttempt& attemp
     reply.deliver(std::move(answer));
     return;
   }
-  scheduler_.schedule_after(options_.latency_ms,
+  scheduler_->schedule_after(options_.latency_ms,
                             [reply, answer = std::move(answer)] { reply.deliver(answer); });
 }
 

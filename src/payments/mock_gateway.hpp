@@ -56,7 +56,10 @@ struct MoneyCount {
 class MockGateway : public PaymentGateway {
  public:
   MockGateway(Scheduler& scheduler, MockGatewayOptions options)
-      : scheduler_(scheduler), options_(options) {}
+      : scheduler_(&scheduler), options_(options) {}
+  // The clock its latency runs on, after a restart: the gateway outlives orderd's crashes, and
+  // remembers what it did (the outside world does).
+  void rebind(Scheduler& scheduler) { scheduler_ = &scheduler; }
 
   static bool supports_method(const std::string& method);
   bool supports(const std::string& method) const override { return supports_method(method); }
@@ -89,7 +92,7 @@ class MockGateway : public PaymentGateway {
   GatewayReply carry_out(const GatewayOperation& op, const std::string& key);
   Owner& owner(const std::string& name);
 
-  Scheduler& scheduler_;
+  Scheduler* scheduler_;
   MockGatewayOptions options_;
   mutable std::mutex mutex_;  // submit on the engine thread, counts from a test's
   std::unordered_map<std::string, Asked> asked_;  // by key

@@ -49,10 +49,13 @@ PaymentDesk::PaymentDesk(DeskOptions options)
       breaker_(std::make_shared<CircuitBreaker>(options.breaker)) {}
 
 void PaymentDesk::attach(Scheduler& scheduler) {
-  if (!mock_ || scheduler_ != &scheduler) {
+  // The mock stands for the outside world: it outlives a test's restart, as a processor
+  // outlives orderd's crashes, and keeps what it did.
+  if (!mock_)
     mock_ = std::make_shared<MockGateway>(scheduler, options_.gateway);
-    gateway_ = std::make_shared<BreakingGateway>(mock_, breaker_, scheduler);
-  }
+  else
+    mock_->rebind(scheduler);
+  gateway_ = std::make_shared<BreakingGateway>(mock_, breaker_, scheduler);
   scheduler_ = &scheduler;
 }
 

@@ -21,7 +21,10 @@
 
 namespace orderd {
 class Scheduler;
+namespace store {
+class Store;
 }
+}  // namespace orderd
 
 namespace orderd::payments {
 

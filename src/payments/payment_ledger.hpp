@@ -18,7 +18,7 @@
 //      needs_attention, listed for operators until a retry succeeds.
 //
 // Rows (one table each, JSON):
-//   payments         <owner>                -> Payment
+//   payment_owners   <owner>                -> Payment
 //   payment_records  <owner>/<seq, 4 digits> -> PaymentRecord, in the order they were made
 #include <chrono>
 #include <cstdint>
@@ -58,7 +58,7 @@ struct Compensation {
 
 class PaymentLedger {
  public:
-  static constexpr const char* kPaymentsTable = "payments";
+  static constexpr const char* kPaymentsTable = "payment_owners";
   static constexpr const char* kRecordsTable = "payment_records";
 
   explicit PaymentLedger(LedgerOptions options = {}) : options_(options) {}

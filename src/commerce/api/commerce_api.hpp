@@ -50,6 +50,10 @@ class CommerceApi {
   void cancel_confirmed(const Request& request, const std::string& order_id, CancelOrder cancel,
                         Responder respond);
   void list_payments(const Request& request, Responder respond);
+  // The answer to a cancel of a running saga, once the cancel is durable: the order it ended
+  // with, or 202 while it has not within --order-wait.
+  void wait_for_cancelled(const Request& request, const std::string& invocation_id,
+                          const std::string& id, CancelOrder cancel, Responder respond);
   void list_events(const Request& request, Responder respond);
   void stream_events(const Request& request, Responder respond);
   void open_event_stream(const Request& request, EventQuery query, Responder respond);

@@ -5,7 +5,7 @@
 
 #include "commerce/api/commerce_api.hpp"
 #include "commerce/api/customer_scope.hpp"
-#include "commerce/payments/mock_gateway.hpp"
+#include "common/durations.hpp"
 #include "commerce/requests.hpp"
 #include "commerce/shipping/quote.hpp"
 #include "commerce/shop.hpp"
@@ -18,6 +18,24 @@ std::vector<BasketItem> read_basket(const Shop& shop, const boost::json::object&
                                     Violations& violations, bool required);
 
 namespace {
+
+// One gateway operation as the payments API shows it (docs/API.md, "Payments").
+boost::json::value payment_record_view(const payments::PaymentRecord& r) {
+  const bool order = r.owner.rfind("order:", 0) == 0;
+  boost::json::object view{{"id", r.id},
+                           {"owner", r.owner},
+                           {"type", payments::to_string(r.type)},
+                           {"status", payments::to_string(r.status)},
+                           {"amount", r.amount},
+                           {"currency", r.currency},
+                           {"gateway_reference", r.reference},
+                           {"gateway_key", r.gateway_key},
+                           {"created_at", durations::format_rfc3339(r.created_at_ms)}};
+  view["order_id"] = order ? boost::json::value(r.owner.substr(6)) : boost::json::value(nullptr);
+  view["message"] = r.message.empty() ? boost::json::value(nullptr) : boost::json::value(r.message);
+  view["reason"] = r.reason.empty() ? boost::json::value(nullptr) : boost::json::value(r.reason);
+  return view;
+}
 
 std::string location_of(const std::string& order_id) {
   return "/api/v1/orders/" + order_id;
@@ -125,7 +143,7 @@ void CommerceApi::create_order(const Request& request, Responder respond) {
     order.reservation_id = *reservation;
   order.items = read_basket(shop_, *body, violations, order.reservation_id.empty());
   if (auto method = read_text(*body, "payment_method", "payment_method", 32, violations)) {
-    if (MockGateway::supports(*method))
+    if (shop_.payments.supports(*method))
       order.payment_method = *method;
     else
       violations.push_back({"payment_method", "unsupported_payment_method",
@@ -300,7 +318,20 @@ void CommerceApi::cancel_order(const Request& request, Responder respond) {
   if (state == Engine::Lookup::kRunning) {
     // A running saga stops at its next step and compensates; what it ends with is the answer
     // (confirmed: the cancel came too late for the saga, so the confirmed order is cancelled).
-    invoker_.engine().cancel(invocation_id);
+    // Answered only once the cancel is durable (a kill -9 after the 202 keeps it); a repeat
+    // journals nothing and answers the same way.
+    invoker_.engine().cancel(invocation_id, [this, &request, invocation_id, id, cancel,
+                                             respond = std::move(respond)]() mutable {
+      wait_for_cancelled(request, invocation_id, id, std::move(cancel), std::move(respond));
+    });
+    return;
+  }
+  cancel_confirmed(request, id, std::move(cancel), std::move(respond));
+}
+
+void CommerceApi::wait_for_cancelled(const Request& request, const std::string& invocation_id,
+                                     const std::string& id, CancelOrder cancel,
+                                     Responder respond) {
     invoker_.wait_for(
         request, invocation_id, invoker_.options().order_wait_ms,
         [this, &request, id, cancel, respond = std::move(respond)](Invoker::Reply reply) mutable {
@@ -323,9 +354,6 @@ void CommerceApi::cancel_order(const Request& request, Responder respond) {
                                      " and cannot be cancelled",
                                  "order_not_cancellable"}));
         });
-    return;
-  }
-  cancel_confirmed(request, id, std::move(cancel), std::move(respond));
 }
 
 void CommerceApi::cancel_confirmed(const Request& request, const std::string& order_id,
@@ -359,7 +387,8 @@ void CommerceApi::list_payments(const Request& request, Responder respond) {
     if (!order || !owns_order(*order, *confined))
       return respond(json_response(200, {{"data", boost::json::array{}}, {"has_more", false}}));
   }
-  auto range = store::prefix_range(ShopPayments::kPayments, *order_id + "/", 100);
+  auto range =
+      store::prefix_range(payments::PaymentLedger::kRecordsTable, "order:" + *order_id + "/", 100);
   invoker_.engine().scan_rows(
       std::move(range), [&request, respond = std::move(respond)](
                             std::optional<std::vector<store::Row>> rows) mutable {
@@ -367,8 +396,8 @@ void CommerceApi::list_payments(const Request& request, Responder respond) {
           return respond(request.error({ErrorCode::kUnavailable, "the store could not be read"}));
         boost::json::array data;
         for (const auto& row : *rows)
-          data.push_back(
-              payment_view(boost::json::value_to<PaymentRecord>(boost::json::parse(row.value))));
+          data.push_back(payment_record_view(
+              boost::json::value_to<payments::PaymentRecord>(boost::json::parse(row.value))));
         respond(json_response(200, {{"data", std::move(data)}, {"has_more", false}}));
       });
 }

@@ -4,7 +4,8 @@
 #include <vector>
 
 #include "commerce/fraud/risk.hpp"
-#include "commerce/payments/mock_gateway.hpp"
+#include "engine/compensations.hpp"
+#include "payments/breaking_gateway.hpp"
 #include "commerce/shipping/quote.hpp"
 #include "commerce/shop.hpp"
 
@@ -46,46 +47,6 @@ bool unless_cancelled(bool& cancelled, Step step) {
     cancelled = true;
     return false;
   }
-}
-
-// The gateway's answer, even when a cancel arrives while it is out: the cancel is noted and the
-// answer awaited, because what the gateway did decides the unwind.
-Task<Result<GatewayReply>> settle_gateway(Future<GatewayReply> op, bool* cancelled) {
-  for (;;) {
-    auto settling = op.settle();
-    Result<GatewayReply> reply = co_await settling;
-    if (reply || reply.error().code != ErrorCode::kCancelled) co_return reply;
-    *cancelled = true;
-  }
-}
-
-Future<GatewayReply> start_gateway(Shop* shop, Context& ctx, const char* name,
-                                   GatewayRequest request, const RunPolicy& policy) {
-  auto gateway = shop->payments.gateway();
-  auto call = [gateway, request](const EffectAttempt& attempt) {
-    return call_gateway(gateway, request, attempt);
-  };
-  return ctx.run_async(name, std::move(call), policy);
-}
-
-PaymentRecord record_of(Context& ctx, const Future<GatewayReply>& op, const GatewayRequest& request,
-                        const Result<GatewayReply>& reply, std::int64_t now_ms) {
-  PaymentRecord r;
-  r.id = payment_id_for(ctx.invocation_id() + "/" + std::to_string(op.step()));
-  r.order_id = request.order_id;
-  r.type = request.type;
-  r.amount = request.amount;
-  r.currency = request.currency;
-  r.created_at_ms = now_ms;
-  if (reply) {
-    r.status = reply->succeeded() ? "succeeded" : "declined";
-    r.reference = reply->reference;
-    r.message = reply->message;
-  } else {
-    r.status = "failed";
-    r.message = reply.error().message;
-  }
-  return r;
 }
 
 // The order events a settling step emits. Live they are written as the order changes; on a
@@ -142,7 +103,7 @@ Order open_order(Shop& shop, const PlaceOrder& in, const std::string& order_id,
   };
 
   // The API validated all this; a direct call (POST /Orders/place) may not have.
-  if (!MockGateway::supports(in.payment_method)) {
+  if (!shop.payments.supports(in.payment_method)) {
     return refuse(Error::of(ErrorCode::kInvalidArgument,
                             "payment_method must be mock, mock_declined or mock_flaky",
                             "unsupported_payment_method"));
@@ -233,10 +194,104 @@ Order open_order(Shop& shop, const PlaceOrder& in, const std::string& order_id,
   return order;
 }
 
+
+// The owner its payment is kept under in the ledger (payments/payment_ledger.hpp).
+std::string payment_owner(const std::string& order_id) {
+  return "order:" + order_id;
+}
+
+// The order's payment_status, moved along legal transitions (O3) to what the ledger says its
+// money became. A payment still needing an operator keeps what the order knew.
+void follow_payment(Order& order, payments::PaymentStatus money) {
+  using M = payments::PaymentStatus;
+  auto step = [&](PaymentStatus to) { advance(order.payment_status, to); };
+  switch (money) {
+    case M::kAuthorized:
+      step(PaymentStatus::kAuthorized);
+      break;
+    case M::kCaptured:
+      step(PaymentStatus::kAuthorized);
+      step(PaymentStatus::kCaptured);
+      break;
+    case M::kVoided:
+      if (order.payment_status == PaymentStatus::kPending) step(PaymentStatus::kAuthorized);
+      step(PaymentStatus::kVoided);
+      break;
+    case M::kRefunded:
+      step(PaymentStatus::kAuthorized);
+      step(PaymentStatus::kCaptured);
+      step(PaymentStatus::kRefunded);
+      break;
+    case M::kDeclined:
+      step(PaymentStatus::kFailed);
+      break;
+    default:
+      break;
+  }
+}
+
+// The events an order's payment_status went through from `before` to `after`.
+void payment_events(Order& order, PaymentStatus before, OrderEvents& emit) {
+  const PaymentStatus after = order.payment_status;
+  if (after == before) return;
+  auto passed = [&](PaymentStatus s) {
+    // The states on the way: pending -> authorized -> captured -> refunded / voided / failed.
+    switch (s) {
+      case PaymentStatus::kAuthorized:
+        return before == PaymentStatus::kPending && after != PaymentStatus::kFailed;
+      case PaymentStatus::kCaptured:
+        return before != PaymentStatus::kCaptured &&
+               (after == PaymentStatus::kCaptured || after == PaymentStatus::kRefunded);
+      default:
+        return after == s;
+    }
+  };
+  if (passed(PaymentStatus::kAuthorized)) emit(order, "order.authorized");
+  if (passed(PaymentStatus::kCaptured)) emit(order, "order.captured");
+  if (after == PaymentStatus::kVoided) emit(order, "order.voided");
+  if (after == PaymentStatus::kRefunded) emit(order, "order.refunded");
+  if (after == PaymentStatus::kFailed) emit(order, "order.payment_failed");
+}
+
+// Undo of the reserve step: the order's held units go back (nothing when they were sold or
+// released already).
+Task<void> release_stock(Shop* shop, Context& ctx, std::string reservation_id) {
+  bool cancelled = false;
+  through_cancel(cancelled, [&] {
+    ctx.transact("release", [&](WriteSet& writes) {
+      if (shop->stock.held(reservation_id))
+        (void)shop->stock.end_reservation(reservation_id, "released", ctx.clock_ms(), writes);
+      return true;
+    });
+  });
+  co_return;
+}
+
+// Undo of the authorization: whatever the owner owes is voided or refunded (P2, P3).
+Task<void> settle_payment(Shop* shop, Context& ctx, std::string owner) {
+  Task<payments::Settled> settling = shop->payments.settle(ctx, std::move(owner));
+  payments::Settled settled = co_await std::move(settling);
+  (void)settled;
+}
+
+// What the ledger says the owner's money became, journaled (a replay reads the same).
+payments::PaymentStatus money_of(Shop* shop, Context& ctx, const std::string& owner) {
+  bool cancelled = false;
+  std::string status;
+  through_cancel(cancelled, [&] {
+    status = ctx.run("payment_outcome", [&] {
+      const payments::Payment* p = shop->payments.ledger().payment(owner);
+      return std::string(p ? payments::to_string(p->status) : "intended");
+    });
+  });
+  return payments::payment_status_from_string(status).value_or(payments::PaymentStatus::kIntended);
+}
+
 }  // namespace
 
 Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
   const std::string order_id = order_id_for(ctx.invocation_id());
+  const std::string owner = payment_owner(order_id);
   bool cancelled = false;
 
   ShippingQuote quote;
@@ -258,43 +313,55 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
   });
   if (order.terminal()) co_return order;
 
-  // Fan-out: the authorization goes out while the risk is scored.
-  GatewayRequest authorization{"authorize",        order_id,       in.payment_method,
-                               order.total_amount, order.currency, ""};
-  std::optional<Future<GatewayReply>> authorizing;
-  unless_cancelled(cancelled, [&] {
-    authorizing.emplace(
-        start_gateway(shop, ctx, "authorize", authorization, shop->payments.authorize_policy()));
+  // From here on every step that succeeds registers its undo; a failure or a cancel runs them,
+  // last first: the money back, then the stock.
+  Compensations undo(ctx);
+  const std::string reservation_id = order.reservation_id;
+  undo.push("release_stock", [shop, reservation_id](Context& c) {
+    return release_stock(shop, c, reservation_id);
   });
+
+  // The decision to pay is a durable step before the gateway hears of it (E1); the
+  // authorization goes out while the risk is scored.
+  std::optional<Future<payments::GatewayReply>> authorizing;
+  const bool pays = order.total_amount > 0;  // a free order asks nothing of the gateway
+  if (pays) {
+    unless_cancelled(cancelled, [&] {
+      payments::GatewayOperation authorization = shop->payments.decide_authorization(
+          ctx, owner, in.payment_method, order.total_amount, order.currency);
+      undo.push("settle_payment",
+                [shop, owner](Context& c) { return settle_payment(shop, c, owner); });
+      authorizing.emplace(shop->payments.send(ctx, "authorize", authorization,
+                                              shop->payments.authorize_policy()));
+    });
+  }
   RiskVerdict risk;
   through_cancel(cancelled, [&] {
     risk = ctx.run("fraud_check", [&] {
       return assess_risk(order.total_amount, order.currency, shop->options.fraud_reject_above);
     });
   });
+  order.risk_score = risk.score;
 
   std::optional<Error> failure;
-  bool authorized = false;
-  // The ledger's records, written by the saga's last step with the order's final state: one
-  // commit, and every record exactly once (the gateway's answers are journaled until then).
-  std::vector<PaymentRecord> records;
-  order.risk_score = risk.score;
   if (authorizing) {
-    Task<Result<GatewayReply>> settling = settle_gateway(*authorizing, &cancelled);
-    Result<GatewayReply> reply = co_await std::move(settling);
-    authorized = reply && reply->succeeded();
-    records.push_back(record_of(ctx, *authorizing, authorization, reply, 0));
+    Result<payments::GatewayReply> reply = Error::of(ErrorCode::kCancelled, "cancelled");
+    for (;;) {  // a cancel met while the gateway is out is noted; its answer decides the unwind
+      auto settling = authorizing->settle();
+      reply = co_await settling;
+      if (reply || reply.error().code != ErrorCode::kCancelled) break;
+      cancelled = true;
+    }
     if (!reply) {
-      failure = Error::of(
-          reply.error().code == ErrorCode::kDeadlineExceeded ? ErrorCode::kDeadlineExceeded
-                                                             : ErrorCode::kUpstreamFailed,
-          "the payment gateway did not answer: " + reply.error().message, "payment_unavailable");
-    } else if (!authorized) {
+      failure = payments::payment_unavailable(reply.error());
+    } else if (!reply->succeeded()) {
       failure = Error::of(ErrorCode::kPaymentRequired, "payment declined: " + reply->message,
                           "payment_declined");
+    } else {
+      order.payment_reference = reply->reference;
     }
-    advance(order.payment_status, authorized ? PaymentStatus::kAuthorized : PaymentStatus::kFailed);
-    if (authorized) order.payment_reference = reply->reference;
+  } else if (pays && !cancelled) {
+    failure = Error::of(ErrorCode::kInternal, "the payment was not sent", "payment_not_sent");
   }
   if (!failure && cancelled) failure = cancelled_error();
   if (!failure && risk.rejected) {
@@ -304,16 +371,11 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
                         "fraud_rejected");
   }
 
-  // The last step: the records, the stock and the order's final state in one commit. It
-  // journals only its time: `effects` (stock) runs on the live run only, `settle` (the order's
-  // transition) also after, so a replay recomputes the order the live run stored.
+  // The order's settling step: the stock's effect (live only) and the order's transition (live
+  // and after, so a replay recomputes the order the live run stored) in one commit.
   auto finish = [&](const char* name, auto effects, auto settle) {
     const std::int64_t at = ctx.transact(name, [&](WriteSet& writes) {
       const std::int64_t now = ctx.clock_ms();
-      for (auto record : records) {
-        if (record.created_at_ms == 0) record.created_at_ms = now;
-        shop->payments.write_payment(record, writes);
-      }
       Order next = order;
       OrderEvents emit(shop, now, &writes);
       settle(next, now, emit);
@@ -326,39 +388,46 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
     settle(order, at, count);
   };
 
-  bool captured = false;
-  GatewayRequest capture{"capture",          order_id,       in.payment_method,
-                         order.total_amount, order.currency, order.payment_reference};
-  std::optional<Future<GatewayReply>> capturing;
-  if (!failure)
-    unless_cancelled(cancelled, [&] {
-      capturing.emplace(
-          start_gateway(shop, ctx, "capture", capture, shop->payments.settle_policy()));
-    });
-  if (capturing) {
-    Task<Result<GatewayReply>> settling = settle_gateway(*capturing, &cancelled);
-    Result<GatewayReply> reply = co_await std::move(settling);
-    captured = reply && reply->succeeded();
-    records.push_back(record_of(ctx, *capturing, capture, reply, 0));
-    if (!captured) {
-      failure = Error::of(
-          ErrorCode::kUpstreamFailed,
-          "the payment could not be captured: " + (reply ? reply->message : reply.error().message),
-          "payment_capture_failed");
-    } else if (!cancelled) {
+  if (!failure) {
+    std::optional<Future<payments::GatewayReply>> capturing;
+    if (pays)
+      unless_cancelled(cancelled, [&] {
+        payments::GatewayOperation capture = shop->payments.decide_capture(ctx, owner);
+        capturing.emplace(
+            shop->payments.send(ctx, "capture", capture, shop->payments.settle_policy()));
+      });
+    bool captured = !pays && !cancelled;
+    if (capturing) {
+      Result<payments::GatewayReply> reply = Error::of(ErrorCode::kCancelled, "cancelled");
+      for (;;) {
+        auto settling = capturing->settle();
+        reply = co_await settling;
+        if (reply || reply.error().code != ErrorCode::kCancelled) break;
+        cancelled = true;
+      }
+      captured = reply && reply->succeeded();
+      if (!captured) {
+        failure = Error::of(ErrorCode::kUpstreamFailed,
+                            "the payment could not be captured: " +
+                                (reply ? reply->message : reply.error().message),
+                            "payment_capture_failed");
+      }
+    }
+    if (captured && !cancelled) {
+      undo.clear();  // confirmed: nothing is to be undone
       through_cancel(cancelled, [&] {
         finish(
             "confirm",
             [&](std::int64_t now, WriteSet& writes) -> std::optional<Error> {
-              auto sold =
-                  shop->stock.end_reservation(order.reservation_id, "committed", now, writes);
+              auto sold = shop->stock.end_reservation(reservation_id, "committed", now, writes);
               if (auto* error = std::get_if<Error>(&sold)) return *error;
               return std::nullopt;
             },
             [](Order& next, std::int64_t now, OrderEvents& emit) {
-              emit(next, "order.authorized");
+              const PaymentStatus before = next.payment_status;
+              advance(next.payment_status, PaymentStatus::kAuthorized);
               advance(next.payment_status, PaymentStatus::kCaptured);
-              emit(next, "order.captured");
+              payment_events(next, before, emit);
               confirm(next, now);
               emit(next, "order.confirmed");
             });
@@ -368,46 +437,22 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
   }
   if (!failure) failure = cancelled_error();
 
-  // Unwind, last first: give the money back, then the stock.
-  const char* undo = captured ? "refund" : authorized ? "void" : nullptr;
-  if (undo) {
-    GatewayRequest request{undo,
-                           order_id,
-                           in.payment_method,
-                           order.total_amount,
-                           order.currency,
-                           order.payment_reference};
-    std::optional<Future<GatewayReply>> undoing;
-    through_cancel(cancelled, [&] {
-      undoing.emplace(start_gateway(shop, ctx, undo, request, shop->payments.settle_policy()));
-    });
-    Task<Result<GatewayReply>> settling = settle_gateway(*undoing, &cancelled);
-    Result<GatewayReply> reply = co_await std::move(settling);
-    records.push_back(record_of(ctx, *undoing, request, reply, 0));
-  }
-  const bool undone = undo && records.back().status == "succeeded";
+  // Unwind, last first: the money back (void or refund, P2), then the stock.
+  Task<std::optional<Error>> unwinding = undo.run();
+  std::optional<Error> undo_failure = co_await std::move(unwinding);
+  if (undo_failure) ctx.log().warn("order {}: an undo failed: {}", order_id, undo_failure->message);
+  const payments::PaymentStatus money =
+      pays ? money_of(shop, ctx, owner) : payments::PaymentStatus::kIntended;
   through_cancel(cancelled, [&] {
     finish(
-        "unwind",
-        [&](std::int64_t now, WriteSet& writes) -> std::optional<Error> {
-          // An order whose units were sold (captured, then cancelled) holds nothing any more.
-          if (shop->stock.held(order.reservation_id))
-            shop->stock.end_reservation(order.reservation_id, "released", now, writes);
-          return std::nullopt;
-        },
+        "unwind", [](std::int64_t, WriteSet&) -> std::optional<Error> { return std::nullopt; },
         [&](Order& next, std::int64_t now, OrderEvents& emit) {
-          if (authorizing) emit(next, authorized ? "order.authorized" : "order.payment_failed");
-          if (captured) {
-            advance(next.payment_status, PaymentStatus::kCaptured);
-            emit(next, "order.captured");
-          }
-          if (undone) {
-            advance(next.payment_status,
-                    captured ? PaymentStatus::kRefunded : PaymentStatus::kVoided);
-            emit(next, captured ? "order.refunded" : "order.voided");
-          }
+          const PaymentStatus before = next.payment_status;
+          follow_payment(next, money);
+          payment_events(next, before, emit);
           fail(next, *failure, now);
-          emit(next, next.status == OrderStatus::kCancelled ? "order.cancelled" : "order.failed");
+          emit(next,
+               next.status == OrderStatus::kCancelled ? "order.cancelled" : "order.failed");
         });
   });
   co_return order;
@@ -432,28 +477,22 @@ Task<Order> cancel_confirmed_order(Shop* shop, Context& ctx, CancelOrder in) {
                         "order_not_cancellable");
   }
   bool cancelled = false;
-  // Keyed by the order, not by this invocation: a cancel an operator killed after the refund
-  // went out is followed by another invocation, whose refund must be the same one.
-  GatewayRequest request{"refund",
-                         order_id,
-                         order.payment_method,
-                         order.total_amount,
-                         order.currency,
-                         order.payment_reference,
-                         "refund/" + order_id};
-  std::optional<Future<GatewayReply>> refunding;
-  through_cancel(cancelled, [&] {
-    refunding.emplace(start_gateway(shop, ctx, "refund", request, shop->payments.settle_policy()));
-  });
-  Task<Result<GatewayReply>> settling = settle_gateway(*refunding, &cancelled);
-  Result<GatewayReply> reply = co_await std::move(settling);
+  // The refund is keyed by the order (refund/order:<id>): a cancel an operator killed after
+  // the refund went out is followed by another, whose refund is the same one.
+  const std::string owner = payment_owner(order_id);
+  const bool pays = order.total_amount > 0;
+  if (pays) {
+    Task<payments::Settled> refunding = shop->payments.settle(ctx, owner);
+    payments::Settled settled = co_await std::move(refunding);
+    (void)settled;
+  }
+  const payments::PaymentStatus money =
+      pays ? money_of(shop, ctx, owner) : payments::PaymentStatus::kIntended;
   const std::string why = in.reason.empty() ? "cancelled on request" : in.reason;
   through_cancel(cancelled, [&] {
     order = ctx.transact("return_stock", [&](WriteSet& writes) {
       Order next = order;
       const std::int64_t now = ctx.clock_ms();
-      PaymentRecord record = record_of(ctx, *refunding, request, reply, now);
-      shop->payments.write_payment(record, writes);
       std::vector<Allocation> sold;
       for (const auto& item : order.items)
         sold.insert(sold.end(), item.allocations.begin(), item.allocations.end());
@@ -461,13 +500,60 @@ Task<Order> cancel_confirmed_order(Shop* shop, Context& ctx, CancelOrder in) {
       // could only mean a bug in how the sale was recorded.
       if (auto error = shop->stock.return_sold(sold, order_id, now, writes))
         ctx.log().warn("order {}: units not returned: {}", order_id, error->message);
-      if (record.status == "succeeded") {
+      if (money == payments::PaymentStatus::kRefunded) {
         advance(next.payment_status, PaymentStatus::kRefunded);
         shop->orders.order_event(next, "order.refunded", now, writes);
       }
       fail(next, cancelled_error(why), now);
       shop->orders.order_event(next, "order.cancelled", now, writes);
       shop->orders.write_order(next, order.status, writes);
+      return next;
+    });
+  });
+  co_return order;
+}
+
+Task<Order> reclaim_order(Shop* shop, Context& ctx, ReclaimOrder) {
+  const std::string order_id = ctx.key();
+  const std::string owner = payment_owner(order_id);
+  bool cancelled = false;
+  Order order = ctx.run("load_order", [&] {
+    auto stored = shop->orders.read_order(order_id);
+    return stored ? *stored : Order{};
+  });
+  // A confirmed order keeps its capture; anything else gives back what it holds (P2).
+  const bool settles = order.status != OrderStatus::kConfirmed &&
+                       shop->payments.ledger().payment(owner) != nullptr;
+  if (settles) {
+    Task<payments::Settled> settling = shop->payments.settle(ctx, owner);
+    payments::Settled settled = co_await std::move(settling);
+    (void)settled;
+  }
+  const payments::PaymentStatus money =
+      settles ? money_of(shop, ctx, owner) : payments::PaymentStatus::kIntended;
+  through_cancel(cancelled, [&] {
+    order = ctx.transact("reclaim", [&](WriteSet& writes) {
+      const std::int64_t now = ctx.clock_ms();
+      std::string held;
+      for (const auto& [id, r] : shop->stock.held_reservations())
+        if (r.order_id == order_id) held = id;
+      if (!held.empty()) (void)shop->stock.end_reservation(held, "released", now, writes);
+      auto stored = shop->orders.read_order(order_id);
+      if (!stored || stored->terminal() || stored->status == OrderStatus::kConfirmed)
+        return stored.value_or(order);
+      Order next = *stored;
+      OrderEvents emit(shop, now, &writes);
+      const PaymentStatus before = next.payment_status;
+      follow_payment(next, money);
+      payment_events(next, before, emit);
+      fail(next,
+           Error::of(ErrorCode::kKilled,
+                     "the order's saga was killed by an operator; its units were released and "
+                     "its payment voided or refunded",
+                     "order_killed"),
+           now);
+      emit(next, "order.failed");
+      shop->orders.write_order(next, stored->status, writes);
       return next;
     });
   });

@@ -26,5 +26,8 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder request);
 // Refunds a confirmed, unshipped order and puts its units back on hand. A cancelled order is
 // answered as it is; any other state is a conflict (order_not_cancellable).
 Task<Order> cancel_confirmed_order(Shop* shop, Context& ctx, CancelOrder request);
+// R1 (order_reclaim.hpp): voids or refunds what the order's payment owes, releases its units and
+// stores it failed (order_killed) unless it had ended. Keyed by the order; exclusive.
+Task<Order> reclaim_order(Shop* shop, Context& ctx, ReclaimOrder request);
 
 }  // namespace orderd::commerce
