@@ -18,11 +18,12 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <thread>
+#include <thread>  // std::jthread
 #include <vector>
 
 #include "client/http_client.hpp"
@@ -462,23 +463,35 @@ TEST_F(PaymentsAttackTest, TheGatewayBreakerOpensAfterFailuresAndClosesAfterAPro
   auto health = [&] { return object_or_empty(api->get("/health")); };
   ASSERT_EQ(breaker_state(health()), "closed") << json::serialize(health());
 
-  // Orders whose gateway never answers, until the breaker opens (three failures; a void the
-  // saga sends after a timed-out authorization may count too, so it may take fewer orders).
-  // Each fails payment_unavailable: at once (504, or 503 once the breaker is open), or, when
-  // the void of its timed-out authorization outlasts --order-wait, after a 202.
-  std::vector<std::string> unanswered;
-  while (breaker_state(health()) != "open" && unanswered.size() < 6) {
-    HttpResult r = api->post("/api/v1/orders", order_body(kBreaker, 1, "mock_flaky"));
-    unanswered.push_back(order_id_in(r));
-    EXPECT_TRUE(r.status == 504u || r.status == 503u || r.status == 202u)
-        << r.status << " " << r.body;
-    if (r.status != 202u)
-      EXPECT_EQ(string_at(object_or_empty(r), "code"), "payment_unavailable") << r.body;
-  }
-  ASSERT_EQ(breaker_state(health()), "open")
-      << "after " << unanswered.size()
-      << " orders the gateway did not answer: " << json::serialize(health());
-  EXPECT_LE(unanswered.size(), 3u);
+  // Three orders whose gateway never answers, placed by a client of their own while /health is
+  // watched: the breaker may open and close again while one order's answer is awaited (the
+  // void of a timed-out authorization retries, and may count as a failure too). Each fails
+  // payment_unavailable: 504, or 503 once the breaker is open, or after a 202 when the void
+  // outlasts --order-wait.
+  struct Answer {
+    std::string order_id;
+    unsigned status;
+    std::string code;
+  };
+  std::mutex answers_mutex;
+  std::vector<Answer> answers;
+  std::jthread unanswered_orders([&, port = orderd->port()] {
+    HttpClient client(port);
+    for (int i = 0; i < 3; ++i) {
+      HttpResult r = client.post("/api/v1/orders", order_body(kBreaker, 1, "mock_flaky"));
+      std::lock_guard lock(answers_mutex);
+      answers.push_back({order_id_in(r), r.status, string_at(object_or_empty(r), "code")});
+    }
+  });
+  json::object seen;
+  const bool opened = await(
+      6s,
+      [&] {
+        seen = health();
+        return breaker_state(seen) == "open";
+      },
+      5ms);
+  ASSERT_TRUE(opened) << "the breaker never opened; last /health: " << json::serialize(seen);
 
   // Open: a payment that would succeed is refused at once, without asking the gateway.
   HttpResult fast = api->post("/api/v1/orders", order_body(kBreaker, 1, "mock"));
@@ -499,8 +512,15 @@ TEST_F(PaymentsAttackTest, TheGatewayBreakerOpensAfterFailuresAndClosesAfterAPro
   EXPECT_EQ(string_at(object_or_empty(probe), "status"), "confirmed") << probe.body;
   EXPECT_TRUE(await(3s, [&] { return breaker_state(health()) == "closed"; }))
       << json::serialize(health());
+  unanswered_orders.join();
+  for (const auto& a : answers) {
+    EXPECT_TRUE(a.status == 504u || a.status == 503u || a.status == 202u)
+        << a.order_id << ": " << a.status << " " << a.code;
+    if (a.status != 202u) EXPECT_EQ(a.code, "payment_unavailable") << a.order_id;
+  }
   // Each timed-out authorization may have been made at the gateway: each is voided, once.
-  for (const auto& order_id : unanswered) {
+  for (const auto& a : answers) {
+    const std::string& order_id = a.order_id;
     json::object order;
     std::vector<json::object> ledger;
     EXPECT_TRUE(await(8s,
