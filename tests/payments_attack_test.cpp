@@ -516,7 +516,9 @@ TEST_F(PaymentsAttackTest, TheGatewayBreakerOpensAfterFailuresAndClosesAfterAPro
   for (const auto& a : answers) {
     EXPECT_TRUE(a.status == 504u || a.status == 503u || a.status == 202u)
         << a.order_id << ": " << a.status << " " << a.code;
-    if (a.status != 202u) EXPECT_EQ(a.code, "payment_unavailable") << a.order_id;
+    if (a.status != 202u) {
+      EXPECT_EQ(a.code, "payment_unavailable") << a.order_id;
+    }
   }
   // Each timed-out authorization may have been made at the gateway: each is voided, once.
   for (const auto& a : answers) {
