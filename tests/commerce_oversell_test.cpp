@@ -368,22 +368,15 @@ class CommerceOversellTest : public ::testing::Test {
   void SetUp() override {
     std::filesystem::create_directories(dir.path() / "data");
     std::ofstream(catalog_path) << catalog_json(kProducts);
-    args = {"--catalog",
-            catalog_path.string(),
-            "--order-wait",
-            "400ms",
-            "--payment-latency-ms",
-            "80",
-            "--payment-timeout",
-            "250ms",
-            "--payment-decline-rate",
-            "0.1",
+    args = {"--catalog", catalog_path.string(), "--order-wait", "400ms", "--payment-latency-ms",
+            "80", "--payment-timeout", "250ms", "--payment-decline-rate", "0.1",
             "--fraud-reject-above",
             "25",  // a total of $2,100 or more: three of product 4
-            "--retry-initial-ms",
-            "50",
-            "--audit-log",
-            audit_path.string()};
+            "--retry-initial-ms", "50",
+            // mock_flaky's lost answers would open the gateway's breaker, whose fail-fast 503s
+            // this test's clients retry as overload; the breaker has its own attack
+            // (payments_attack_test).
+            "--gateway-breaker-failures", "0", "--audit-log", audit_path.string()};
   }
 
   std::string data_dir() const { return (dir.path() / "data").string(); }
@@ -851,8 +844,11 @@ TEST_F(CommerceOversellTest, NoOversellNoDoubleChargeAcrossKillNine) {
     }
     const std::string shown = json::serialize(o) + "\n  payments: " + json::serialize(*payments);
     const std::string status = string_at(o, "status");
-    const int authorized = n["authorize succeeded"], captured = n["capture succeeded"],
-              voided = n["void succeeded"], refunded = n["refund succeeded"];
+    // An authorization whose last attempt got no answer may have been made (P2): it is voided
+    // like a succeeded one.
+    const int authorized = n["authorize succeeded"] + n["authorize failed"],
+              captured = n["capture succeeded"], voided = n["void succeeded"],
+              refunded = n["refund succeeded"];
     ++settled[captured && refunded ? "captured then refunded"
               : captured           ? "captured"
               : voided             ? "authorized then voided"

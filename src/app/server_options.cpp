@@ -348,9 +348,9 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
       ->capture_default_str();
   cmd.add_option("--gateway-breaker-failures", o.shop.breaker_failures,
                  "consecutive payment gateway failures (no answer) that open its circuit "
-                 "breaker: authorizations then fail fast with 503 payment_unavailable")
+                 "breaker: authorizations then fail fast with 503 payment_unavailable; 0: never")
       ->envname("ORDERD_GATEWAY_BREAKER_FAILURES")
-      ->check(CLI::Range(1, 1'000'000))
+      ->check(CLI::Range(0, 1'000'000))
       ->capture_default_str();
   duration("--gateway-breaker-cooldown", "ORDERD_GATEWAY_BREAKER_COOLDOWN",
            o.shop.breaker_cooldown_ms, "30s",

@@ -58,7 +58,13 @@ GatewayReply MockGateway::carry_out(const GatewayOperation& op, const std::strin
     return {ReplyStatus::kDeclined, "",
             "idempotency key " + key + " was used for another operation", "key_reused"};
   }
+  // This mock lives in orderd's process: after a restart it has forgotten what it did. An
+  // owner it has never seen asked to capture or refund was authorized (captured) before that
+  // restart, as a processor that outlives orderd would know; a void still tombstones.
+  const bool first_seen = !keys_by_owner_.count(op.owner);
   Owner& money = owner(op.owner);
+  if (first_seen && op.type == PaymentOp::kCapture) money.authorized = true;
+  if (first_seen && op.type == PaymentOp::kRefund) money.authorized = money.captured = true;
   const std::string reference = reference_for(key);
   auto decline = [&](std::string message, std::string reason) {
     return GatewayReply{ReplyStatus::kDeclined, reference, std::move(message), std::move(reason)};
@@ -128,7 +134,7 @@ void MockGateway::submit(const GatewayOperation& op, const EffectAttempt& attemp
     return;
   }
   scheduler_->schedule_after(options_.latency_ms,
-                            [reply, answer = std::move(answer)] { reply.deliver(answer); });
+                             [reply, answer = std::move(answer)] { reply.deliver(answer); });
 }
 
 MoneyCount MockGateway::money(const std::string& owner) const {

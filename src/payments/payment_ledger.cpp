@@ -144,6 +144,7 @@ std::variant<PaymentLedger::Recorded, Error> PaymentLedger::record(
   r.gateway_key = key;
   r.created_at_ms = now_ms;
   std::optional<PaymentStatus> to;  // the transition the outcome makes, if any
+  bool learnt_capture = false;
   if (!reply) {
     r.status = RecordStatus::kFailed;
     r.message = reply.error().message;
@@ -177,8 +178,12 @@ std::variant<PaymentLedger::Recorded, Error> PaymentLedger::record(
       if (op.type == PaymentOp::kAuthorize) {
         to = S::kDeclined;
       } else if (op.type == PaymentOp::kVoid && reply->reason == "already_captured") {
-        // The capture was made (its record lost with a killed saga): a refund is owed instead.
-        if (now.status != S::kCaptured) to = S::kCaptured;
+        // The capture was made (its record lost with a killed saga): a refund is owed instead,
+        // and the ledger gets the capture's record, as the gateway told it.
+        if (now.status != S::kCaptured) {
+          to = S::kCaptured;
+          learnt_capture = true;
+        }
       } else if (op.type != PaymentOp::kCapture && owed.operation.idempotency_key == key &&
                  owed.action != Compensation::Action::kAwaitOperator) {
         // P3: the compensation owed was refused. Sent again under the next round's key; after
@@ -197,6 +202,18 @@ std::variant<PaymentLedger::Recorded, Error> PaymentLedger::record(
     next.status = *to;
   }
   if (r.status != RecordStatus::kSucceeded) next.message = r.message;
+  if (learnt_capture) {
+    PaymentRecord capture = r;
+    capture.type = PaymentOp::kCapture;
+    capture.status = RecordStatus::kSucceeded;
+    capture.gateway_key = gateway_key(PaymentOp::kCapture, op.owner);
+    capture.reason.clear();
+    capture.message = "captured: learnt from the void the gateway declined";
+    ++next.records;
+    capture.id = next.id() + "." + sequence(next.records);
+    writes.put(kRecordsTable, record_key(op.owner, next.records),
+               json::dump(boost::json::value_from(capture)));
+  }
   ++next.records;
   r.id = next.id() + "." + sequence(next.records);
   next.updated_at_ms = now_ms;
@@ -205,6 +222,17 @@ std::variant<PaymentLedger::Recorded, Error> PaymentLedger::record(
              json::dump(boost::json::value_from(r)));
   it->second = next;
   return Recorded{std::move(r), std::move(next)};
+}
+
+std::optional<PaymentRecord> PaymentLedger::abandon(const std::string& owner, std::int64_t now_ms,
+                                                    WriteSet& writes) {
+  const Payment* p = payment(owner);
+  if (!p || p->status != S::kAuthorizing) return std::nullopt;
+  const Error unanswered = Error::of(
+      ErrorCode::kKilled, "its invocation ended before the gateway answered", "no_answer");
+  auto recorded = record(operation(*p, PaymentOp::kAuthorize, 1), unanswered, now_ms, writes);
+  if (auto* done = std::get_if<Recorded>(&recorded)) return done->record;
+  return std::nullopt;
 }
 
 std::variant<Compensation, Error> PaymentLedger::retry(const std::string& owner,

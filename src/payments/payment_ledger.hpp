@@ -95,6 +95,12 @@ class PaymentLedger {
                                        const Result<GatewayReply>& reply, std::int64_t now_ms,
                                        WriteSet& writes);
 
+  // The owner's invocation ended while its authorization was out (an operator killed it): the
+  // authorization is recorded failed (no answer) and may have been made, so a void is owed
+  // (P2). Nothing for any other status.
+  std::optional<PaymentRecord> abandon(const std::string& owner, std::int64_t now_ms,
+                                       WriteSet& writes);
+
   // An operator's retry of a needs_attention payment (P3): back to the status that owes the
   // compensation, refusals counted afresh; returns the compensation to send. Errors: not_found
   // (unknown_payment), conflict (payment_not_needing_attention).

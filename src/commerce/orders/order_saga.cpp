@@ -4,10 +4,10 @@
 #include <vector>
 
 #include "commerce/fraud/risk.hpp"
-#include "engine/compensations.hpp"
-#include "payments/breaking_gateway.hpp"
 #include "commerce/shipping/quote.hpp"
 #include "commerce/shop.hpp"
+#include "engine/compensations.hpp"
+#include "payments/breaking_gateway.hpp"
 
 namespace orderd::commerce {
 namespace {
@@ -194,7 +194,6 @@ Order open_order(Shop& shop, const PlaceOrder& in, const std::string& order_id,
   return order;
 }
 
-
 // The owner its payment is kept under in the ledger (payments/payment_ledger.hpp).
 std::string payment_owner(const std::string& order_id) {
   return "order:" + order_id;
@@ -317,9 +316,8 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
   // last first: the money back, then the stock.
   Compensations undo(ctx);
   const std::string reservation_id = order.reservation_id;
-  undo.push("release_stock", [shop, reservation_id](Context& c) {
-    return release_stock(shop, c, reservation_id);
-  });
+  undo.push("release_stock",
+            [shop, reservation_id](Context& c) { return release_stock(shop, c, reservation_id); });
 
   // The decision to pay is a durable step before the gateway hears of it (E1); the
   // authorization goes out while the risk is scored.
@@ -331,8 +329,8 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
           ctx, owner, in.payment_method, order.total_amount, order.currency);
       undo.push("settle_payment",
                 [shop, owner](Context& c) { return settle_payment(shop, c, owner); });
-      authorizing.emplace(shop->payments.send(ctx, "authorize", authorization,
-                                              shop->payments.authorize_policy()));
+      authorizing.emplace(
+          shop->payments.send(ctx, "authorize", authorization, shop->payments.authorize_policy()));
     });
   }
   RiskVerdict risk;
@@ -451,8 +449,7 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
           follow_payment(next, money);
           payment_events(next, before, emit);
           fail(next, *failure, now);
-          emit(next,
-               next.status == OrderStatus::kCancelled ? "order.cancelled" : "order.failed");
+          emit(next, next.status == OrderStatus::kCancelled ? "order.cancelled" : "order.failed");
         });
   });
   co_return order;
@@ -522,9 +519,15 @@ Task<Order> reclaim_order(Shop* shop, Context& ctx, ReclaimOrder) {
     return stored ? *stored : Order{};
   });
   // A confirmed order keeps its capture; anything else gives back what it holds (P2).
-  const bool settles = order.status != OrderStatus::kConfirmed &&
-                       shop->payments.ledger().payment(owner) != nullptr;
+  const bool settles =
+      order.status != OrderStatus::kConfirmed && shop->payments.ledger().payment(owner) != nullptr;
   if (settles) {
+    // An authorization still out when the saga was killed is recorded, unanswered (P2).
+    through_cancel(cancelled, [&] {
+      ctx.transact("abandon_in_flight", [&](WriteSet& writes) {
+        return shop->payments.ledger().abandon(owner, ctx.clock_ms(), writes).has_value();
+      });
+    });
     Task<payments::Settled> settling = shop->payments.settle(ctx, owner);
     payments::Settled settled = co_await std::move(settling);
     (void)settled;
