@@ -41,7 +41,7 @@ void Shop::load(store::Store& store) {
 void Shop::attach(Engine& engine, Scheduler& scheduler) {
   stock.attach(engine);
   orders.attach(engine);
-  payments.attach(scheduler);
+  payments.attach(engine, scheduler);
   reclaim.attach(engine, scheduler);
 }
 

@@ -1,11 +1,12 @@
 #include "payments/payment_desk.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
 #include <boost/json/value_to.hpp>
-#include <spdlog/spdlog.h>
 
 #include "common/json_fields.hpp"
+#include "engine/engine.hpp"
 #include "engine/scheduler.hpp"
 #include "store/store.hpp"
 
@@ -48,7 +49,13 @@ PaymentDesk::PaymentDesk(DeskOptions options)
       ledger_(options.ledger),
       breaker_(std::make_shared<CircuitBreaker>(options.breaker)) {}
 
-void PaymentDesk::attach(Scheduler& scheduler) {
+void PaymentDesk::recall(const std::string& owner) {
+  if (ledger_.payment(owner) || !engine_) return;
+  if (auto row = engine_->read_row(PaymentLedger::kPaymentsTable, owner)) ledger_.load(owner, *row);
+}
+
+void PaymentDesk::attach(Engine& engine, Scheduler& scheduler) {
+  engine_ = &engine;
   // The mock stands for the outside world: it outlives a test's restart, as a processor
   // outlives orderd's crashes, and keeps what it did.
   if (!mock_)
@@ -65,7 +72,10 @@ void PaymentDesk::load(store::Store& store) {
   for (;;) {
     std::vector<store::Row> rows =
         store.scan_rows({PaymentLedger::kPaymentsTable, from, "", 10'000, false});
-    for (const auto& row : rows) ledger_.load(row.key, row.value);
+    for (const auto& row : rows) {
+      ledger_.load(row.key, row.value);
+      ledger_.forget(row.key);  // settled: read back when needed (recall)
+    }
     if (rows.size() < 10'000) return;
     from = rows.back().key;
     from.push_back('\0');
@@ -136,21 +146,22 @@ auto through_cancel(Step step) {
 }
 
 Task<Settled> PaymentDesk::settle(Context& ctx, std::string owner) {
+  recall(owner);  // a settled capture owed back (a confirmed order cancelled) is read back
   for (;;) {
     Owed owed = through_cancel([&] {
       return ctx.run("owed", [&] {
-      Owed o;
-      const Compensation c = ledger_.compensation_for(owner);
-      const Payment* p = ledger_.payment(owner);
-      o.status = p ? std::string(to_string(p->status)) : "intended";
-      if (c.action == Compensation::Action::kVoid || c.action == Compensation::Action::kRefund) {
-        o.action = "send";
-        o.operation = c.operation;
-      } else {
-        o.action = c.action == Compensation::Action::kAwaitOperator ? "await_operator" : "none";
-      }
-      o.backoff_ms = ledger_.compensation_backoff(owner).count();
-      return o;
+        Owed o;
+        const Compensation c = ledger_.compensation_for(owner);
+        const Payment* p = ledger_.payment(owner);
+        o.status = p ? std::string(to_string(p->status)) : "intended";
+        if (c.action == Compensation::Action::kVoid || c.action == Compensation::Action::kRefund) {
+          o.action = "send";
+          o.operation = c.operation;
+        } else {
+          o.action = c.action == Compensation::Action::kAwaitOperator ? "await_operator" : "none";
+        }
+        o.backoff_ms = ledger_.compensation_backoff(owner).count();
+        return o;
       });
     });
     if (owed.action != "send") {
@@ -164,11 +175,11 @@ Task<Settled> PaymentDesk::settle(Context& ctx, std::string owner) {
       auto settling = sending.settle();
       reply = co_await settling;
     }
-    if (reply && reply->succeeded()) continue;  // the next pass finds nothing owed
+    if (reply && reply->succeeded()) continue;                   // the next pass finds nothing owed
     if (reply && reply->reason == "already_captured") continue;  // a refund is owed instead
     // P3: refused; the ledger counted it. Wait before the next round.
-    Future<void> pause = through_cancel(
-        [&] { return ctx.sleep(std::chrono::milliseconds(owed.backoff_ms)); });
+    Future<void> pause =
+        through_cancel([&] { return ctx.sleep(std::chrono::milliseconds(owed.backoff_ms)); });
     try {
       co_await pause;
     } catch (const TerminalError& e) {

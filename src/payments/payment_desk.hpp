@@ -6,7 +6,8 @@
 // decided it is durable (E1, engine/effects.cpp).
 //
 //   auto decided = desk.decide_authorization(ctx, owner, method, amount, currency);  // a step
-//   Future<GatewayReply> authorizing = desk.send(ctx, "authorize", decided, desk.authorize_policy());
+//   Future<GatewayReply> authorizing = desk.send(ctx, "authorize", decided,
+//   desk.authorize_policy());
 //   ...
 //   Task<Settled> settling = desk.settle(ctx, owner);  // void or refund what is owed, P3
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include "payments/payment_ledger.hpp"
 
 namespace orderd {
+class Engine;
 class Scheduler;
 namespace store {
 class Store;
@@ -47,11 +49,17 @@ struct Settled {
 class PaymentDesk {
  public:
   explicit PaymentDesk(DeskOptions options);
-  // The clock the mock gateway's latency, the breaker and the records run on; again after a
-  // test's restart (the mock's operations are kept: they are the outside world).
-  void attach(Scheduler& scheduler);
-  // Rebuilds the ledger from its rows.
+  // The engine its durable reads go through (recall), and the clock the mock gateway's
+  // latency, the breaker and the records run on; again after a test's restart (the mock's
+  // operations are kept: they are the outside world).
+  void attach(Engine& engine, Scheduler& scheduler);
+  // Rebuilds the ledger from its rows: the payments not settled (PaymentLedger::forget).
   void load(store::Store& store);
+  // Memory holds the payments in flight: a settled one is forgotten once its owner is done
+  // with it (forget), and read back from its durable row when it is needed again (recall,
+  // e.g. the refund of a confirmed order's capture). Both on the engine thread.
+  void forget(const std::string& owner) { ledger_.forget(owner); }
+  void recall(const std::string& owner);
 
   PaymentLedger& ledger() { return ledger_; }
   const PaymentLedger& ledger() const { return ledger_; }
@@ -86,6 +94,7 @@ class PaymentDesk {
   std::shared_ptr<CircuitBreaker> breaker_;
   std::shared_ptr<PaymentGateway> gateway_;
   Scheduler* scheduler_ = nullptr;
+  Engine* engine_ = nullptr;
 };
 
 }  // namespace orderd::payments

@@ -279,6 +279,15 @@ std::vector<std::string> PaymentLedger::open_owners() const {
   return out;
 }
 
+bool PaymentLedger::forget(const std::string& owner) {
+  auto it = payments_.find(owner);
+  if (it == payments_.end()) return false;
+  const S s = it->second.status;
+  if (s != S::kCaptured && s != S::kVoided && s != S::kRefunded && s != S::kDeclined) return false;
+  payments_.erase(it);
+  return true;
+}
+
 void PaymentLedger::load(const std::string& owner, const std::string& row) {
   Payment p = boost::json::value_to<Payment>(boost::json::parse(row));
   if (p.owner != owner) throw json::InvalidField("owner", "differs from the row's key " + owner);

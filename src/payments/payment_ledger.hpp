@@ -116,6 +116,11 @@ class PaymentLedger {
   std::vector<std::string> open_owners() const;
   std::size_t size() const { return payments_.size(); }
 
+  // Drops a settled payment (captured, voided, refunded, declined) from memory; its rows stay,
+  // and load() brings it back when it is needed again (a confirmed order's later refund). Keeps
+  // memory to the payments in flight. False (and nothing dropped) for any other status.
+  bool forget(const std::string& owner);
+
   // Loading at start: a `payments` row as stored (throws json::InvalidField for a malformed one).
   void load(const std::string& owner, const std::string& row);
   static std::string record_key(const std::string& owner, std::uint32_t seq);

@@ -430,6 +430,7 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
               emit(next, "order.confirmed");
             });
       });
+      shop->payments.forget(owner);  // settled: memory keeps the payments in flight
       co_return order;
     }
   }
@@ -452,6 +453,7 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
           emit(next, next.status == OrderStatus::kCancelled ? "order.cancelled" : "order.failed");
         });
   });
+  shop->payments.forget(owner);  // settled (a payment needing an operator stays)
   co_return order;
 }
 
@@ -507,6 +509,7 @@ Task<Order> cancel_confirmed_order(Shop* shop, Context& ctx, CancelOrder in) {
       return next;
     });
   });
+  shop->payments.forget(owner);
   co_return order;
 }
 
@@ -560,6 +563,7 @@ Task<Order> reclaim_order(Shop* shop, Context& ctx, ReclaimOrder) {
       return next;
     });
   });
+  shop->payments.forget(owner);
   co_return order;
 }
 
