@@ -43,6 +43,8 @@ struct ShopOptions {
   // Attempts a void or a refund gets, with backoff, before its payment needs an operator
   // (--compensation-attempts): never closed silently.
   std::uint32_t compensation_attempts = 10;
+  // The wait before a refused compensation is sent again, doubling after each refusal.
+  std::int64_t compensation_backoff_ms = 1'000;
   // The gateway's circuit breaker: this many consecutive failures open it, and it fails fast
   // for the cooldown, then lets one probe through (--gateway-breaker-failures, -cooldown).
   std::uint32_t breaker_failures = 5;
