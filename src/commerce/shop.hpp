@@ -7,8 +7,9 @@
 //   payments  the gateway and the payment ledger (P1-P3)   payments/payment_desk.hpp
 //   outbox    the events every change writes (E1, E2)      events/outbox.hpp
 //   reclaim   what ended owners left behind (R1)          orders/order_reclaim.hpp
-// The handlers (Catalog, Stock, Reservations, Orders, OrderCancel) decide over these parts
-// inside journaled steps: stock/stock_handlers.hpp, orders/order_saga.hpp.
+// The handlers (Catalog, Stock, Reservations, Orders, OrderCancel, OrderReclaim, Payments)
+// decide over these parts inside journaled steps: stock/stock_handlers.hpp,
+// orders/order_saga.hpp, orders/payment_retry.hpp.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
