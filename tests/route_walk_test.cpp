@@ -117,6 +117,7 @@ TEST_F(RouteWalkTest, TheIngressDeclaresTheDocumentedRoles) {
       {"GET /api/v1/orders/{id}", "customer|service"},
       {"POST /api/v1/orders/{id}/cancel", "customer|service"},
       {"GET /api/v1/payments", "customer|service"},
+      {"POST /api/v1/payments/{id}/retry", "admin"},
       {"GET /api/v1/events", "customer|service"},
       {"GET /api/v1/events/stream", "customer|service"},
   };

@@ -16,6 +16,7 @@ payments::DeskOptions payment_options(const ShopOptions& o) {
   d.gateway = o.gateway;
   d.breaker = {o.breaker_failures, o.breaker_cooldown_ms};
   d.ledger.compensation_attempts = o.compensation_attempts;
+  d.ledger.compensation_backoff_ms = o.compensation_backoff_ms;
   d.timeout_ms = o.payment_timeout_ms;
   d.authorize_attempts = o.authorize_attempts;
   return d;

@@ -7,8 +7,9 @@
 //   payments  the gateway and the payment ledger (P1-P3)   payments/payment_desk.hpp
 //   outbox    the events every change writes (E1, E2)      events/outbox.hpp
 //   reclaim   what ended owners left behind (R1)          orders/order_reclaim.hpp
-// The handlers (Catalog, Stock, Reservations, Orders, OrderCancel) decide over these parts
-// inside journaled steps: stock/stock_handlers.hpp, orders/order_saga.hpp.
+// The handlers (Catalog, Stock, Reservations, Orders, OrderCancel, OrderReclaim, Payments)
+// decide over these parts inside journaled steps: stock/stock_handlers.hpp,
+// orders/order_saga.hpp, orders/payment_retry.hpp.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -43,6 +44,8 @@ struct ShopOptions {
   // Attempts a void or a refund gets, with backoff, before its payment needs an operator
   // (--compensation-attempts): never closed silently.
   std::uint32_t compensation_attempts = 10;
+  // The wait before a refused compensation is sent again, doubling after each refusal.
+  std::int64_t compensation_backoff_ms = 1'000;
   // The gateway's circuit breaker: this many consecutive failures open it, and it fails fast
   // for the cooldown, then lets one probe through (--gateway-breaker-failures, -cooldown).
   std::uint32_t breaker_failures = 5;

@@ -1,5 +1,6 @@
 // The shop's handlers, registered with the engine: Shop::register_services.
 #include "commerce/orders/order_saga.hpp"
+#include "commerce/orders/payment_retry.hpp"
 #include "commerce/shop.hpp"
 #include "commerce/stock/stock_handlers.hpp"
 #include "engine/registry.hpp"
@@ -44,6 +45,11 @@ void Shop::register_services(Registry& registry) {
   registry.add<ReclaimOrder, Order>(
       "OrderReclaim", "reclaim",
       [shop](Context& ctx, ReclaimOrder r) { return reclaim_order(shop, ctx, std::move(r)); },
+      HandlerEntry::Kind::kExclusive);
+  // P3: an operator's retry of a payment needing attention, keyed by the payment's owner.
+  registry.add<RetryPayment, payments::Payment>(
+      "Payments", "retry",
+      [shop](Context& ctx, RetryPayment r) { return retry_payment(shop, ctx, std::move(r)); },
       HandlerEntry::Kind::kExclusive);
 }
 

@@ -3,7 +3,8 @@
 // Each route validates everything before it starts anything, so a bad request writes nothing;
 // writes go through journaled handlers (Invoker), reads of memory wait for durability.
 //   catalog_routes.cpp   products, stock, reservations
-//   order_routes.cpp     orders, payments
+//   order_routes.cpp     orders, and the table of every route
+//   payment_routes.cpp   payments: an order's ledger, those needing an operator, their retry
 //   event_routes.cpp     the outbox's events, as pages and as a live stream (event_stream.hpp)
 #include <cstddef>
 #include <memory>
@@ -50,6 +51,10 @@ class CommerceApi {
   void cancel_confirmed(const Request& request, const std::string& order_id, CancelOrder cancel,
                         Responder respond);
   void list_payments(const Request& request, Responder respond);
+  void list_payments_of_order(const Request& request, const std::string& order_id,
+                              Responder respond);
+  void list_payments_needing_attention(const Request& request, Responder respond);
+  void retry_payment(const Request& request, Responder respond);
   // The answer to a cancel of a running saga, once the cancel is durable: the order it ended
   // with, or 202 while it has not within --order-wait.
   void wait_for_cancelled(const Request& request, const std::string& invocation_id,

@@ -1,11 +1,10 @@
-// Orders and payments (CommerceApi, commerce_api.hpp), and the table of every route.
+// Orders (CommerceApi, commerce_api.hpp), and the table of every route.
 #include <boost/json/parse.hpp>
 #include <boost/json/value_from.hpp>
 #include <boost/json/value_to.hpp>
 
 #include "commerce/api/commerce_api.hpp"
 #include "commerce/api/customer_scope.hpp"
-#include "common/durations.hpp"
 #include "commerce/requests.hpp"
 #include "commerce/shipping/quote.hpp"
 #include "commerce/shop.hpp"
@@ -18,24 +17,6 @@ std::vector<BasketItem> read_basket(const Shop& shop, const boost::json::object&
                                     Violations& violations, bool required);
 
 namespace {
-
-// One gateway operation as the payments API shows it (docs/API.md, "Payments").
-boost::json::value payment_record_view(const payments::PaymentRecord& r) {
-  const bool order = r.owner.rfind("order:", 0) == 0;
-  boost::json::object view{{"id", r.id},
-                           {"owner", r.owner},
-                           {"type", payments::to_string(r.type)},
-                           {"status", payments::to_string(r.status)},
-                           {"amount", r.amount},
-                           {"currency", r.currency},
-                           {"gateway_reference", r.reference},
-                           {"gateway_key", r.gateway_key},
-                           {"created_at", durations::format_rfc3339(r.created_at_ms)}};
-  view["order_id"] = order ? boost::json::value(r.owner.substr(6)) : boost::json::value(nullptr);
-  view["message"] = r.message.empty() ? boost::json::value(nullptr) : boost::json::value(r.message);
-  view["reason"] = r.reason.empty() ? boost::json::value(nullptr) : boost::json::value(r.reason);
-  return view;
-}
 
 std::string location_of(const std::string& order_id) {
   return "/api/v1/orders/" + order_id;
@@ -119,6 +100,7 @@ void CommerceApi::add_routes(http::Router& router) {
   route(Method::kGet, "/api/v1/orders/{id}", &CommerceApi::get_order);
   route(Method::kPost, "/api/v1/orders/{id}/cancel", &CommerceApi::cancel_order);
   route(Method::kGet, "/api/v1/payments", &CommerceApi::list_payments);
+  route(Method::kPost, "/api/v1/payments/{id}/retry", &CommerceApi::retry_payment, true);
   route(Method::kGet, "/api/v1/events", &CommerceApi::list_events);
   route(Method::kGet, "/api/v1/events/stream", &CommerceApi::stream_events);
 }
@@ -330,30 +312,28 @@ void CommerceApi::cancel_order(const Request& request, Responder respond) {
 }
 
 void CommerceApi::wait_for_cancelled(const Request& request, const std::string& invocation_id,
-                                     const std::string& id, CancelOrder cancel,
-                                     Responder respond) {
-    invoker_.wait_for(
-        request, invocation_id, invoker_.options().order_wait_ms,
-        [this, &request, id, cancel, respond = std::move(respond)](Invoker::Reply reply) mutable {
-          if (reply.kind == Invoker::Reply::Kind::kStillRunning) {
-            http::Response r = json_response(202, {{"id", id}, {"status", "pending"}});
-            r.headers.emplace_back("location", location_of(id));
-            return respond(std::move(r));
-          }
-          if (reply.kind == Invoker::Reply::Kind::kRefused)
-            return respond(request.error(reply.refusal));
-          if (!reply.outcome.ok)
-            return respond(invocation_failure(request, id, reply.outcome.error));
-          Order order = decode_order(reply.outcome.body);
-          if (order.status == OrderStatus::kConfirmed)
-            return cancel_confirmed(request, id, std::move(cancel), std::move(respond));
-          if (order.status == OrderStatus::kCancelled)
-            return respond(order_answer(request, order, 200, false));
-          respond(request.error({ErrorCode::kConflict,
-                                 "order " + id + " is " + std::string(to_string(order.status)) +
-                                     " and cannot be cancelled",
-                                 "order_not_cancellable"}));
-        });
+                                     const std::string& id, CancelOrder cancel, Responder respond) {
+  invoker_.wait_for(
+      request, invocation_id, invoker_.options().order_wait_ms,
+      [this, &request, id, cancel, respond = std::move(respond)](Invoker::Reply reply) mutable {
+        if (reply.kind == Invoker::Reply::Kind::kStillRunning) {
+          http::Response r = json_response(202, {{"id", id}, {"status", "pending"}});
+          r.headers.emplace_back("location", location_of(id));
+          return respond(std::move(r));
+        }
+        if (reply.kind == Invoker::Reply::Kind::kRefused)
+          return respond(request.error(reply.refusal));
+        if (!reply.outcome.ok) return respond(invocation_failure(request, id, reply.outcome.error));
+        Order order = decode_order(reply.outcome.body);
+        if (order.status == OrderStatus::kConfirmed)
+          return cancel_confirmed(request, id, std::move(cancel), std::move(respond));
+        if (order.status == OrderStatus::kCancelled)
+          return respond(order_answer(request, order, 200, false));
+        respond(request.error({ErrorCode::kConflict,
+                               "order " + id + " is " + std::string(to_string(order.status)) +
+                                   " and cannot be cancelled",
+                               "order_not_cancellable"}));
+      });
 }
 
 void CommerceApi::cancel_confirmed(const Request& request, const std::string& order_id,
@@ -371,35 +351,6 @@ void CommerceApi::cancel_confirmed(const Request& request, const std::string& or
                         return order_answer(request, decode_order(output), 200, false);
                       }));
                 });
-}
-
-void CommerceApi::list_payments(const Request& request, Responder respond) {
-  const std::string* order_id = request.query_param("order_id");
-  if (!order_id || !is_order_id(*order_id)) {
-    return respond(request.error(
-        validation_failed({{"order_id", "required", "order_id (an order's id) is required"}})));
-  }
-  // C3: the ledger of another user's order is answered as an unknown order's: empty. Payments
-  // are listed per order, so the order's own row is the one check (it is stored before any
-  // payment is).
-  if (const auto confined = confined_user(request)) {
-    auto order = shop_.orders.read_order(*order_id);
-    if (!order || !owns_order(*order, *confined))
-      return respond(json_response(200, {{"data", boost::json::array{}}, {"has_more", false}}));
-  }
-  auto range =
-      store::prefix_range(payments::PaymentLedger::kRecordsTable, "order:" + *order_id + "/", 100);
-  invoker_.engine().scan_rows(
-      std::move(range), [&request, respond = std::move(respond)](
-                            std::optional<std::vector<store::Row>> rows) mutable {
-        if (!rows)
-          return respond(request.error({ErrorCode::kUnavailable, "the store could not be read"}));
-        boost::json::array data;
-        for (const auto& row : *rows)
-          data.push_back(payment_record_view(
-              boost::json::value_to<payments::PaymentRecord>(boost::json::parse(row.value))));
-        respond(json_response(200, {{"data", std::move(data)}, {"has_more", false}}));
-      });
 }
 
 }  // namespace orderd::commerce::api

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "commerce/fraud/risk.hpp"
+#include "commerce/orders/order_payment.hpp"
 #include "commerce/shipping/quote.hpp"
 #include "commerce/shop.hpp"
 #include "engine/compensations.hpp"
@@ -48,26 +49,6 @@ bool unless_cancelled(bool& cancelled, Step step) {
     return false;
   }
 }
-
-// The order events a settling step emits. Live they are written as the order changes; on a
-// replay (and when the live run applies the same transition to its own copy) only counted, so
-// the order's event_version is the one the live run stored (E2).
-class OrderEvents {
- public:
-  OrderEvents(Shop* shop, std::int64_t now_ms, WriteSet* writes)
-      : shop_(shop), now_ms_(now_ms), writes_(writes) {}
-  void operator()(Order& order, std::string_view type) {
-    if (writes_)
-      shop_->orders.order_event(order, type, now_ms_, *writes_);
-    else
-      ++order.event_version;
-  }
-
- private:
-  Shop* shop_;
-  std::int64_t now_ms_;
-  WriteSet* writes_;
-};
 
 bool same_basket(std::vector<BasketItem> a, std::vector<BasketItem> b) {
   auto by_product = [](const BasketItem& x, const BasketItem& y) {
@@ -194,64 +175,6 @@ Order open_order(Shop& shop, const PlaceOrder& in, const std::string& order_id,
   return order;
 }
 
-// The owner its payment is kept under in the ledger (payments/payment_ledger.hpp).
-std::string payment_owner(const std::string& order_id) {
-  return "order:" + order_id;
-}
-
-// The order's payment_status, moved along legal transitions (O3) to what the ledger says its
-// money became. A payment still needing an operator keeps what the order knew.
-void follow_payment(Order& order, payments::PaymentStatus money) {
-  using M = payments::PaymentStatus;
-  auto step = [&](PaymentStatus to) { advance(order.payment_status, to); };
-  switch (money) {
-    case M::kAuthorized:
-      step(PaymentStatus::kAuthorized);
-      break;
-    case M::kCaptured:
-      step(PaymentStatus::kAuthorized);
-      step(PaymentStatus::kCaptured);
-      break;
-    case M::kVoided:
-      if (order.payment_status == PaymentStatus::kPending) step(PaymentStatus::kAuthorized);
-      step(PaymentStatus::kVoided);
-      break;
-    case M::kRefunded:
-      step(PaymentStatus::kAuthorized);
-      step(PaymentStatus::kCaptured);
-      step(PaymentStatus::kRefunded);
-      break;
-    case M::kDeclined:
-      step(PaymentStatus::kFailed);
-      break;
-    default:
-      break;
-  }
-}
-
-// The events an order's payment_status went through from `before` to `after`.
-void payment_events(Order& order, PaymentStatus before, OrderEvents& emit) {
-  const PaymentStatus after = order.payment_status;
-  if (after == before) return;
-  auto passed = [&](PaymentStatus s) {
-    // The states on the way: pending -> authorized -> captured -> refunded / voided / failed.
-    switch (s) {
-      case PaymentStatus::kAuthorized:
-        return before == PaymentStatus::kPending && after != PaymentStatus::kFailed;
-      case PaymentStatus::kCaptured:
-        return before != PaymentStatus::kCaptured &&
-               (after == PaymentStatus::kCaptured || after == PaymentStatus::kRefunded);
-      default:
-        return after == s;
-    }
-  };
-  if (passed(PaymentStatus::kAuthorized)) emit(order, "order.authorized");
-  if (passed(PaymentStatus::kCaptured)) emit(order, "order.captured");
-  if (after == PaymentStatus::kVoided) emit(order, "order.voided");
-  if (after == PaymentStatus::kRefunded) emit(order, "order.refunded");
-  if (after == PaymentStatus::kFailed) emit(order, "order.payment_failed");
-}
-
 // Undo of the reserve step: the order's held units go back (nothing when they were sold or
 // released already).
 Task<void> release_stock(Shop* shop, Context& ctx, std::string reservation_id) {
@@ -271,19 +194,6 @@ Task<void> settle_payment(Shop* shop, Context& ctx, std::string owner) {
   Task<payments::Settled> settling = shop->payments.settle(ctx, std::move(owner));
   payments::Settled settled = co_await std::move(settling);
   (void)settled;
-}
-
-// What the ledger says the owner's money became, journaled (a replay reads the same).
-payments::PaymentStatus money_of(Shop* shop, Context& ctx, const std::string& owner) {
-  bool cancelled = false;
-  std::string status;
-  through_cancel(cancelled, [&] {
-    status = ctx.run("payment_outcome", [&] {
-      const payments::Payment* p = shop->payments.ledger().payment(owner);
-      return std::string(p ? payments::to_string(p->status) : "intended");
-    });
-  });
-  return payments::payment_status_from_string(status).value_or(payments::PaymentStatus::kIntended);
 }
 
 }  // namespace
@@ -375,14 +285,14 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
     const std::int64_t at = ctx.transact(name, [&](WriteSet& writes) {
       const std::int64_t now = ctx.clock_ms();
       Order next = order;
-      OrderEvents emit(shop, now, &writes);
+      OrderEvents emit(shop->orders, now, &writes);
       settle(next, now, emit);
       shop->orders.write_order(next, order.status, writes);
       // Memory last: nothing after it can throw and leave it changed without the rows.
       if (std::optional<Error> error = effects(now, writes)) throw TerminalError(*error);
       return now;
     });
-    OrderEvents count(shop, at, nullptr);
+    OrderEvents count(shop->orders, at, nullptr);
     settle(order, at, count);
   };
 
@@ -441,7 +351,7 @@ Task<Order> place_order(Shop* shop, Context& ctx, PlaceOrder in) {
   std::optional<Error> undo_failure = co_await std::move(unwinding);
   if (undo_failure) ctx.log().warn("order {}: an undo failed: {}", order_id, undo_failure->message);
   const payments::PaymentStatus money =
-      pays ? money_of(shop, ctx, owner) : payments::PaymentStatus::kIntended;
+      pays ? money_of(shop->payments.ledger(), ctx, owner) : payments::PaymentStatus::kIntended;
   through_cancel(cancelled, [&] {
     finish(
         "unwind", [](std::int64_t, WriteSet&) -> std::optional<Error> { return std::nullopt; },
@@ -486,7 +396,7 @@ Task<Order> cancel_confirmed_order(Shop* shop, Context& ctx, CancelOrder in) {
     (void)settled;
   }
   const payments::PaymentStatus money =
-      pays ? money_of(shop, ctx, owner) : payments::PaymentStatus::kIntended;
+      pays ? money_of(shop->payments.ledger(), ctx, owner) : payments::PaymentStatus::kIntended;
   const std::string why = in.reason.empty() ? "cancelled on request" : in.reason;
   through_cancel(cancelled, [&] {
     order = ctx.transact("return_stock", [&](WriteSet& writes) {
@@ -536,7 +446,7 @@ Task<Order> reclaim_order(Shop* shop, Context& ctx, ReclaimOrder) {
     (void)settled;
   }
   const payments::PaymentStatus money =
-      settles ? money_of(shop, ctx, owner) : payments::PaymentStatus::kIntended;
+      settles ? money_of(shop->payments.ledger(), ctx, owner) : payments::PaymentStatus::kIntended;
   through_cancel(cancelled, [&] {
     order = ctx.transact("reclaim", [&](WriteSet& writes) {
       const std::int64_t now = ctx.clock_ms();
@@ -548,7 +458,7 @@ Task<Order> reclaim_order(Shop* shop, Context& ctx, ReclaimOrder) {
       if (!stored || stored->terminal() || stored->status == OrderStatus::kConfirmed)
         return stored.value_or(order);
       Order next = *stored;
-      OrderEvents emit(shop, now, &writes);
+      OrderEvents emit(shop->orders, now, &writes);
       const PaymentStatus before = next.payment_status;
       follow_payment(next, money);
       payment_events(next, before, emit);
