@@ -114,7 +114,7 @@ TEST_F(ReservationExpiryTest, KillingTheExpiryCannotStrandAReservation) {
   ASSERT_EQ(invocations.size(), 1u);
   EXPECT_EQ(invocations[0].handler, "create");
   EXPECT_EQ(harness.engine().purge(invocations[0].id), Engine::Control::kDone);
-  EXPECT_TRUE(reservation_invocations().empty());
+  ASSERT_TRUE(harness.run_until([&] { return reservation_invocations().empty(); }));
 
   // The units come back at its time, through the stock's timer.
   ASSERT_TRUE(harness.run_until([&] { return expired(held.id); }));
