@@ -8,7 +8,8 @@ namespace orderd::commerce {
 namespace {
 
 StockOptions stock_options(const ShopOptions& o) {
-  return {o.max_basket_lines, o.max_reservations_per_caller, o.max_reserved_units_per_caller};
+  return {o.max_basket_lines, o.max_reservations_per_caller, o.max_reserved_units_per_caller,
+          o.expiry_batch};
 }
 
 payments::DeskOptions payment_options(const ShopOptions& o) {
@@ -40,7 +41,7 @@ void Shop::load(store::Store& store) {
 }
 
 void Shop::attach(Engine& engine, Scheduler& scheduler) {
-  stock.attach(engine);
+  stock.attach(engine, scheduler);
   orders.attach(engine);
   payments.attach(engine, scheduler);
   reclaim.attach(engine, scheduler);

@@ -59,6 +59,8 @@ struct ShopOptions {
   // --quota-reservations, --quota-reserved-units (Q3).
   std::size_t max_reservations_per_caller = 100;
   std::int64_t max_reserved_units_per_caller = 10'000;
+  // The most reservations one expiry run ends (StockOptions::expiry_batch).
+  std::size_t expiry_batch = 1000;
 };
 
 class Shop {

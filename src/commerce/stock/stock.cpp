@@ -34,10 +34,13 @@ void Stock::load(store::Store& store) {
   });
   scan_all(store, kHeld, [&](const store::Row& row) {
     Reservation r = from_row<Reservation>(row.value);
-    ledger_.load_reservation(r.id, r.allocations);
+    // An order's hold never expires on its own, whatever an old row says.
+    ledger_.load_reservation(r.id, r.allocations, r.owner,
+                             r.order_id.empty() ? r.expires_at_ms : 0);
     count_holding(r, +1);  // Q3
     held_[r.id] = std::move(r);
   });
+  expiry_.arm();  // X1: a crash or a restart resumes the expiries where the rows left them
 }
 
 std::optional<Error> Stock::refuse_basket_size(std::size_t lines) const {
@@ -157,7 +160,9 @@ std::variant<Reservation, Error> Stock::reserve(Reservation reservation, WriteSe
                        "unknown_product");
     }
   }
-  auto held = ledger_.reserve(reservation.id, reservation.items);
+  if (!reservation.order_id.empty()) reservation.expires_at_ms = 0;  // an order's: never
+  auto held = ledger_.reserve(reservation.id, reservation.items, reservation.owner,
+                              reservation.expires_at_ms);
   if (auto* error = std::get_if<Error>(&held)) return std::move(*error);
   reservation.allocations = std::get<StockLedger::Held>(held).allocations;
   reservation.status = "held";
@@ -169,8 +174,23 @@ std::variant<Reservation, Error> Stock::reserve(Reservation reservation, WriteSe
   if (reservation.order_id.empty())
     writes.put(kReservations, reservation.id, row_json(reservation));
   held_[reservation.id] = reservation;
-  count_holding(reservation, +1);  // Q3
+  count_holding(reservation, +1);                    // Q3
+  if (reservation.expires_at_ms > 0) expiry_.arm();  // X1: perhaps earlier than the one armed
   return reservation;
+}
+
+std::size_t Stock::expire_due(std::int64_t now_ms, std::size_t limit, WriteSet& writes) {
+  const std::vector<std::string> due = ledger_.inventory().expired(now_ms, limit);
+  for (const std::string& id : due) {
+    auto it = held_.find(id);
+    if (it == held_.end() || !it->second.order_id.empty()) {
+      // Cannot happen (adopt clears the expiry, held_ mirrors the holds); never due again.
+      (void)ledger_.set_expiry(id, 0);
+      continue;
+    }
+    (void)end_reservation(id, "expired", now_ms, writes);
+  }
+  return due.size();
 }
 
 std::variant<Reservation, Error> Stock::end_reservation(const std::string& id,
@@ -210,6 +230,7 @@ std::variant<Reservation, Error> Stock::adopt(const std::string& id, const std::
     return Error::of(ErrorCode::kConflict, "reservation " + id + " belongs to another order",
                      "reservation_not_held");
   }
+  if (auto error = ledger_.set_expiry(id, 0)) return *error;  // X1: ends with the order
   count_holding(it->second, -1);  // Q3: the order's now (nothing when it was already)
   it->second.order_id = order_id;
   it->second.expires_at_ms = 0;  // an order's: it ends with the order, never on its own

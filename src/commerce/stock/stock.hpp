@@ -25,6 +25,7 @@
 #include <variant>
 #include <vector>
 
+#include "commerce/stock/reservation_expiry.hpp"
 #include "commerce/stock/stock_ledger.hpp"
 #include "commerce/stock/stock_rows.hpp"
 #include "common/error.hpp"
@@ -32,6 +33,7 @@
 
 namespace orderd {
 class Engine;
+class Scheduler;
 namespace store {
 class Store;
 }
@@ -49,6 +51,8 @@ struct StockOptions {
   // Q3's quotas (--quota-reservations, --quota-reserved-units).
   std::size_t max_reservations_per_caller = 100;
   std::int64_t max_reserved_units_per_caller = 10'000;
+  // The most holds one expiry run ends (X1, reservation_expiry.hpp); more due wait a turn.
+  std::size_t expiry_batch = 1000;
 };
 
 class Stock {
@@ -58,11 +62,19 @@ class Stock {
   static constexpr const char* kReservations = "reservations";
 
   Stock(StockOptions options, Catalog& catalog, Outbox& outbox)
-      : options_(options), catalog_(catalog), outbox_(outbox) {}
-  // After the catalog's load: the ledger, the held reservations and the holdings.
+      : options_(options),
+        catalog_(catalog),
+        outbox_(outbox),
+        expiry_(*this, options.expiry_batch) {}
+  // After the catalog's load and after attach: the ledger, the held reservations (each with its
+  // owner and expiry) and the holdings; arms the expiry for the earliest loaded (X1).
   void load(store::Store& store);
-  // The engine its durable reads go through.
-  void attach(Engine& engine) { engine_ = &engine; }
+  // The engine its durable reads and the expiry's rows go through, and the expiry's clock.
+  void attach(Engine& engine, Scheduler& scheduler) {
+    engine_ = &engine;
+    expiry_.attach(engine, scheduler);
+  }
+  ReservationExpiry& expiry() { return expiry_; }
 
   const StockLedger& ledger() const { return ledger_; }
   const StockOptions& options() const { return options_; }
@@ -96,7 +108,10 @@ class Stock {
   // Ends a held reservation: released (or expired) returns its units, committed sells them.
   std::variant<Reservation, Error> end_reservation(const std::string& id, const std::string& status,
                                                    std::int64_t now_ms, WriteSet& writes);
-  // An order takes over a held reservation: it no longer expires.
+  // Ends `expired` the held reservations due at now_ms, earliest first, at most `limit` (X1);
+  // returns how many were due. The expiry's timer calls it, outside any invocation.
+  std::size_t expire_due(std::int64_t now_ms, std::size_t limit, WriteSet& writes);
+  // An order takes over a held reservation: it no longer expires (its hold's expiry is 0).
   std::variant<Reservation, Error> adopt(const std::string& id, const std::string& order_id,
                                          std::int64_t now_ms, WriteSet& writes);
   std::optional<Error> return_sold(const std::vector<Allocation>& sold,
@@ -117,6 +132,7 @@ class Stock {
   StockLedger ledger_;
   std::unordered_map<std::string, Reservation> held_;
   std::unordered_map<std::string, Holding> holdings_;  // by principal (Q3)
+  ReservationExpiry expiry_;                           // X1
 };
 
 }  // namespace orderd::commerce

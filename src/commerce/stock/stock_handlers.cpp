@@ -76,11 +76,8 @@ Task<Reservation> create_reservation(Shop* shop, Context& ctx, CreateReservation
     want.expires_at_ms = want.created_at_ms + in.ttl_ms;
     return or_throw(shop->stock.reserve(std::move(want), writes));
   });
-  // Started in the same commit as this step's successor, and never awaited: the expiry outlives
-  // this invocation, parked on its timer (a crash resumes it with the time it has left).
-  ReservationRef expiry{id, in.ttl_ms};
-  Future<Reservation> expiring = ctx.call<Reservation>("Reservations", "expire", expiry);
-  (void)expiring;
+  // Its expiry is the stock's timer's (X1, reservation_expiry.hpp), armed by reserve: no
+  // invocation carries it, so none can be killed or purged with the hold still held.
   co_return held;
 }
 
@@ -108,7 +105,10 @@ Task<Reservation> release_reservation(Shop* shop, Context& ctx, ReservationRef i
 }
 
 Task<Reservation> expire_reservation(Shop* shop, Context& ctx, ReservationRef in) {
-  // Started by create with a TTL it checked; a direct call gets the same bounds (0: at once).
+  // No longer started: the stock's timer expires reservations (X1). Kept registered because
+  // journals from before still run it, and it is harmless beside the timer: a hold the timer
+  // ended first is no longer held, and ending it is then a no-op. A direct call gets create's
+  // bounds (0: at once).
   check_ttl(in.ttl_ms, 0);
   Future<void> timer = ctx.sleep(std::chrono::milliseconds(in.ttl_ms));
   co_await timer;

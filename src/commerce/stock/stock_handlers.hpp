@@ -3,10 +3,12 @@
 // transact step, so its rows commit with its journal entry.
 //   Catalog/put_product        create or update a product
 //   Stock/set                  set a warehouse's on_hand, or add to it (restock)
-//   Reservations/create        hold a basket; starts Reservations/expire, which it does not await
+//   Reservations/create        hold a basket until its TTL; the stock's expiry timer ends it
+//                              then (X1, reservation_expiry.hpp), no invocation of its own
 //   Reservations/release       return a held reservation's units
-//   Reservations/expire        sleeps for the TTL (a durable timer), then releases the
-//                              reservation if nothing else ended it or took it over: once
+//   Reservations/expire        no longer started (kept for journals from before): sleeps for
+//                              the TTL, then releases the reservation if nothing else ended it
+//                              or took it over: once
 #include "commerce/catalog/product.hpp"
 #include "commerce/requests.hpp"
 #include "commerce/stock/stock_rows.hpp"
