@@ -27,6 +27,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -34,6 +35,7 @@
 #include "commerce/events/event_feed.hpp"
 #include "commerce/events/event_publisher.hpp"
 #include "commerce/events/event_relay.hpp"
+#include "commerce/orders/order.hpp"
 #include "commerce/requests.hpp"
 #include "commerce/shop.hpp"
 #include "common/ids.hpp"
@@ -276,9 +278,14 @@ class World {
   std::unique_ptr<commerce::EventRelay> relay_;
 };
 
-// What a client sent and saw, across the crash.
+class World;
+
+// What a client sent and saw, across the crash. An operator's action (`act`) is issued in turn
+// like a request and counts as answered once `acted` says its work is done.
 struct Request {
   InvokeRequest request;
+  std::function<void(World&)> act;
+  std::function<bool(World&)> acted;
   bool wants_outcome = true;  // a call; otherwise a send, answered by its acceptance
   std::optional<InvocationOutcome> outcome;
   std::optional<std::string> accepted;  // the id a send's 202 named
@@ -288,6 +295,10 @@ struct Request {
 void issue(World& world, Request& r) {
   r.outcome.reset();
   r.accepted.reset();
+  if (r.act) {
+    r.act(world);
+    return;
+  }
   InvokeRequest copy = r.request;
   if (r.wants_outcome) {
     r.result = world.engine().invoke(std::move(copy),
@@ -310,22 +321,32 @@ struct Scenario {
   std::function<void(World&, std::vector<Request>&)> check;
 };
 
-bool answered(const std::vector<Request>& requests) {
-  for (const auto& r : requests)
+bool answered(World& world, const std::vector<Request>& requests) {
+  for (const auto& r : requests) {
+    if (r.act) {
+      if (r.acted && !r.acted(world)) return false;
+      continue;
+    }
     if (r.wants_outcome ? !r.outcome : !r.accepted) return false;
+  }
   return true;
 }
 
 // Issues the requests one by one, each after a seeded number of events, as clients arriving over
 // time would; then runs until all are answered. False if the store lost power first.
 bool play(World& world, std::vector<Request>& requests) {
-  for (auto& r : requests) {
+  for (std::size_t i = 0; i < requests.size(); ++i) {
     std::size_t events = world.draw(20);
     std::size_t ran = 0;
-    if (!world.run_until([&] { return ran++ >= events; }) && world.store.crashed()) return false;
-    issue(world, r);
+    auto waited = [&] {
+      for (std::size_t j = 0; j < i; ++j)  // an issued action watches for its moment
+        if (requests[j].acted) requests[j].acted(world);
+      return ran++ >= events;
+    };
+    if (!world.run_until(waited) && world.store.crashed()) return false;
+    issue(world, requests[i]);
   }
-  return world.run_until([&] { return answered(requests); });
+  return world.run_until([&] { return answered(world, requests); });
 }
 
 // What a client keeps of a request: the outcome it was given (a send's acceptance says nothing
@@ -530,10 +551,23 @@ Scenario holds() {
           }};
 }
 
+// The gateway's counts for one owner, for failure messages.
+std::string describe(const payments::MoneyCount& m) {
+  return "authorized " + std::to_string(m.authorized) + ", captured " + std::to_string(m.captured) +
+         ", voided " + std::to_string(m.voided) + ", refunded " + std::to_string(m.refunded);
+}
+
+// The saga of the order placed under `key`, if the engine knows it yet.
+std::optional<std::string> saga_of(World& world, const std::string& key) {
+  return world.engine().find_idempotent("Orders/place", key);
+}
+
 // The shop under crashes: orders race for 5 units (demand 8), one is declined, one takes over a
-// reservation, another reservation expires. Whatever crashed, the rows conserve the stock, no
-// unit is held at the end, and each confirmed order is captured once, each authorized failure
-// voided once.
+// reservation, another reservation expires; an operator kills one order's saga and cancels
+// another's, each at a seeded moment, and the reclaim (R1) runs as its timer would. Whatever
+// crashed, the rows conserve the stock, no unit is held at the end, and the gateway, which
+// outlives every crash, did for each order placed: one authorization and one capture if it is
+// confirmed, else every authorization voided or refunded once and nothing held.
 Scenario shop() {
   return {
       "ShopOrdersAndReservations",
@@ -550,6 +584,52 @@ Scenario shop() {
           r.request = {"Orders", "place", json::dump(boost::json::value_from(o)), key, 0, ""};
           return r;
         };
+        // Operator actions: issued in turn like any request, each acts once the saga's
+        // committed journal holds a seeded number of entries (or the saga ended), so every step
+        // of a saga is met by some seed. A client resends everything after a crash, and so does
+        // the operator.
+        auto at_seeded_step = [](const std::string& key,
+                                 Engine::Control (*control)(Engine&, const std::string&)) {
+          auto target = std::make_shared<std::size_t>(0);
+          auto done = std::make_shared<bool>(false);
+          Request r;
+          r.act = [target, done](World& world) {
+            *target = 1 + world.draw(12);
+            *done = false;
+          };
+          r.acted = [key, control, target, done](World& world) {
+            if (*done) return true;
+            auto id = saga_of(world, key);
+            if (!id) return false;
+            const auto& t = world.store.tables();
+            auto journal = t.journal.find(*id);
+            auto record = t.invocations.find(*id);
+            const bool ended =
+                record != t.invocations.end() && store::is_finished(record->second.status);
+            if (!ended && (journal == t.journal.end() || journal->second.size() < *target))
+              return false;
+            control(world.engine(), *id);
+            *done = true;
+            return true;
+          };
+          return r;
+        };
+        auto kill = [](Engine& engine, const std::string& id) { return engine.kill(id); };
+        auto cancel = [](Engine& engine, const std::string& id) { return engine.cancel(id); };
+        // The reclaim's timer (R1), as the server runs it: until every saga has ended and it
+        // finds nothing more.
+        // A reclaim that leaves what it reclaims would be started forever: after a few rounds
+        // the checks say what it left.
+        Request reclaim;
+        auto rounds = std::make_shared<int>(0);
+        reclaim.act = [rounds](World&) { *rounds = 0; };
+        reclaim.acted = [rounds](World& world) {
+          if (world.shop.reclaim.running() > 0) return false;
+          if (*rounds >= 3) return all_finished(world);
+          const std::size_t started = world.shop.reclaim.run();
+          if (started > 0) ++*rounds;
+          return started == 0 && all_finished(world);
+        };
         commerce::CreateReservation expiring{{{1, 1}}, commerce::kMinReservationTtlMs, "user:8"};
         Request hold;
         hold.request = {"Reservations", "create", json::dump(boost::json::value_from(expiring)),
@@ -558,7 +638,10 @@ Scenario shop() {
         rs.push_back(order("order-1", 2, "mock"));
         rs.push_back(order("order-2", 2, "mock_declined"));
         rs.push_back(order("order-3", 2, "mock"));
+        rs.push_back(at_seeded_step("order-3", kill));
         rs.push_back(order("order-4", 2, "mock"));
+        rs.push_back(at_seeded_step("order-4", cancel));
+        rs.push_back(std::move(reclaim));
         return rs;
       },
       [](World& world, std::vector<Request>& rs) {
@@ -568,36 +651,74 @@ Scenario shop() {
         ASSERT_NE(levels, nullptr);
         EXPECT_EQ(levels->reserved(), 0) << "a unit is still held";
         EXPECT_EQ(levels->available() + levels->sold, 5);
-        std::int64_t sold = 0;
         static const std::map<std::string, std::string> none;
         const auto& rows = world.store.tables().rows;
-        const auto& payments =
-            rows.count("payment_records") ? rows.at("payment_records") : none;
-        auto count = [&](const std::string& order_id, const char* type) {
-          int n = 0;
-          for (const auto& [key, value] : payments)
-            if (key.rfind("order:" + order_id + "/", 0) == 0 &&
-                value.find(std::string("\"type\":\"") + type + "\"") != std::string::npos &&
-                value.find("\"status\":\"succeeded\"") != std::string::npos)
-              ++n;
-          return n;
-        };
+        const auto& order_rows = rows.count("orders") ? rows.at("orders") : none;
+        std::map<std::string, commerce::Order> stored;
+        for (const auto& [key, value] : order_rows)
+          stored[key] = boost::json::value_to<commerce::Order>(boost::json::parse(value));
+
         for (const auto& r : rs) {
-          ASSERT_TRUE(r.outcome && r.outcome->ok) << r.request.idempotency_key;
-          if (r.request.service != "Orders") continue;
-          auto order = boost::json::value_to<commerce::Order>(boost::json::parse(r.outcome->body));
-          const int authorized = count(order.id, "authorize");
-          if (order.status == commerce::OrderStatus::kConfirmed) {
-            for (const auto& item : order.items) sold += item.quantity;
-            EXPECT_EQ(count(order.id, "capture"), 1) << order.id;
-            EXPECT_EQ(authorized, 1);
-          } else {
-            EXPECT_EQ(count(order.id, "capture"), 0) << order.id;
-            EXPECT_EQ(count(order.id, "void"), authorized) << order.id;
+          if (r.act) continue;
+          ASSERT_TRUE(r.outcome) << r.request.idempotency_key;
+          // Only the killed saga answers with an error (409, killed).
+          if (r.request.idempotency_key == "order-3" && !r.outcome->ok) {
+            EXPECT_EQ(r.outcome->code, 409) << r.outcome->body;
+            continue;
           }
+          ASSERT_TRUE(r.outcome->ok) << r.request.idempotency_key << " " << r.outcome->body;
           if (r.request.idempotency_key == "order-2") {
-            EXPECT_EQ(order.status, commerce::OrderStatus::kFailed);
+            auto order = stored.find(commerce::order_id_for(r.outcome->invocation_id));
+            ASSERT_NE(order, stored.end());
+            EXPECT_EQ(order->second.status, commerce::OrderStatus::kFailed);
           }
+        }
+
+        // Every order a saga was started for (its row may never have been written: a kill or a
+        // crash before the reservation), and every stored one.
+        std::set<std::string> placed;
+        for (const auto& [id, r] : world.store.tables().invocations)
+          if (r.service == "Orders" && r.handler == "place")
+            placed.insert(commerce::order_id_for(id));
+        for (const auto& [id, order] : stored) placed.insert(id);
+        const payments::MockGateway& gateway = *world.shop.payments.mock();
+        std::int64_t sold = 0;
+        for (const auto& order_id : placed) {
+          const std::string owner = "order:" + order_id;
+          const payments::MoneyCount money = gateway.money(owner);
+          auto order = stored.find(order_id);
+          const bool confirmed =
+              order != stored.end() && order->second.status == commerce::OrderStatus::kConfirmed;
+          EXPECT_FALSE(gateway.held(owner)) << owner << " still holds money: " << describe(money);
+          if (order != stored.end()) {
+            EXPECT_TRUE(confirmed || order->second.terminal())
+                << order_id << " left " << to_string(order->second.status);
+          }
+          if (confirmed) {
+            for (const auto& item : order->second.items) sold += item.quantity;
+            EXPECT_EQ(money, (payments::MoneyCount{1, 1, 0, 0}))
+                << "confirmed " << owner << ": " << describe(money);
+            continue;
+          }
+          // Not confirmed: what was captured was refunded, and the one authorization, if it was
+          // made, voided or refunded once. (A void sent before its authorization arrived
+          // succeeds with nothing to void: voided without authorized.)
+          EXPECT_LE(money.authorized, 1u) << owner << ": " << describe(money);
+          EXPECT_LE(money.voided, 1u) << owner << ": " << describe(money);
+          EXPECT_EQ(money.captured, money.refunded) << owner << ": " << describe(money);
+          if (money.authorized == 1) {
+            EXPECT_EQ(money.voided + money.refunded, 1u) << owner << ": " << describe(money);
+          } else {
+            EXPECT_EQ(money.captured, 0u) << owner << ": " << describe(money);
+          }
+        }
+        // No held reservation belongs to an order that has ended (or that no row knows).
+        for (const auto& [id, reservation] : durable.stock.held_reservations()) {
+          if (reservation.order_id.empty()) continue;
+          auto order = stored.find(reservation.order_id);
+          EXPECT_TRUE(order != stored.end() && !order->second.terminal() &&
+                      order->second.status != commerce::OrderStatus::kConfirmed)
+              << "reservation " << id << " held for ended order " << reservation.order_id;
         }
         EXPECT_EQ(levels->sold, sold);
         EXPECT_LE(sold, 5);
@@ -619,12 +740,10 @@ Scenario shop() {
         ASSERT_TRUE(by_subject.count("1"));
         EXPECT_EQ(by_subject["1"].back().at("data").at("stock").at("sold").as_int64(), sold);
         EXPECT_EQ(by_subject["1"].back().at("version").as_int64(), levels->version);
-        for (const auto& r : rs) {
-          if (r.request.service != "Orders") continue;
-          auto order = boost::json::value_to<commerce::Order>(boost::json::parse(r.outcome->body));
-          ASSERT_TRUE(by_subject.count(order.id)) << order.id;
-          const auto& last = by_subject[order.id].back();
-          EXPECT_EQ(last.at("data").at("status").as_string(), to_string(order.status)) << order.id;
+        for (const auto& [order_id, order] : stored) {
+          ASSERT_TRUE(by_subject.count(order_id)) << order_id;
+          const auto& last = by_subject[order_id].back();
+          EXPECT_EQ(last.at("data").at("status").as_string(), to_string(order.status)) << order_id;
           EXPECT_EQ(last.at("version").as_int64(), order.event_version);
           EXPECT_EQ(last.at("type").as_string(), "order." + std::string(to_string(order.status)));
         }
@@ -678,6 +797,13 @@ std::size_t simulate(const Scenario& scenario, std::uint64_t seed,
       // Answers can come before everything is done (a query answered from a promise the
       // recovering run resolved before the crash): let the rest finish.
       EXPECT_TRUE(world.run_until([&] { return all_finished(world); })) << "work left unfinished";
+      // What a saga killed before a crash left behind is the reclaim's (R1): run it as the
+      // server's timer would, until it finds nothing more.
+      for (int round = 0; round < 3 && world.shop.reclaim.run() > 0; ++round) {
+        EXPECT_TRUE(world.run_until([&] {
+          return world.shop.reclaim.running() == 0 && all_finished(world);
+        })) << "the reclaim did not finish";
+      }
       EXPECT_TRUE(world.run_until([&] { return world.relay_caught_up(); }))
           << "events left unpublished: " << world.relay_health();
       for (const auto& [key, n] : ledger)
