@@ -66,6 +66,7 @@ class PaymentRetryTest : public CommerceApiFixture {
   static std::string owner(const std::string& order_id) { return "order:" + order_id; }
   static std::string payment_id(const std::string& order_id) { return "pay_order." + order_id; }
   const payments::Payment& payment(const std::string& order_id) {
+    shop.payments.recall(owner(order_id));  // settled ones are read back from their row
     const payments::Payment* p = shop.payments.ledger().payment(owner(order_id));
     EXPECT_NE(p, nullptr);
     static const payments::Payment none;

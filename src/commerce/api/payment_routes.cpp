@@ -126,6 +126,8 @@ void CommerceApi::list_payments_needing_attention(const Request& request, Respon
 
 void CommerceApi::retry_payment(const Request& request, Responder respond) {
   const std::string id = *request.param("id");
+  // A settled payment is not in memory: read it back (PaymentDesk::recall).
+  if (auto owner = payments::owner_of_payment_id(id)) shop_.payments.recall(*owner);
   const payments::Payment* payment = shop_.payments.ledger().payment_by_id(id);
   if (!payment) return respond(request.error(unknown_payment(id)));
   if (const std::string* key = request.idempotency_key();

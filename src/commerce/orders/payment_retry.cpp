@@ -21,6 +21,7 @@ Task<payments::Payment> retry_payment(Shop* shop, Context& ctx, RetryPayment) {
   payments::PaymentLedger& ledger = shop->payments.ledger();
   // P3: back to the status that owes the compensation; the decision and its row in one commit.
   ctx.transact("retry", [&](WriteSet& writes) {
+    shop->payments.recall(owner);  // a settled payment is read back: its answer is a conflict
     auto decided = ledger.retry(owner, ctx.clock_ms(), writes);
     if (auto* error = std::get_if<Error>(&decided)) throw TerminalError(std::move(*error));
     return true;
