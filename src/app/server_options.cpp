@@ -346,6 +346,15 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
       ->envname("ORDERD_COMPENSATION_ATTEMPTS")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
+  duration("--compensation-backoff", "ORDERD_COMPENSATION_BACKOFF", o.shop.compensation_backoff_ms,
+           "1s",
+           "wait before a refused void or refund is sent again, doubling (at most 60 s)");
+  cmd.add_option("--reservation-expiry-batch", o.shop.expiry_batch,
+                 "most reservations one expiry run ends; more due are ended by the next run, at "
+                 "once")
+      ->envname("ORDERD_RESERVATION_EXPIRY_BATCH")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
   cmd.add_option("--gateway-breaker-failures", o.shop.breaker_failures,
                  "consecutive payment gateway failures (no answer) that open its circuit "
                  "breaker: authorizations then fail fast with 503 payment_unavailable; 0: never")
