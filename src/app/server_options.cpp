@@ -347,8 +347,7 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   duration("--compensation-backoff", "ORDERD_COMPENSATION_BACKOFF", o.shop.compensation_backoff_ms,
-           "1s",
-           "wait before a refused void or refund is sent again, doubling (at most 60 s)");
+           "1s", "wait before a refused void or refund is sent again, doubling (at most 60 s)");
   cmd.add_option("--reservation-expiry-batch", o.shop.expiry_batch,
                  "most reservations one expiry run ends; more due are ended by the next run, at "
                  "once")
