@@ -204,8 +204,7 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
     return std::string("{\"breaker\":{\"state\":\"") +
            std::string(orderd::payments::to_string(breaker.state)) +
            "\",\"consecutive_failures\":" + std::to_string(breaker.consecutive_failures) +
-           ",\"opened_at_ms\":" + std::to_string(breaker.opened_at_ms) +
-           "},\"needs_attention\":" +
+           ",\"opened_at_ms\":" + std::to_string(breaker.opened_at_ms) + "},\"needs_attention\":" +
            std::to_string(shop.payments.ledger().needs_attention().size()) + "}";
   });
   // Domain routes (the /api family), before the listener serves.

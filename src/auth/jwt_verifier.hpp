@@ -4,7 +4,8 @@
 // no JWT library: jwt_keys.hpp says why.
 //
 // What a token must be, checked in this order, each refusal with its code (JwtFailure):
-//   - at most max_token_bytes (8 KiB, --jwt-max-token-bytes), before any other work;                   token_malformed
+//   - at most max_token_bytes (8 KiB, --jwt-max-token-bytes), before any other work;
+//   token_malformed
 //   - three base64url parts (strict: no padding, no stray bits, auth/base64url.hpp), a header
 //     that is a JSON object with a string `alg`, `typ` absent or "JWT" (any case; also
 //     "application/jwt"), no `crit` (no extension is understood, RFC 7515 §4.1.11);
