@@ -611,7 +611,7 @@ TEST_F(TravelTest, TwoHundredConcurrentBookingsConfirmExactlyTheFiftySeats) {
   constexpr int kTrips = 200;
   constexpr std::int64_t kSeats = 50;
   constexpr std::int64_t kRooms = 200;
-  constexpr int kClients = 40;  // connections, each sending its share at once
+  constexpr int kClients = kTrips;  // a connection each, all sent at once
   ASSERT_TRUE(start(catalog_json({{"TA1", kSeats}}, {{"inn", kRooms, 1}})));
   const std::uint16_t port = orderd->port();
 
