@@ -43,8 +43,9 @@ struct GatewayRecord {
 // Throws std::runtime_error naming the file and line when a whole line is not a record.
 std::vector<GatewayRecord> read_gateway_records(const std::string& path);
 
-// Per owner, the operations that succeeded in the state file at `path`: what a test of the
-// real binary counts (every confirmed order authorized once and captured once...).
+// Per owner, the operations that succeeded in the state file at `path`, one per line: what a
+// test of the real binary counts (every confirmed order authorized once and captured once...).
+// A key carried out twice (a gateway that forgot it) counts twice.
 std::map<std::string, MoneyCount> read_gateway_state(const std::string& path);
 
 // The writer, for the one gateway that owns the file (G3).
