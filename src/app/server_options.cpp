@@ -352,6 +352,11 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
       ->envname("ORDERD_PAYMENT_LATENCY_MS")
       ->check(CLI::Range(0, 600'000))
       ->capture_default_str();
+  cmd.add_option("--mock-gateway-state", o.shop.gateway.state_file,
+                 "file where the mock payment gateway keeps every operation it carries out, "
+                 "so that it outlives orderd's restarts as a real processor does (the same key "
+                 "answers the same after a kill -9); empty: in memory only")
+      ->envname("ORDERD_MOCK_GATEWAY_STATE");
   duration("--payment-timeout", "ORDERD_PAYMENT_TIMEOUT", o.shop.payment_timeout_ms, "2s",
            "limit of one payment gateway attempt (then it is retried)");
   cmd.add_option("--payment-attempts", o.shop.authorize_attempts,
