@@ -27,6 +27,7 @@
 
 #include "auth/jwt_signer.hpp"
 #include "client/http_client.hpp"
+#include "payments/mock_gateway_state.hpp"
 #include "support/json_fields.hpp"
 #include "support/orderd_process.hpp"
 #include "support/temp_dir.hpp"
@@ -164,6 +165,15 @@ std::vector<std::string> compensations_of(const json::object& trip) {
   return out;
 }
 
+// What the gateway did for one trip, as "authorized A, captured C, voided V, refunded R".
+std::string money_text(const payments::MoneyCount& m) {
+  return "authorized " + std::to_string(m.authorized) + ", captured " + std::to_string(m.captured) +
+         ", voided " + std::to_string(m.voided) + ", refunded " + std::to_string(m.refunded);
+}
+const std::string kNoMoney = money_text({});
+const std::string kChargedOnce = money_text({1, 1, 0, 0});
+const std::string kRefundedOnce = money_text({1, 1, 0, 1});
+
 using Compensations = std::vector<std::string>;
 const Compensations kNone{};
 const Compensations kReleaseFlight{"release_flight done"};
@@ -223,7 +233,8 @@ class TravelTest : public ::testing::Test {
       std::ofstream(travel_catalog) << catalog;
     }
     std::vector<std::string> args{
-        "--travel-catalog", travel_catalog, "--latency-scale", "0", "--failure-scale", "0"};
+        "--travel-catalog",     travel_catalog, "--latency-scale", "0", "--failure-scale", "0",
+        "--mock-gateway-state", gateway_state()};
     args.insert(args.end(), flags.begin(), flags.end());
     try {
       orderd = std::make_unique<OrderdProcess>((dir.path() / "data").string(), args);
@@ -235,6 +246,15 @@ class TravelTest : public ::testing::Test {
     }
     api = std::make_unique<HttpClient>(orderd->port());
     return true;
+  }
+
+  // The mock gateway's own record of what it did (--mock-gateway-state), outside orderd.
+  std::string gateway_state() const { return (dir.path() / "gateway.state").string(); }
+  // What the gateway did for the trip: authorizations, captures, voids, refunds that succeeded.
+  payments::MoneyCount money_at_gateway(const std::string& trip_id) const {
+    const auto state = payments::read_gateway_state(gateway_state());
+    auto it = state.find("trip:" + trip_id);
+    return it == state.end() ? payments::MoneyCount{} : it->second;
   }
 
   // With authentication on: HS256 tokens signed with kSecret.
@@ -271,7 +291,8 @@ class TravelTest : public ::testing::Test {
         api->post("/FlightService/Search",
                   R"({"from":"SFO","to":"JFK","date":")" + std::string(kDate) + "\"}", bearer(as));
     EXPECT_EQ(r.status, 200u) << r.body;
-    for (const auto& f : array_at(object_or_empty(r), "flights"))
+    const json::object found = object_or_empty(r);  // outlives the loop
+    for (const auto& f : array_at(found, "flights"))
       if (f.is_object() && string_at(f.as_object(), "flightId") == flight_id)
         return int_at(f.as_object(), "seatsAvailable", -1);
     return -1;
@@ -283,7 +304,8 @@ class TravelTest : public ::testing::Test {
                                                          std::string(kCheckIn) +
                                                          R"(","checkOut":")" + kCheckOut + "\"}");
     EXPECT_EQ(r.status, 200u) << r.body;
-    for (const auto& h : array_at(object_or_empty(r), "hotels"))
+    const json::object found = object_or_empty(r);  // outlives the loop
+    for (const auto& h : array_at(found, "hotels"))
       if (h.is_object() && string_at(h.as_object(), "hotelId") == hotel_id)
         return int_at(h.as_object(), "roomsAvailable", -1);
     return -1;
@@ -341,6 +363,7 @@ TEST_F(TravelTest, TheSeedsCurlConfirmsATripAndMailsTheConfirmation) {
   EXPECT_FALSE(string_at(payment, "transactionId").empty()) << r.body;
   EXPECT_EQ(int_at(payment, "amount"), int_at(trip, "totalAmount")) << r.body;
   EXPECT_EQ(compensations_of(trip), kNone) << r.body;
+  EXPECT_EQ(money_text(money_at_gateway("trip-001")), kChargedOnce);
 
   // GetStatus shows the same confirmed trip.
   HttpResult status = get_status("trip-001");
@@ -388,6 +411,7 @@ TEST_F(TravelTest, ASecondIdenticalCallAttachesAndAnotherBodyConflicts) {
   EXPECT_EQ(seats_available("TA1-2024-12-15"), 10 - 2);
   EXPECT_EQ(rooms_available("inn"), 10 - 1);
   EXPECT_EQ(get_status("trip-twice").body, first.body);
+  EXPECT_EQ(money_text(money_at_gateway("trip-twice")), kChargedOnce);
 }
 
 // A body orderd cannot read is refused before anything starts: no trip exists after it.
@@ -427,6 +451,7 @@ TEST_F(TravelTest, ASoldOutRouteFailsWithNothingHeld) {
   // Nothing held: the hotel's rooms are as the confirmed trips left them.
   EXPECT_EQ(rooms_available("inn"), kRooms - kSeats);
   EXPECT_EQ(seats_available("TA1-2024-12-15"), 0);
+  EXPECT_EQ(money_text(money_at_gateway("trip-too-late")), kNoMoney);
 }
 
 // ---- 4. A full hotel ---------------------------------------------------------------------------
@@ -453,6 +478,7 @@ TEST_F(TravelTest, AFullHotelReleasesTheFlight) {
   EXPECT_EQ(seats_available("TA1-2024-12-15"), kSeats - 2);
   EXPECT_EQ(rooms_available("tiny"), 0);
   EXPECT_EQ(rooms_available("big"), 20);
+  EXPECT_EQ(money_text(money_at_gateway("trip-tiny-full")), kNoMoney);
 }
 
 // ---- 5. A declined payment ---------------------------------------------------------------------
@@ -469,6 +495,8 @@ TEST_F(TravelTest, ADeclinedPaymentReleasesTheHotelThenTheFlight) {
   EXPECT_EQ(string_at(object_at(trip, "payment"), "status"), "declined") << json::serialize(trip);
   EXPECT_EQ(seats_available("TA1-2024-12-15"), 10);
   EXPECT_EQ(rooms_available("inn"), 5);
+  const payments::MoneyCount money = money_at_gateway("trip-declined");
+  EXPECT_EQ(money.captured + money.refunded, 0u) << money_text(money);
   // The customer hears it failed.
   json::array mail;
   EXPECT_TRUE(await(5s, [&] {
@@ -505,6 +533,7 @@ TEST_F(TravelTest, CancellingAConfirmedTripUndoesItOnceHoweverOftenAsked) {
   HttpResult status = get_status("trip-cancel");
   EXPECT_EQ(string_at(object_or_empty(status), "status"), "cancelled") << status.body;
   EXPECT_EQ(compensations_of(object_or_empty(status)), kUndoAll) << status.body;
+  EXPECT_EQ(money_text(money_at_gateway("trip-cancel")), kRefundedOnce);
   // A BookTrip retried after the cancel does not book again.
   EXPECT_EQ(book("trip-cancel", body_of({})).status, 200u);
   EXPECT_EQ(seats_available("TA1-2024-12-15"), 10);
@@ -549,6 +578,7 @@ TEST_F(TravelTest, CancellingWhileTheChargeIsInFlightEndsCancelledWithEverything
   EXPECT_EQ(compensations_of(trip), kUndoAll) << json::serialize(trip);
   EXPECT_EQ(seats_available("TA1-2024-12-15"), 10);
   EXPECT_EQ(rooms_available("inn"), 5);
+  EXPECT_EQ(money_text(money_at_gateway("trip-in-flight")), kRefundedOnce);
   // BookTrip's own answer, attached to, says the same.
   HttpResult attached = book("trip-in-flight", body_of({}));
   EXPECT_EQ(attached.status, 200u) << attached.body;
@@ -655,6 +685,7 @@ TEST_F(TravelTest, TwoHundredConcurrentBookingsConfirmExactlyTheFiftySeats) {
       EXPECT_EQ(int_at(object_at(trip, "flight"), "passengers"), 1) << r.body;
       EXPECT_EQ(int_at(object_at(trip, "hotel"), "rooms"), 1) << r.body;
       seat_reservations.insert(string_at(object_at(trip, "flight"), "reservationId"));
+      EXPECT_EQ(money_text(money_at_gateway("race-" + std::to_string(i))), kChargedOnce);
     } else {
       ++failed;
       EXPECT_EQ(status, "failed") << r.body;
@@ -664,6 +695,7 @@ TEST_F(TravelTest, TwoHundredConcurrentBookingsConfirmExactlyTheFiftySeats) {
       const Compensations expected =
           is_null(trip, "hotel") ? kNone : Compensations{"release_hotel done"};
       EXPECT_EQ(compensations_of(trip), expected) << r.body;
+      EXPECT_EQ(money_text(money_at_gateway("race-" + std::to_string(i))), kNoMoney);
     }
   }
   EXPECT_EQ(confirmed, kSeats) << "the flight has " << kSeats << " seats";
