@@ -1227,5 +1227,23 @@ INSTANTIATE_TEST_SUITE_P(Scenarios, SimulationTest,
                                            holds(), shop(), trips(), trip_hold_expiry()),
                          [](const auto& info) { return std::string(info.param.name); });
 
+// The expiry without a crash, under a few seeds: the hold always expires before the charge
+// ends, so the trip fails and gives everything back (the sweep above checks the same after
+// every crash point).
+TEST(TripHoldExpiryTest, AHoldThatExpiresBeforeConfirmationFailsTheTripAndGivesEverythingBack) {
+  spdlog::set_level(spdlog::level::warn);
+  const Scenario scenario = trip_hold_expiry();
+  for (std::uint64_t seed = kBaseSeed; seed < kBaseSeed + 8; ++seed) {
+    SCOPED_TRACE("ORDERD_SIM_SEED=" + std::to_string(seed));
+    World world(seed, scenario.travel);
+    auto requests = scenario.requests();
+    world.boot(SIZE_MAX);
+    ASSERT_TRUE(play(world, requests));
+    ASSERT_TRUE(world.run_until([&] { return all_finished(world); }));
+    scenario.check(world, requests);
+    if (HasFatalFailure()) return;
+  }
+}
+
 }  // namespace
 }  // namespace orderd
