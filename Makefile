@@ -10,7 +10,7 @@ LISTEN ?= 127.0.0.1:8080
 DATA   ?= ./data
 CMAKE_FLAGS := -G Ninja -Wno-dev
 
-.PHONY: deps run build test asan fuzz bench bench-orders bench-relay format clean
+.PHONY: deps run build test asan fuzz bench bench-orders bench-trips bench-relay format clean
 
 deps:
 	@scripts/install-deps
@@ -43,11 +43,18 @@ fuzz: deps
 	@cmake --build $(FUZZ_DIR) --target http_request_fuzz journal_replay_fuzz jwt_verify_fuzz
 	scripts/run-fuzzers $(FUZZ_DIR) $(FUZZ_SECONDS)
 
-# The seed workload (bench/run-bench.sh), then the commerce API's orders (bench-orders).
+# The seed workload (bench/run-bench.sh), then the commerce API's orders (bench-orders), then
+# seed 003's trips (bench-trips).
 bench: build
 	@cmake --build $(RELEASE_DIR) --target orderd-load
 	bench/run-bench.sh $(RELEASE_DIR)
 	bench/run-orders-bench.sh $(RELEASE_DIR)
+	bench/run-trips-bench.sh $(RELEASE_DIR)
+
+# POST /TripOrchestrator/{id}/BookTrip, over many trip ids and on one nearly sold-out flight.
+bench-trips: build
+	@cmake --build $(RELEASE_DIR) --target orderd-load
+	bench/run-trips-bench.sh $(RELEASE_DIR)
 
 # POST /api/v1/orders alone, spread over 100 products and on one hot product.
 bench-orders: build

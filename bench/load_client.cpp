@@ -187,8 +187,19 @@ asio::awaitable<void> connection_loop(std::shared_ptr<const Target> target,
     request.prepare_payload();
   };
 
+  // {seq} in the path: a fresh id per request (a new trip, a new workflow), unique in the run.
+  const auto seq_at = target->path.find("{seq}");
+  std::uint64_t requests = 0;
+  auto render_path = [&] {
+    std::string path = target->path.substr(0, seq_at);
+    path += "c" + std::to_string(connection_number) + "-" + std::to_string(++requests);
+    path += target->path.substr(seq_at + 5);
+    request.target(path);
+  };
+
   bool connected = false;
   while (Clock::now() < target->stop_at) {
+    if (seq_at != std::string::npos) render_path();
     if (target->idempotency == "unique")
       request.set("idempotency-key", key_prefix + std::to_string(++sent));
     if (target->products > 0) render_body();
@@ -275,7 +286,8 @@ int main(int argc, char** argv) {
   std::string label = "run";
   app.add_option("--host", host, "server host name or address")->capture_default_str();
   app.add_option("--port", port, "server port")->required()->check(CLI::Range(1, 65535));
-  app.add_option("--path", path, "request target")->capture_default_str();
+  app.add_option("--path", path,
+                 "request target; {seq} in it becomes a fresh id per request (c<connection>-<n>)")->capture_default_str();
   app.add_option("--body", body, "JSON request body")->capture_default_str();
   app.add_option("--concurrency", concurrency, "keep-alive connections, one request in flight each")
       ->check(CLI::Range(1, 100000))

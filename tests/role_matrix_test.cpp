@@ -255,5 +255,37 @@ TEST_F(RoleMatrixTest, ACustomerListsAndFollowsOnlyItsOwn) {
   EXPECT_EQ(string_at(first_live, "type"), "order.created") << first_live;
 }
 
+// Issue 17's mailbox over HTTP: a service sends each customer an email; each customer lists only
+// its own, filtered or not, and cannot send one (the service is internal: 404).
+TEST_F(RoleMatrixTest, ACustomerListsOnlyItsOwnNotifications) {
+  auto send = [&](std::int64_t user, const std::string& trip) {
+    const std::string body =
+        R"({"to":"u)" + std::to_string(user) +
+        R"(@example.com","subject":"Trip","body":"ok","kind":"trip.confirmed",)"
+        R"("tripId":")" +
+        trip + R"(","customerId":")" + std::to_string(user) + R"("})";
+    HttpResult sent = call(service, "POST", "/NotificationService/SendEmail", body);
+    EXPECT_EQ(sent.status, 200u) << sent.body;
+    auto o = object_of(sent.body);
+    return o ? string_at(*o, "notificationId") : "";
+  };
+  const std::string to_a = send(kA, "trip_shared");
+  const std::string to_b = send(kB, "trip_shared");
+  EXPECT_EQ(ids_of(call(a, "GET", "/api/v1/notifications")), std::vector<std::string>{to_a});
+  EXPECT_EQ(ids_of(call(b, "GET", "/api/v1/notifications")), std::vector<std::string>{to_b});
+  EXPECT_EQ(ids_of(call(a, "GET", "/api/v1/notifications?trip_id=trip_shared")),
+            std::vector<std::string>{to_a});
+  EXPECT_EQ(ids_of(call(a, "GET", "/api/v1/notifications?to=u200@example.com")),
+            std::vector<std::string>{});
+  EXPECT_EQ(ids_of(call(a, "GET", "/api/v1/notifications?ending_before=" + to_a)),
+            std::vector<std::string>{});
+  EXPECT_EQ(ids_of(call(service, "GET", "/api/v1/notifications")),
+            (std::vector<std::string>{to_b, to_a}));
+  HttpResult forged = call(a, "POST", "/NotificationService/SendEmail",
+                           R"({"to":"x@example.com","subject":"s","kind":"k","customerId":"200"})");
+  EXPECT_EQ(forged.status, 404u) << forged.body;
+  EXPECT_EQ(call("", "GET", "/api/v1/notifications").status, 401u);
+}
+
 }  // namespace
 }  // namespace orderd::testing

@@ -14,6 +14,7 @@
 #include "ingress/front_door.hpp"
 #include "ingress/invocation_routes.hpp"
 #include "ingress/route_walk.hpp"
+#include "notifications/notification_routes.hpp"
 #include "services/seed_services.hpp"
 #include "support/engine_harness.hpp"
 
@@ -61,10 +62,13 @@ class RouteWalkTest : public ::testing::Test {
     api = std::make_unique<commerce::api::CommerceApi>(
         shop, *front_door, harness.scheduler(), *feed, commerce::api::CommerceRouteOptions{});
     api->add_routes(ingress->router());
+    notification_routes = std::make_unique<notifications::NotificationRoutes>(harness.engine());
+    notification_routes->add_routes(ingress->router());
     admin = std::make_unique<http::AdminRoutes>(harness.engine());
   }
   ~RouteWalkTest() override {
     admin.reset();
+    notification_routes.reset();
     api.reset();
     ingress.reset();
     front_door.reset();
@@ -78,6 +82,7 @@ class RouteWalkTest : public ::testing::Test {
   std::unique_ptr<http::FrontDoor> front_door;
   std::unique_ptr<http::InvocationRoutes> ingress;
   std::unique_ptr<commerce::api::CommerceApi> api;
+  std::unique_ptr<notifications::NotificationRoutes> notification_routes;
   std::unique_ptr<http::AdminRoutes> admin;
 };
 
@@ -120,6 +125,7 @@ TEST_F(RouteWalkTest, TheIngressDeclaresTheDocumentedRoles) {
       {"POST /api/v1/payments/{id}/retry", "admin"},
       {"GET /api/v1/events", "customer|service"},
       {"GET /api/v1/events/stream", "customer|service"},
+      {"GET /api/v1/notifications", "customer|service"},
   };
   EXPECT_EQ(table(ingress->router()), expected);
 }

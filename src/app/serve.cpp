@@ -37,6 +37,9 @@
 #include "ingress/invocation_routes.hpp"
 #include "ingress/rate_limit.hpp"
 #include "ingress/route_walk.hpp"
+#include "notifications/mailbox.hpp"
+#include "notifications/notification_routes.hpp"
+#include "notifications/notification_service.hpp"
 #include "services/seed_services.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -137,6 +140,9 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   orderd::commerce::Shop shop(options.shop);
   shop.register_services(registry);
   orderd::commerce::EventRelay::register_tables(registry);
+  // The mailbox keeps nothing in memory: its listing reads the rows on demand.
+  orderd::notifications::Mailbox mailbox(options.mailbox);
+  orderd::notifications::register_notification_service(registry, mailbox);
   if (register_extra) register_extra(registry);
   // Declared before the engine, so it outlives it: a worker may still be finishing an effect.
   const std::size_t worker_count =
@@ -211,6 +217,8 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   orderd::commerce::api::CommerceApi commerce_api(shop, front_door, *scheduler, event_feed,
                                                   options.commerce_routes);
   commerce_api.add_routes(routes.router());
+  orderd::notifications::NotificationRoutes notification_routes(*engine);
+  notification_routes.add_routes(routes.router());
   orderd::http::AdminRoutes admin_routes(*engine, chain());
   // R1: no route may be left to the defaults (route_access.hpp); a mistake found here, at start.
   for (const orderd::http::Router* router :

@@ -408,6 +408,12 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
   add_access_options(cmd, o);
+  // For tests, so hidden from --help (an empty group): a mail server failing N times.
+  cmd.add_option("--mailbox-fail-first", o.mailbox.fail_first,
+                 "for tests: the first N notification deliveries fail (transiently, retried)")
+      ->envname("ORDERD_MAILBOX_FAIL_FIRST")
+      ->check(CLI::Range(0u, 1'000'000u))
+      ->group("");
   cmd.add_option("--audit-log", o.engine.audit_log_path,
                  "append a line per executed step to this file (for audits and tests)")
       ->envname("ORDERD_AUDIT_LOG");

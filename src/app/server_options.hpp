@@ -13,6 +13,7 @@
 #include "ingress/http_server.hpp"
 #include "ingress/invocation_routes.hpp"
 #include "ingress/rate_limit_options.hpp"
+#include "notifications/mailbox.hpp"
 #include "services/simulation.hpp"
 
 namespace CLI {
@@ -53,6 +54,8 @@ struct ServerOptions {
   http::ServerLimits limits;
   http::FrontDoorOptions front_door;
   EngineOptions engine;
+  // The notifications mailbox; its one option is a test's (--mailbox-fail-first).
+  notifications::MailboxOptions mailbox;
 };
 
 // "HOST:PORT" -> its parts (validated when the option is parsed).

@@ -61,8 +61,12 @@ InvokeResult Engine::invoke(InvokeRequest request, OutcomeCallback on_done,
       // (the drop commits before the new run's creation, in order).
       if (expired && workflow_run) impl.forget_key(request.service, request.object_key);
       if (record && !expired) {
-        if (workflow_run && on_done) return {InvokeDisposition::kAlreadyInvoked, *existing, 0};
-        if (!workflow_run && record->input != request.input)
+        // A workflow's run is invoked once per key: a second call is kAlreadyInvoked, unless
+        // the workflow attaches a call with the run's own input (Registry::attach_same_input).
+        const bool attaches = workflow_run && entry->attach_same_input;
+        if (workflow_run && !attaches && on_done)
+          return {InvokeDisposition::kAlreadyInvoked, *existing, 0};
+        if ((!workflow_run || attaches) && record->input != request.input)
           return {InvokeDisposition::kKeyReusedWithOtherInput, *existing, 0};
         InvokeResult result{InvokeDisposition::kExisting, *existing, record->execute_at_ms};
         if (on_done && stored && store::is_finished(stored->status)) {
@@ -150,10 +154,11 @@ std::optional<std::string> Engine::service_of(const std::string& invocation_id) 
 
 std::optional<Engine::Origin> Engine::origin_of(const std::string& invocation_id) {
   if (const Invocation* inv = impl_->find(invocation_id))
-    return Origin{inv->record.service, inv->record.principal};
+    return Origin{inv->record.service, inv->record.principal, inv->record.handler};
   auto record = impl_->store.find_invocation(invocation_id);
   if (!record) return std::nullopt;
-  return Origin{std::move(record->service), std::move(record->principal)};
+  return Origin{std::move(record->service), std::move(record->principal),
+                std::move(record->handler)};
 }
 
 Engine::Lookup Engine::output(const std::string& invocation_id, InvocationOutcome& outcome) {

@@ -123,7 +123,9 @@ class Engine {
   // on_accepted (optional) once its input is durable. With an idempotency key naming an
   // invocation started with the same input, both attach to that one instead (kExisting); with a
   // different input neither runs (kKeyReusedWithOtherInput). A workflow's run executes once per
-  // key: again with on_done it is kAlreadyInvoked (neither runs), without it kExisting.
+  // key: again with on_done it is kAlreadyInvoked (neither runs), without it kExisting; for a
+  // workflow that attaches on the same input (Registry::attach_same_input) the run's key behaves
+  // as an idempotency key instead: the same input kExisting, another kKeyReusedWithOtherInput.
   InvokeResult invoke(InvokeRequest request, OutcomeCallback on_done,
                       AcceptedCallback on_accepted = {});
   std::string invoke(std::string_view service, std::string_view handler, std::string input_json,
@@ -136,11 +138,12 @@ class Engine {
 
   // The service an invocation belongs to, in memory or stored; nullopt when it is unknown.
   std::optional<std::string> service_of(const std::string& invocation_id);
-  // Its service and the principal that started it (empty: anonymous), for the ingress's
+  // Its service, handler and the principal that started it (empty: anonymous), for the ingress's
   // visibility checks; nullopt when there is no such invocation.
   struct Origin {
     std::string service;
     std::string principal;
+    std::string handler;
   };
   std::optional<Origin> origin_of(const std::string& invocation_id);
 

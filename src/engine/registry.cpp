@@ -1,5 +1,7 @@
 #include "engine/registry.hpp"
 
+#include <stdexcept>
+
 namespace orderd {
 
 const HandlerEntry* Registry::find(std::string_view service, std::string_view handler) const {
@@ -17,6 +19,17 @@ const HandlerEntry* Registry::workflow_run(std::string_view service) const {
   for (const auto& [k, entry] : entries_)
     if (entry.service == service && entry.kind == HandlerEntry::Kind::kWorkflowRun) return &entry;
   return nullptr;
+}
+
+void Registry::attach_same_input(std::string_view service) {
+  for (auto& [k, entry] : entries_) {
+    if (entry.service == service && entry.kind == HandlerEntry::Kind::kWorkflowRun) {
+      entry.attach_same_input = true;
+      return;
+    }
+  }
+  throw std::invalid_argument("attach_same_input: '" + std::string(service) +
+                              "' has no workflow run handler (register it first)");
 }
 
 }  // namespace orderd

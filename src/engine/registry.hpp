@@ -35,6 +35,9 @@ struct HandlerEntry {
   bool keyed() const { return kind != Kind::kService; }
   bool writes_state() const { return kind == Kind::kExclusive || kind == Kind::kWorkflowRun; }
   bool workflow() const { return kind == Kind::kWorkflowRun || kind == Kind::kWorkflowShared; }
+  // A workflow's run handler only (Registry::attach_same_input): a second call with the input of
+  // the run attaches to it instead of the default 409.
+  bool attach_same_input = false;
 };
 
 class Registry {
@@ -72,8 +75,40 @@ class Registry {
   // Services are internal unless exposed: only orderd's own routes and handlers start them,
   // through the engine, and the public ingress answers 404 as for an unknown service. Exposed
   // services (the seed's tutorial services, OrderReview) take calls from the public ingress.
+  // A service may instead expose some of its handlers only: its other handlers then answer the
+  // public ingress as unknown handlers of that service do (404, the same message).
   void expose(std::string service) { public_services_.insert(std::move(service)); }
-  bool is_public(std::string_view service) const { return public_services_.count(service) > 0; }
+  void expose(std::string service, std::string handler) {
+    public_handlers_.insert(key(service, handler));
+    services_with_public_handlers_.insert(std::move(service));
+  }
+  // Whether the public ingress may call `service`'s `handler`: the service or that handler is
+  // exposed.
+  bool is_public(std::string_view service, std::string_view handler) const {
+    return public_services_.count(service) > 0 || public_handlers_.count(key(service, handler)) > 0;
+  }
+  // Whether some handler of `service` is public: the ingress then names the service in its 404s.
+  bool is_public(std::string_view service) const {
+    return public_services_.count(service) > 0 || services_with_public_handlers_.count(service) > 0;
+  }
+
+  // Opt-in for a workflow (its run handler must be registered first): a second call of its run
+  // handler with the same input (canonical JSON text) attaches to the run and answers its
+  // outcome, as the first caller got it; another input is still 409 workflow_already_invoked.
+  // Without it every second call is 409, whatever its input (Restate's answer).
+  void attach_same_input(std::string_view service);
+
+  // Confines customers (auth::Caller::owns_only) to their own runs of `service`, a workflow:
+  // its run handler takes them only when the body's `owner_field` is their subject, and its
+  // shared handlers only for a key whose run they started (ingress/workflow_confinement.hpp).
+  void confine_workflow(std::string service, std::string owner_field) {
+    confined_workflows_[std::move(service)] = std::move(owner_field);
+  }
+  // The body field that names a confined workflow's owner; nullptr when it is not confined.
+  const std::string* workflow_owner_field(std::string_view service) const {
+    auto it = confined_workflows_.find(service);
+    return it == confined_workflows_.end() ? nullptr : &it->second;
+  }
 
   const HandlerEntry* find(std::string_view service, std::string_view handler) const;
   bool has_service(std::string_view service) const;
@@ -98,6 +133,9 @@ class Registry {
   std::map<std::string, HandlerEntry, std::less<>> entries_;
   std::set<std::string, std::less<>> tables_;
   std::set<std::string, std::less<>> public_services_;
+  std::set<std::string, std::less<>> public_handlers_;  // "service/handler"
+  std::set<std::string, std::less<>> services_with_public_handlers_;
+  std::map<std::string, std::string, std::less<>> confined_workflows_;  // service -> owner field
 };
 
 }  // namespace orderd

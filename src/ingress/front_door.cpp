@@ -55,6 +55,17 @@ FrontDoor::Reply refused(ApiError error, std::string invocation_id = {}) {
   return reply;
 }
 
+// A workflow that attaches a second call with the same input (Registry::attach_same_input)
+// still refuses another input: the run has its input already.
+FrontDoor::Reply workflow_input_differs(const std::string& target, const std::string& object_key,
+                                        const std::string& invocation_id) {
+  return refused(ApiError{ErrorCode::kConflict,
+                          "the workflow method was already invoked: " + target + " for key '" +
+                              object_key + "', with a different request body",
+                          "workflow_already_invoked"},
+                 invocation_id);
+}
+
 FrontDoor::Reply key_reused(const std::string& invocation_id) {
   return refused(ApiError{ErrorCode::kUnprocessable,
                           "idempotency key was already used with a different request body "
@@ -235,7 +246,10 @@ void FrontDoor::start(const RouteRequest& request, Start start, Done done) {
     };
     *result = engine_.invoke(std::move(invoke), {}, std::move(accepted));
     if (result->disposition == InvokeDisposition::kKeyReusedWithOtherInput) {
-      refuse_when_durable(key_reused(result->invocation_id), std::move(*shared));
+      refuse_when_durable(workflow_run
+                              ? workflow_input_differs(target, object_key, result->invocation_id)
+                              : key_reused(result->invocation_id),
+                          std::move(*shared));
     }
     return;
   }
@@ -245,14 +259,18 @@ void FrontDoor::start(const RouteRequest& request, Start start, Done done) {
     case InvokeDisposition::kStarted:
       return wait(request, result.invocation_id, *wait_ms, false, std::move(done));
     case InvokeDisposition::kKeyReusedWithOtherInput:
-      return refuse_when_durable(key_reused(result.invocation_id), std::move(done));
+      return refuse_when_durable(
+          workflow_run ? workflow_input_differs(target, object_key, result.invocation_id)
+                       : key_reused(result.invocation_id),
+          std::move(done));
     case InvokeDisposition::kAlreadyInvoked:
     case InvokeDisposition::kExisting:
       break;
   }
   // A workflow's run executes once per id: a second call is a conflict (Restate's answer), a
-  // second send was accepted above.
-  if (workflow_run) {
+  // second send was accepted above. A workflow that attaches on the same input answers the run's
+  // outcome instead, as to the first caller (the engine refused another input above).
+  if (workflow_run && !entry->attach_same_input) {
     return refuse_when_durable(refused(ApiError{ErrorCode::kConflict,
                                                 "the workflow method was already invoked: " +
                                                     target + " for key '" + object_key + "'",

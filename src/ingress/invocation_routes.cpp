@@ -11,6 +11,7 @@
 #include "engine/engine.hpp"
 #include "engine/registry.hpp"
 #include "ingress/http_target.hpp"
+#include "ingress/workflow_confinement.hpp"
 
 namespace orderd::http {
 namespace {
@@ -97,10 +98,18 @@ class ShutdownGate final : public Middleware {
   const bool& draining_;
 };
 
-// Internal services (Registry::expose) are for back-end services and admins, once authentication
-// says who calls; while it is off, for nobody on the ingress.
+// Internal handlers (not exposed: Registry::expose) are for back-end services and admins, once
+// authentication says who calls; while it is off, for nobody on the ingress.
 bool reaches_internal(const auth::Caller& caller) {
   return !caller.open && (caller.has(auth::Role::kService) || caller.has(auth::Role::kAdmin));
+}
+
+// The handler `caller` may call on the ingress; nullptr for an unknown one and for an internal
+// one, alike.
+const HandlerEntry* reachable(const Registry& registry, const auth::Caller& caller,
+                              std::string_view service, std::string_view handler) {
+  if (!registry.is_public(service, handler) && !reaches_internal(caller)) return nullptr;
+  return registry.find(service, handler);
 }
 
 std::vector<std::unique_ptr<Middleware>> shutdown_gate(const bool& draining) {
@@ -190,7 +199,8 @@ InvocationRoutes::InvocationRoutes(FrontDoor& front_door, const Registry& regist
           RouteFamily::kRestate, access::service("write"));
     }
   }
-  // Which services a path reaches is the registry's to say (Registry::expose), per service.
+  // Which handlers a path reaches is the registry's to say (Registry::expose), per service or
+  // per handler.
   router.set_fallback([this](const RouteRequest& request,
                              Responder respond) { invoke_by_path(request, std::move(respond)); },
                       "/{Service}/[{key}/]{handler}[/send]", access::shop("invoke"));
@@ -200,8 +210,10 @@ InvocationRoutes::InvocationRoutes(FrontDoor& front_door, const Registry& regist
 // three-segment path ending in "send" is a send when the first two name a plain handler.
 void InvocationRoutes::invoke_by_path(const RouteRequest& request, Responder respond) {
   const auto& s = request.segments;
-  const bool plain_send = s.size() == 3 && s[2] == "send" && registry_.find(s[0], s[1]) &&
-                          !registry_.find(s[0], s[1])->keyed();
+  // An internal handler does not change how the path reads: it would tell it from an unknown one.
+  const HandlerEntry* named =
+      s.size() == 3 ? reachable(registry_, request.caller, s[0], s[1]) : nullptr;
+  const bool plain_send = s.size() == 3 && s[2] == "send" && named && !named->keyed();
   if (s.size() == 2 || plain_send || s.size() == 3 || (s.size() == 4 && s[3] == "send")) {
     if (request.method() != "POST")
       return respond(request.error(method_not_allowed("invoke with POST", "POST")));
@@ -216,11 +228,13 @@ void InvocationRoutes::invoke(const RouteRequest& request, std::string_view serv
                               std::string_view handler, std::string object_key, bool send,
                               Responder respond) {
   auto fail = [&](const ApiError& error) { respond(request.error(error)); };
-  // An internal service is not there for the public ingress: the same 404 as an unknown one.
-  const bool exposed = registry_.is_public(service) || reaches_internal(request.caller);
-  const HandlerEntry* entry = exposed ? registry_.find(service, handler) : nullptr;
+  // An internal handler is not there for the public ingress: the same 404 as an unknown handler
+  // of its service, or as an unknown service when none of the service's handlers is public.
+  const HandlerEntry* entry = reachable(registry_, request.caller, service, handler);
   if (!entry) {
-    if (!exposed || !registry_.has_service(service))
+    const bool service_seen = registry_.has_service(service) &&
+                              (registry_.is_public(service) || reaches_internal(request.caller));
+    if (!service_seen)
       return fail({ErrorCode::kNotFound, "service '" + std::string(service) + "' not found"});
     return fail({ErrorCode::kNotFound, "handler '" + std::string(handler) +
                                            "' not found on service '" + std::string(service) +
@@ -241,6 +255,10 @@ void InvocationRoutes::invoke(const RouteRequest& request, std::string_view serv
     input = boost::json::parse(request.body(), ec);
     if (ec) return fail(invalid("malformed JSON body: " + ec.message()));
   }
+  // W1-W3: a customer reaches only its own workflows, before anything is validated or written.
+  if (auto refusal =
+          confine_to_own_workflow(registry_, engine_, request.caller, *entry, object_key, input))
+    return fail(*refusal);
   try {
     entry->validate(input);
   } catch (const json::InvalidField& e) {
@@ -351,7 +369,8 @@ void InvocationRoutes::workflow_lookup(const RouteRequest& request, std::string_
 bool InvocationRoutes::visible(const RouteRequest& request, const std::string& invocation_id) {
   auto origin = engine_.origin_of(invocation_id);
   if (!origin) return false;
-  if (!registry_.is_public(origin->service) && !reaches_internal(request.caller)) return false;
+  if (!registry_.is_public(origin->service, origin->handler) && !reaches_internal(request.caller))
+    return false;
   // A2: a customer sees the invocations it started, and no other (the same 404 as none).
   return !request.caller.owns_only() || origin->principal == request.caller.principal();
 }

@@ -13,8 +13,10 @@
 //   GET  /health
 // Every invocation is started, attached to and waited for through the front door
 // (front_door.hpp), which applies the idempotency key, the caller, the bounds and the deadline
-// for these routes and /api alike. Only exposed services (Registry::expose) are reachable here:
-// an internal one, and its invocations, answer 404 as an unknown service does. The dynamic
+// for these routes and /api alike. Only exposed handlers (Registry::expose: a whole service, or
+// one handler) are reachable here: an internal one, and its invocations, answer 404 as an
+// unknown one does. Customers reach only their own runs of a confined workflow
+// (workflow_confinement.hpp). The dynamic
 // /{Service}/... paths are the router's fallback; /restate is claimed, so nothing under it is
 // ever an invocation.
 //

@@ -10,6 +10,7 @@
 //                 "roomCapacity": 2}, ...]}
 // Prices are integer minor units. Dates are YYYY-MM-DD (travel/dates.hpp).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,8 +25,8 @@ struct Flight {
   std::string airline;
   std::string from;  // IATA code, 3 upper-case letters
   std::string to;
-  std::string date;     // YYYY-MM-DD
-  std::string departs;  // HH:MM, local
+  std::string date;        // YYYY-MM-DD
+  std::string departs;     // HH:MM, local
   std::int64_t price = 0;  // per seat, minor units, >= 0
   std::string currency = "USD";
   std::int64_t seats = 0;  // the aircraft's seats for sale, >= 0
@@ -47,6 +48,15 @@ struct TravelCatalogSpec {
   std::vector<Flight> flights;
   std::vector<Hotel> hotels;
 };
+
+// What is wrong with a flight or a hotel, naming the field ("seats must be at least 0"); nullopt
+// when it is valid. A flight: flightId is "<flightNumber>-<date>", flightNumber 2-8 of [A-Z0-9],
+// airline non-empty, from and to distinct IATA codes, date valid, departs HH:MM, price >= 0,
+// currency 3 upper-case letters, seats >= 0. A hotel: hotelId 1-64 of [a-z0-9-], name and city
+// non-empty, pricePerNight >= 0, currency, rooms >= 0, roomCapacity >= 1. The catalog's parse
+// and TravelInventory::add_flight / add_hotel both ask these.
+std::optional<std::string> flight_problem(const Flight& flight);
+std::optional<std::string> hotel_problem(const Hotel& hotel);
 
 // SFO->JFK with several flights and prices on each day 2024-12-13..2024-12-17 (one of them
 // nearly sold out), a few more routes (JFK->SFO, SFO->LAX, LAX->SEA, BOS->ORD), and hotels in

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <variant>
@@ -145,13 +146,24 @@ class TravelInventory {
                                           WriteSet& writes);
   std::variant<Booking, Error> hold_rooms(const HotelHoldRequest& request, std::int64_t now_ms,
                                           WriteSet& writes);
-  // not_found/booking_not_found (no held or confirmed booking has the id and `stored` is
-  // nullopt), conflict/booking_not_held (cancelled or expired: details {bookingId, status}).
+  // Memory knows only the held and confirmed bookings (T5); `stored` is the booking's durable
+  // row, which the caller reads (Engine::read_row of kBookings) when booking() is nullptr, so an
+  // ended booking is answered as it ended. A stored row that still says held or confirmed of a
+  // booking memory no longer has is an end whose row is still committing: booking_not_held with
+  // status "ending" (ask again). hold_seats / hold_rooms see only the open bookings' ids: the
+  // caller refuses an id whose row exists.
+  //
+  // confirm: not_found/booking_not_found (no held or confirmed booking has the id and `stored`
+  // is nullopt), conflict/booking_not_held (cancelled or expired: details {bookingId, status}).
+  // A held booking past its expiry that the timer has not ended yet may still be confirmed.
   std::variant<Booking, Error> confirm(const std::string& booking_id, std::int64_t now_ms,
-                                       WriteSet& writes);
-  // not_found/booking_not_found.
+                                       WriteSet& writes,
+                                       const std::optional<Booking>& stored = std::nullopt);
+  // cancel: not_found/booking_not_found; an expired booking is answered as it is (nothing held,
+  // which is what a cancel wants); conflict/booking_not_held only for "ending" (above).
   std::variant<Booking, Error> cancel(const std::string& booking_id, std::int64_t now_ms,
-                                      WriteSet& writes);
+                                      WriteSet& writes,
+                                      const std::optional<Booking>& stored = std::nullopt);
   // Ends `expired` the held bookings due at now_ms, earliest first, at most `limit`; returns how
   // many were due. For the expiry timer (engine/hold_expiry.hpp).
   std::size_t expire_due(std::int64_t now_ms, std::size_t limit, WriteSet& writes);
@@ -171,11 +183,30 @@ class TravelInventory {
   std::optional<std::string> check_all() const;
 
  private:
+  // The resources a booking holds, one line each (a flight's seats; a room every night).
+  static std::vector<inventory::HoldLine> lines_of(const Booking& booking);
+  // Writes the levels row of each resource in `lines`.
+  void write_levels(const std::vector<inventory::HoldLine>& lines, WriteSet& writes) const;
+  void write_booking(const Booking& booking, WriteSet& writes) const;
+  void open(Booking booking);
+  void close(const std::string& booking_id);
+  // Ends a held booking (expired or cancelled, its units available again) or a confirmed one
+  // (cancelled, its units returned).
+  std::variant<Booking, Error> end(const std::string& booking_id, BookingStatus status,
+                                   std::int64_t now_ms, WriteSet& writes);
+  std::int64_t free_seats(const Flight& flight) const;
+  std::int64_t free_rooms(const Hotel& hotel, const std::string& night) const;
+
   TravelLimits limits_;
   inventory::Inventory inventory_;
   std::map<std::string, Flight> flights_;
   std::map<std::string, Hotel> hotels_;
   std::unordered_map<std::string, Booking> open_;  // held and confirmed (T5)
+  // "<from>/<to>/<date>" -> its flights' ids; a lower-cased city -> its hotels' ids.
+  std::unordered_map<std::string, std::vector<std::string>> routes_;
+  std::unordered_map<std::string, std::vector<std::string>> cities_;
+  std::map<std::string, std::set<std::string>> owners_;  // owner -> open_'s ids
+  std::set<std::string> room_nights_;  // the room-nights created (T4), as resource keys
 };
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const Booking& b);

@@ -1,4 +1,4 @@
-// The expiry of API reservations (X1, reservation_expiry.hpp), attacked over the real engine and
+// The expiry of API reservations (X1, stock.hpp), attacked over the real engine and
 // SQLite store: there is no invocation left to kill or purge, a restart between a reservation
 // and its expiry still expires it at its time, many due at once end in TTL order in bounded
 // batches, and a reservation an order adopted never expires.

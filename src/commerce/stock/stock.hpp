@@ -15,6 +15,17 @@
 //     max_reserved_units_per_caller (429 quota_reservations, quota_reserved_units), unless the
 //     request is quota_exempt (an admin's) or anonymous (authentication off).
 //
+// X1. Every held reservation with an expiry (expires_at_ms > 0: the API's, until an order adopts
+//     it) ends `expired` at or soon after its time, unless it ended first. The stock's timer
+//     (engine/hold_expiry.hpp, over this stock's next_expiry and expire_due) is armed for the
+//     inventory's next_expiry() at start (Stock::load, from the held rows), whenever a
+//     reservation with an earlier expiry is made (Stock::reserve), and after each run. A run
+//     ends at most `expiry_batch` due holds, earliest expiry first, writes their rows and stock
+//     events through Engine::write_rows, and re-arms at once if more are due. The release is
+//     idempotent by itself: a crash before its rows are durable leaves the hold in the rows,
+//     and it is due again at the next start. No invocation carries an expiry, so nothing an
+//     operator kills or purges can strand a hold.
+//
 // Tables: stock  product_key(id) -> ProductLevels;  held_reservations  id -> Reservation (open
 // ones);  reservations  id -> Reservation (the API's, any state).
 #include <cstddef>
@@ -25,10 +36,10 @@
 #include <variant>
 #include <vector>
 
-#include "commerce/stock/reservation_expiry.hpp"
 #include "commerce/stock/stock_ledger.hpp"
 #include "commerce/stock/stock_rows.hpp"
 #include "common/error.hpp"
+#include "engine/hold_expiry.hpp"
 #include "engine/write_set.hpp"
 
 namespace orderd {
@@ -51,11 +62,11 @@ struct StockOptions {
   // Q3's quotas (--quota-reservations, --quota-reserved-units).
   std::size_t max_reservations_per_caller = 100;
   std::int64_t max_reserved_units_per_caller = 10'000;
-  // The most holds one expiry run ends (X1, reservation_expiry.hpp); more due wait a turn.
+  // The most holds one expiry run ends (X1); more due wait a turn.
   std::size_t expiry_batch = 1000;
 };
 
-class Stock {
+class Stock : public ExpiringHolds {
  public:
   static constexpr const char* kStock = "stock";
   static constexpr const char* kHeld = "held_reservations";
@@ -74,7 +85,7 @@ class Stock {
     engine_ = &engine;
     expiry_.attach(engine, scheduler);
   }
-  ReservationExpiry& expiry() { return expiry_; }
+  HoldExpiry& expiry() { return expiry_; }
 
   const StockLedger& ledger() const { return ledger_; }
   const StockOptions& options() const { return options_; }
@@ -110,7 +121,10 @@ class Stock {
                                                    std::int64_t now_ms, WriteSet& writes);
   // Ends `expired` the held reservations due at now_ms, earliest first, at most `limit` (X1);
   // returns how many were due. The expiry's timer calls it, outside any invocation.
-  std::size_t expire_due(std::int64_t now_ms, std::size_t limit, WriteSet& writes);
+  std::size_t expire_due(std::int64_t now_ms, std::size_t limit, WriteSet& writes) override;
+  std::optional<std::int64_t> next_expiry() const override {
+    return ledger_.inventory().next_expiry();
+  }
   // An order takes over a held reservation: it no longer expires (its hold's expiry is 0).
   std::variant<Reservation, Error> adopt(const std::string& id, const std::string& order_id,
                                          std::int64_t now_ms, WriteSet& writes);
@@ -132,7 +146,7 @@ class Stock {
   StockLedger ledger_;
   std::unordered_map<std::string, Reservation> held_;
   std::unordered_map<std::string, Holding> holdings_;  // by principal (Q3)
-  ReservationExpiry expiry_;                           // X1
+  HoldExpiry expiry_;                                  // X1
 };
 
 }  // namespace orderd::commerce

@@ -76,7 +76,7 @@ Task<Reservation> create_reservation(Shop* shop, Context& ctx, CreateReservation
     want.expires_at_ms = want.created_at_ms + in.ttl_ms;
     return or_throw(shop->stock.reserve(std::move(want), writes));
   });
-  // Its expiry is the stock's timer's (X1, reservation_expiry.hpp), armed by reserve: no
+  // Its expiry is the stock's timer's (X1, stock.hpp), armed by reserve: no
   // invocation carries it, so none can be killed or purged with the hold still held.
   co_return held;
 }

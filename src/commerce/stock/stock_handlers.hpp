@@ -4,7 +4,7 @@
 //   Catalog/put_product        create or update a product
 //   Stock/set                  set a warehouse's on_hand, or add to it (restock)
 //   Reservations/create        hold a basket until its TTL; the stock's expiry timer ends it
-//                              then (X1, reservation_expiry.hpp), no invocation of its own
+//                              then (X1, stock.hpp), no invocation of its own
 //   Reservations/release       return a held reservation's units
 //   Reservations/expire        no longer started (kept for journals from before): sleeps for
 //                              the TTL, then releases the reservation if nothing else ended it

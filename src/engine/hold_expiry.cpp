@@ -1,26 +1,25 @@
-#include "commerce/stock/reservation_expiry.hpp"
+#include "engine/hold_expiry.hpp"
 
-#include "commerce/stock/stock.hpp"
 #include "engine/engine.hpp"
 #include "engine/scheduler.hpp"
 
-namespace orderd::commerce {
+namespace orderd {
 
-void ReservationExpiry::attach(Engine& engine, Scheduler& scheduler) {
+void HoldExpiry::attach(Engine& engine, Scheduler& scheduler) {
   engine_ = &engine;
   scheduler_ = &scheduler;
   timer_ = 0;  // an earlier scheduler's timer went with it
 }
 
-void ReservationExpiry::arm() {
+void HoldExpiry::arm() {
   if (!scheduler_) return;
-  auto next = stock_.ledger().inventory().next_expiry();
+  auto next = holds_.next_expiry();
   if (!next || (timer_ && armed_at_ms_ <= *next)) return;
   if (timer_) scheduler_->cancel(timer_);
   schedule_at(*next);
 }
 
-void ReservationExpiry::schedule_at(std::int64_t when_ms) {
+void HoldExpiry::schedule_at(std::int64_t when_ms) {
   armed_at_ms_ = when_ms;
   timer_ = scheduler_->schedule_at(when_ms, [this, alive = std::weak_ptr<int>(alive_)] {
     if (alive.expired()) return;
@@ -29,11 +28,11 @@ void ReservationExpiry::schedule_at(std::int64_t when_ms) {
   });
 }
 
-std::size_t ReservationExpiry::run() {
+std::size_t HoldExpiry::run() {
   if (!engine_ || !scheduler_) return 0;
   const std::int64_t now_ms = scheduler_->now_ms();
   WriteSet writes;
-  const std::size_t due = stock_.expire_due(now_ms, batch_, writes);
+  const std::size_t due = holds_.expire_due(now_ms, batch_, writes);
   if (due > 0) ++batches_;
   if (!writes.empty()) engine_->write_rows(writes.take(), [] {});
   if (timer_) scheduler_->cancel(timer_);
@@ -46,4 +45,4 @@ std::size_t ReservationExpiry::run() {
   return due;
 }
 
-}  // namespace orderd::commerce
+}  // namespace orderd
