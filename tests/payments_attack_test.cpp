@@ -13,10 +13,12 @@
 // breaker).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,6 +29,7 @@
 #include <vector>
 
 #include "client/http_client.hpp"
+#include "payments/mock_gateway_state.hpp"
 #include "support/json_fields.hpp"
 #include "support/orderd_process.hpp"
 #include "support/shop_catalog.hpp"
@@ -60,12 +63,14 @@ constexpr std::int64_t kKillThenPurge = 3;
 constexpr std::int64_t kCrashAfterCancel = 4;
 constexpr std::int64_t kCancelTwice = 5;
 constexpr std::int64_t kBreaker = 6;
+constexpr std::int64_t kGatewayOutlivesOrderd = 7;
 constexpr std::int64_t kUnitsOnHand = 50;  // each product: 30 in main, 20 in backup
 
 const std::vector<ProductSpec> kProducts = {
-    {kKillDuringAuthorize, 1500, 30, 20, 0}, {kKillDuringCapture, 1600, 30, 20, 0},
-    {kKillThenPurge, 1700, 30, 20, 0},       {kCrashAfterCancel, 1800, 30, 20, 0},
-    {kCancelTwice, 1900, 30, 20, 0},         {kBreaker, 500, 30, 20, 0},
+    {kKillDuringAuthorize, 1500, 30, 20, 0},  {kKillDuringCapture, 1600, 30, 20, 0},
+    {kKillThenPurge, 1700, 30, 20, 0},        {kCrashAfterCancel, 1800, 30, 20, 0},
+    {kCancelTwice, 1900, 30, 20, 0},          {kBreaker, 500, 30, 20, 0},
+    {kGatewayOutlivesOrderd, 700, 30, 20, 0},
 };
 
 // ---- Reading orderd --------------------------------------------------------------------------
@@ -201,6 +206,27 @@ std::string order_body(std::int64_t product, std::int64_t quantity, const std::s
       {"user_id", 100},
       {"items", json::array{json::object{{"product_id", product}, {"quantity", quantity}}}},
       {"payment_method", method}});
+}
+
+// What the gateway did for an order that ended `status`, from its state file (the processor's
+// own count, not orderd's ledger). Empty when it is right, else what is wrong: a confirmed order
+// was authorized once and captured once, nothing given back; any other holds no money (an
+// authorization voided or its capture refunded, each once) and was captured at most once.
+std::string gateway_wrong(const std::string& status, const payments::MoneyCount& c) {
+  if (status == "confirmed")
+    return c == payments::MoneyCount{1, 1, 0, 0} ? "" : "not authorized once and captured once";
+  if (c.authorized > 1 || c.captured > 1 || c.voided > 1 || c.refunded > 1)
+    return "an operation carried out twice";
+  if (c.captured == 1) return c.refunded == 1 ? "" : "captured and not refunded";
+  if (c.refunded != 0) return "a refund without a capture";
+  if (c.authorized == 1 && c.voided != 1) return "authorized and not voided";
+  return {};
+}
+
+std::string describe(const payments::MoneyCount& c) {
+  return "{authorized " + std::to_string(c.authorized) + ", captured " +
+         std::to_string(c.captured) + ", voided " + std::to_string(c.voided) + ", refunded " +
+         std::to_string(c.refunded) + "}";
 }
 
 // ---- The server ------------------------------------------------------------------------------
@@ -544,6 +570,90 @@ TEST_F(PaymentsAttackTest, TheGatewayBreakerOpensAfterFailuresAndClosesAfterAPro
     const Stock s = stock_of(*api, kBreaker);
     return s.reserved == 0 && s.sold == 1 && s.available == kUnitsOnHand - 1;
   })) << stock_of(*api, kBreaker);
+}
+
+// Issue 17's proof needs a gateway that outlives orderd: with --mock-gateway-state the mock
+// writes each operation to a file before answering it and reads the file back at start, as a
+// processor outside orderd would. orderd is killed with SIGKILL while orders' authorizations
+// and captures are at the gateway (answers 300 ms away), some of them being cancelled; after the
+// restart every order settles, and the gateway's own file must show each confirmed order
+// authorized and captured exactly once, every other one holding no money, and no operation
+// carried out twice (a gateway that forgot its keys would authorize again on the saga's retry).
+TEST_F(PaymentsAttackTest, KillNineWithPaymentsInFlightChargesEachConfirmedOrderOnce) {
+  const std::string state_file = (dir.path() / "gateway.jsonl").string();
+  const std::vector<std::string> flags = {
+      "--payment-latency-ms", "300",   "--order-wait",         "1ms",
+      "--reclaim-interval",   "200ms", "--mock-gateway-state", state_file};
+  ASSERT_TRUE(start(flags));
+  constexpr int kOrders = 10;
+  std::vector<std::string> order_ids;
+  for (int i = 0; i < kOrders; ++i) {
+    order_ids.push_back(place_running_order(kGatewayOutlivesOrderd, 1));
+    ASSERT_FALSE(HasFailure());
+    if (i % 3 == 1) {  // some are cancelled while their payment is at the gateway
+      HttpResult cancel = api->post("/api/v1/orders/" + order_ids.back() + "/cancel", "");
+      EXPECT_TRUE(cancel.status == 202u || cancel.status == 200u) << cancel.body;
+    }
+  }
+  // The kill lands with operations carried out at the gateway and their answers on the way:
+  // every authorization made, and the first captures (or voids) made too.
+  std::size_t carried_out = 0;
+  ASSERT_TRUE(await(5s,
+                    [&] {
+                      carried_out = payments::read_gateway_records(state_file).size();
+                      return carried_out >= kOrders + 2;
+                    }))
+      << "the gateway carried out " << carried_out << " operations";
+  std::size_t still_pending = 0;
+  for (const auto& id : order_ids)
+    still_pending += string_at(order_of(*api, id), "status") == "pending";
+  ASSERT_TRUE(orderd->kill_hard()) << "orderd died on its own";
+  EXPECT_GT(still_pending, 0u) << "every order had settled before the kill: nothing was in flight";
+
+  ASSERT_TRUE(start(flags));
+  std::vector<std::string> statuses(order_ids.size());
+  for (std::size_t i = 0; i < order_ids.size(); ++i) {
+    json::object order;
+    std::vector<json::object> ledger;
+    EXPECT_TRUE(await(
+        15s,
+        [&] {
+          order = order_of(*api, order_ids[i]);
+          ledger = payments_of(*api, order_ids[i]);
+          const std::string status = string_at(order, "status");
+          return (status == "confirmed" && count(ledger, "capture", "succeeded") == 1) ||
+                 ((status == "failed" || status == "cancelled") && money_held(ledger).empty());
+        },
+        25ms))
+        << order_ids[i] << " never settled: " << json::serialize(order)
+        << "\n  ledger: " << describe(ledger) << "\n  money held: " << money_held(ledger);
+    statuses[i] = string_at(order, "status");
+  }
+  EXPECT_TRUE(await(5s, [&] { return stock_of(*api, kGatewayOutlivesOrderd).reserved == 0; }))
+      << stock_of(*api, kGatewayOutlivesOrderd);
+
+  // The processor's count, read from its own file.
+  const auto records = payments::read_gateway_records(state_file);
+  std::map<std::string, std::size_t> times_carried_out;
+  for (const auto& r : records) ++times_carried_out[r.key];
+  for (const auto& [key, times] : times_carried_out)
+    EXPECT_EQ(times, 1u) << "the gateway carried out " << key << " " << times << " times";
+  const auto at_gateway = payments::read_gateway_state(state_file);
+  std::size_t confirmed = 0;
+  for (std::size_t i = 0; i < order_ids.size(); ++i) {
+    auto it = at_gateway.find("order:" + order_ids[i]);
+    const payments::MoneyCount counted =
+        it == at_gateway.end() ? payments::MoneyCount{} : it->second;
+    EXPECT_EQ(gateway_wrong(statuses[i], counted), "")
+        << order_ids[i] << " ended " << statuses[i] << "; at the gateway " << describe(counted)
+        << "; its ledger " << describe(payments_of(*api, order_ids[i]));
+    confirmed += statuses[i] == "confirmed";
+  }
+  for (const auto& [owner, counted] : at_gateway)
+    EXPECT_TRUE(std::find(order_ids.begin(), order_ids.end(), owner.substr(6)) != order_ids.end())
+        << "the gateway moved money for " << owner << ", none of these orders";
+  EXPECT_GT(confirmed, 0u) << "no order was confirmed: the attack proved nothing about charges";
+  EXPECT_EQ(stock_of(*api, kGatewayOutlivesOrderd).sold, static_cast<std::int64_t>(confirmed));
 }
 
 }  // namespace

@@ -42,6 +42,7 @@
 #include "notifications/notification_service.hpp"
 #include "services/seed_services.hpp"
 #include "store/sqlite_store.hpp"
+#include "travel/travel.hpp"
 
 namespace orderd::app {
 
@@ -97,6 +98,30 @@ std::string access_refusal(const ServerOptions& options) {
   return {};
 }
 
+// A fresh store's travel catalog: the demo, a file, or nothing (--travel-catalog).
+void seed_travel(orderd::travel::Travel& travel, orderd::Engine& engine,
+                 const std::string& catalog) {
+  if (catalog == "none") return;
+  if (!travel.inventory.empty()) {
+    if (catalog != "demo")
+      spdlog::info("--travel-catalog {}: the store has a travel catalog, kept as it is", catalog);
+    return;
+  }
+  orderd::travel::TravelCatalogSpec spec;
+  if (catalog == "demo") {
+    spec = orderd::travel::demo_travel_catalog();
+  } else {
+    std::ifstream file(catalog);
+    if (!file) throw std::runtime_error("--travel-catalog " + catalog + ": cannot read the file");
+    std::stringstream text;
+    text << file.rdbuf();
+    spec = orderd::travel::parse_travel_catalog(text.str());
+  }
+  engine.write_rows(seed_travel_rows(travel, spec), [] {});
+  spdlog::info("travel catalog {}: {} flights, {} hotels", catalog, spec.flights.size(),
+               spec.hotels.size());
+}
+
 }  // namespace
 
 int serve(const ServerOptions& options, const ExtraServices& register_extra) {
@@ -139,6 +164,9 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   orderd::services::register_seed_services(registry, options.simulation);
   orderd::commerce::Shop shop(options.shop);
   shop.register_services(registry);
+  // Trips pay on the shop's payment ledger (one desk, one gateway, one breaker).
+  orderd::travel::Travel travel(options.travel, shop.payments);
+  travel.register_services(registry);
   orderd::commerce::EventRelay::register_tables(registry);
   // The mailbox keeps nothing in memory: its listing reads the rows on demand.
   orderd::notifications::Mailbox mailbox(options.mailbox);
@@ -154,6 +182,9 @@ int serve(const ServerOptions& options, const ExtraServices& register_extra) {
   shop.attach(*engine, *scheduler);
   shop.load(*store);  // memory as the rows say, before anything replays
   seed_catalog(shop, *engine, options.catalog, scheduler->now_ms());
+  travel.attach(*engine, *scheduler);
+  travel.load(*store);
+  seed_travel(travel, *engine, options.travel_catalog);
   std::size_t recovered = engine->recover();
   shop.reclaim.run();  // orders killed before the restart
   shop.reclaim.every(options.shop.reclaim_interval_ms);

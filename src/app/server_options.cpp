@@ -302,6 +302,26 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
                  "backup), none, or a catalog JSON file (docs/API.md)")
       ->envname("ORDERD_CATALOG")
       ->capture_default_str();
+  cmd.add_option("--travel-catalog", o.travel_catalog,
+                 "what a fresh store's travel catalog starts with: demo (flights SFO-JFK and more "
+                 "around 2024-12-15, hotels in New York and other cities), none, or a travel "
+                 "catalog JSON file (docs/API.md)")
+      ->envname("ORDERD_TRAVEL_CATALOG")
+      ->capture_default_str();
+  duration("--travel-hold-ttl", "ORDERD_TRAVEL_HOLD_TTL", o.travel.hold_ttl_ms, "15m",
+           "how long a trip's seats and rooms are held before confirmation; the expiry timer "
+           "releases them after");
+  cmd.add_option("--travel-max-nights", o.travel.limits.max_nights,
+                 "nights one hotel stay may have; longer stays fail the trip (invalid_stay)")
+      ->envname("ORDERD_TRAVEL_MAX_NIGHTS")
+      ->check(CLI::Range(1, 365))
+      ->capture_default_str();
+  cmd.add_option("--travel-max-party", o.travel.limits.max_party,
+                 "passengers on one flight booking and guests in one stay; more fail the trip "
+                 "(invalid_party)")
+      ->envname("ORDERD_TRAVEL_MAX_PARTY")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   duration("--order-wait", "ORDERD_ORDER_WAIT", o.commerce_routes.order_wait_ms, "5s",
            "how long POST /api/v1/orders waits for the saga before answering 202 + Location");
   cmd.add_option("--max-basket-lines", o.shop.max_basket_lines,
@@ -332,6 +352,11 @@ void add_server_options(CLI::App& cmd, ServerOptions& o) {
       ->envname("ORDERD_PAYMENT_LATENCY_MS")
       ->check(CLI::Range(0, 600'000))
       ->capture_default_str();
+  cmd.add_option("--mock-gateway-state", o.shop.gateway.state_file,
+                 "file where the mock payment gateway keeps every operation it carries out, "
+                 "so that it outlives orderd's restarts as a real processor does (the same key "
+                 "answers the same after a kill -9); empty: in memory only")
+      ->envname("ORDERD_MOCK_GATEWAY_STATE");
   duration("--payment-timeout", "ORDERD_PAYMENT_TIMEOUT", o.shop.payment_timeout_ms, "2s",
            "limit of one payment gateway attempt (then it is retried)");
   cmd.add_option("--payment-attempts", o.shop.authorize_attempts,

@@ -15,6 +15,7 @@
 #include "ingress/rate_limit_options.hpp"
 #include "notifications/mailbox.hpp"
 #include "services/simulation.hpp"
+#include "travel/travel.hpp"
 
 namespace CLI {
 class App;
@@ -41,6 +42,10 @@ struct ServerOptions {
   std::string catalog = "demo";
   commerce::ShopOptions shop;
   commerce::api::CommerceRouteOptions commerce_routes;
+  // Travel (seed 003): what a fresh store's travel catalog starts with ("demo", "none" or a JSON
+  // file, independent of --catalog), and its limits.
+  std::string travel_catalog = "demo";
+  travel::TravelOptions travel;
   // The outbox's relay to NATS JetStream (none without --nats-url), and how long published
   // events stay in the outbox.
   commerce::JetStreamOptions nats;

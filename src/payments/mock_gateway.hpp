@@ -19,14 +19,21 @@
 //    capture (nothing_captured) and is made once (already_refunded).
 //
 // Tests keep the object across engine restarts: its ledger of operations outlives every crash,
-// so a simulation can count what the processor really did (money, held).
+// so a simulation can count what the processor really did (money, held). With a state file
+// (MockGatewayOptions::state_file, --mock-gateway-state) it outlives orderd's process too: every
+// operation is written there before it is answered (G1 in mock_gateway_state.hpp), and a new
+// gateway replays the file, so the same key answers the same after a kill -9 of orderd.
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
+#include "payments/mock_gateway_state.hpp"
 #include "payments/payment_gateway.hpp"
 
 namespace orderd {
@@ -42,21 +49,15 @@ struct MockGatewayOptions {
   // Owners remembered (their keys and money); the oldest is forgotten past this, as a processor
   // expires idempotency keys. 0: no limit (tests).
   std::size_t max_owners = 100'000;
-};
-
-// What the gateway did for one owner: distinct keys that succeeded, per operation.
-struct MoneyCount {
-  std::uint32_t authorized = 0;
-  std::uint32_t captured = 0;
-  std::uint32_t voided = 0;
-  std::uint32_t refunded = 0;
-  bool operator==(const MoneyCount&) const = default;
+  // Where the operations are kept across orderd's restarts; empty: in memory only. Replayed
+  // whole at construction, max_owners applying as the replay goes (the oldest forgotten).
+  std::string state_file;
 };
 
 class MockGateway : public PaymentGateway {
  public:
-  MockGateway(Scheduler& scheduler, MockGatewayOptions options)
-      : scheduler_(&scheduler), options_(options) {}
+  // Throws std::runtime_error when the state file cannot be opened, locked or read back.
+  MockGateway(Scheduler& scheduler, MockGatewayOptions options);
   // The clock its latency runs on, after a restart: the gateway outlives orderd's crashes, and
   // remembers what it did (the outside world does).
   void rebind(Scheduler& scheduler) { scheduler_ = &scheduler; }
@@ -89,7 +90,16 @@ class MockGateway : public PaymentGateway {
     GatewayOperation op;
     GatewayReply answer;
   };
-  GatewayReply carry_out(const GatewayOperation& op, const std::string& key);
+  // The answer under `key`; nullopt when a new operation could not be written down (G1): it
+  // is then not carried out, and not answered (the attempt times out and is retried).
+  std::optional<GatewayReply> carry_out(const GatewayOperation& op, const std::string& key);
+  GatewayReply decide(const Owner& money, const GatewayOperation& op, const std::string& key,
+                      bool refused) const;
+  static void apply(Owner& money, PaymentOp type, const GatewayReply& answer);
+  // The owner, as this operation finds it (an owner never seen is assumed, see carry_out).
+  Owner& arriving(const GatewayOperation& op);
+  void remember(const std::string& key, const GatewayOperation& op, const GatewayReply& answer);
+  void replay(const std::vector<GatewayRecord>& records);
   Owner& owner(const std::string& name);
 
   Scheduler* scheduler_;
@@ -100,6 +110,7 @@ class MockGateway : public PaymentGateway {
   std::deque<std::string> owner_order_;  // first seen first, for max_owners
   std::unordered_map<std::string, std::vector<std::string>> keys_by_owner_;
   std::map<PaymentOp, std::uint32_t> refusals_;
+  std::unique_ptr<GatewayStateFile> state_;  // null: memory only
 };
 
 }  // namespace orderd::payments

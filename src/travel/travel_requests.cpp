@@ -60,18 +60,23 @@ std::string trip_owner(const std::string& trip_id) {
 bool valid_trip_id(const std::string& trip_id) {
   if (trip_id.empty() || trip_id.size() > 100) return false;
   for (char c : trip_id)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '-' || c == '_'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_'))
       return false;
   return true;
 }
 
 void tag_invoke(bj::value_from_tag, bj::value& v, const FlightOffer& f) {
-  v = {{"flightId", f.flight.flight_id},   {"flightNumber", f.flight.flight_number},
-       {"airline", f.flight.airline},      {"from", f.flight.from},
-       {"to", f.flight.to},                {"date", f.flight.date},
-       {"departs", f.flight.departs},      {"price", f.flight.price},
-       {"currency", f.flight.currency},    {"seatsAvailable", f.seats_available}};
+  v = {{"flightId", f.flight.flight_id},
+       {"flightNumber", f.flight.flight_number},
+       {"airline", f.flight.airline},
+       {"from", f.flight.from},
+       {"to", f.flight.to},
+       {"date", f.flight.date},
+       {"departs", f.flight.departs},
+       {"price", f.flight.price},
+       {"currency", f.flight.currency},
+       {"seatsAvailable", f.seats_available}};
 }
 
 FlightOffer tag_invoke(bj::value_to_tag<FlightOffer>, const bj::value& v) {
@@ -166,15 +171,22 @@ SeatReservation tag_invoke(bj::value_to_tag<SeatReservation>, const bj::value& v
 }
 
 void tag_invoke(bj::value_from_tag, bj::value& v, const RoomReservation& r) {
-  v = {{"reservationId", r.reservation_id}, {"tripId", r.trip_id},
-       {"hotelId", r.hotel_id},             {"checkIn", r.check_in},
-       {"checkOut", r.check_out},           {"guests", r.guests}};
+  v = {{"reservationId", r.reservation_id},
+       {"tripId", r.trip_id},
+       {"hotelId", r.hotel_id},
+       {"checkIn", r.check_in},
+       {"checkOut", r.check_out},
+       {"guests", r.guests}};
 }
 
 RoomReservation tag_invoke(bj::value_to_tag<RoomReservation>, const bj::value& v) {
   const auto& o = json::as_object(v);
-  return {identifier(o, "reservationId"), trip_id(o),         identifier(o, "hotelId"),
-          date(o, "checkIn"),             date(o, "checkOut"), positive(o, "guests")};
+  return {identifier(o, "reservationId"),
+          trip_id(o),
+          identifier(o, "hotelId"),
+          date(o, "checkIn"),
+          date(o, "checkOut"),
+          positive(o, "guests")};
 }
 
 void tag_invoke(bj::value_from_tag, bj::value& v, const ReservationRef& r) {
@@ -186,10 +198,7 @@ ReservationRef tag_invoke(bj::value_to_tag<ReservationRef>, const bj::value& v) 
 }
 
 void tag_invoke(bj::value_from_tag, bj::value& v, const TripCharge& r) {
-  v = {{"tripId", r.trip_id},
-       {"amount", r.amount},
-       {"currency", r.currency},
-       {"method", r.method}};
+  v = {{"tripId", r.trip_id}, {"amount", r.amount}, {"currency", r.currency}, {"method", r.method}};
 }
 
 TripCharge tag_invoke(bj::value_to_tag<TripCharge>, const bj::value& v) {

@@ -48,8 +48,9 @@ Task<Booking> reserve_seats(Travel* travel, Context& ctx, SeatReservation in) {
 Task<Booking> reserve_rooms(Travel* travel, Context& ctx, RoomReservation in) {
   auto result = ctx.transact("reserve", [&](WriteSet& writes) {
     const std::int64_t now = ctx.clock_ms();
-    HotelHoldRequest hold{in.reservation_id, trip_owner(in.trip_id), in.hotel_id, in.check_in,
-                          in.check_out,      in.guests,              now + travel->options.hold_ttl_ms};
+    HotelHoldRequest hold{
+        in.reservation_id, trip_owner(in.trip_id),           in.hotel_id, in.check_in, in.check_out,
+        in.guests,         now + travel->options.hold_ttl_ms};
     Booking booking = booked(travel->inventory.hold_rooms(hold, now, writes));
     travel->arm_expiry();
     return booking;
@@ -94,14 +95,15 @@ Task<TripCharged> charge(Travel* travel, Context& ctx, TripCharge in) {
                         "payment_declined");
   }
   payments::GatewayOperation capture = desk.decide_capture(ctx, owner);
-  Future<payments::GatewayReply> capturing = desk.send(ctx, "capture", capture, desk.settle_policy());
+  Future<payments::GatewayReply> capturing =
+      desk.send(ctx, "capture", capture, desk.settle_policy());
   auto captured = capturing.settle();
   reply = co_await captured;
   if (!reply || !reply->succeeded()) {
-    throw TerminalError(ErrorCode::kUpstreamFailed,
-                        "the payment could not be captured: " +
-                            (reply ? reply->message : reply.error().message),
-                        "payment_capture_failed");
+    throw TerminalError(
+        ErrorCode::kUpstreamFailed,
+        "the payment could not be captured: " + (reply ? reply->message : reply.error().message),
+        "payment_capture_failed");
   }
   co_return TripCharged{reply->reference, in.amount, in.currency, "captured"};
 }

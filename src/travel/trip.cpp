@@ -132,7 +132,8 @@ TripRequest tag_invoke(bj::value_to_tag<TripRequest>, const bj::value& v) {
   r.customer_email = json::require_string(o, "customerEmail");
   const auto at = r.customer_email.find('@');
   if (at == std::string::npos || at == 0 || at + 1 >= r.customer_email.size() ||
-      r.customer_email.size() > 254 || r.customer_email.find_first_of(" \t\r\n<>") != std::string::npos)
+      r.customer_email.size() > 254 ||
+      r.customer_email.find_first_of(" \t\r\n<>") != std::string::npos)
     throw json::InvalidField("customerEmail", "must be an e-mail address");
 
   const auto& flight = member(o, "flight");
@@ -213,14 +214,16 @@ Trip tag_invoke(bj::value_to_tag<Trip>, const bj::value& v) {
   t.customer_email = json::optional_string(o, "customerEmail");
   t.status = json::require_string(o, "status");
   t.step = json::require_string(o, "step");
-  if (const auto* f = o.if_contains("flight"); f && f->is_object()) t.flight = flight_of(f->get_object());
-  if (const auto* h = o.if_contains("hotel"); h && h->is_object()) t.hotel = hotel_of(h->get_object());
+  if (const auto* f = o.if_contains("flight"); f && f->is_object())
+    t.flight = flight_of(f->get_object());
+  if (const auto* h = o.if_contains("hotel"); h && h->is_object())
+    t.hotel = hotel_of(h->get_object());
   if (const auto* p = o.if_contains("payment"); p && p->is_object()) {
     const auto& po = p->get_object();
-    t.payment = TripPayment{json::optional_string(po, "transactionId"),
-                            json::require_integer(po, "amount"),
-                            json::require_string(po, "currency"),
-                            json::optional_string(po, "method"), json::require_string(po, "status")};
+    t.payment =
+        TripPayment{json::optional_string(po, "transactionId"), json::require_integer(po, "amount"),
+                    json::require_string(po, "currency"), json::optional_string(po, "method"),
+                    json::require_string(po, "status")};
   }
   t.total_amount = json::require_integer(o, "totalAmount");
   t.currency = json::require_string(o, "currency");
@@ -236,7 +239,8 @@ Trip tag_invoke(bj::value_to_tag<Trip>, const bj::value& v) {
   }
   if (const auto* n = o.if_contains("notifications"))
     t.notifications = bj::value_to<std::vector<std::string>>(*n);
-  if (const auto* e = o.if_contains("errors")) t.errors = bj::value_to<std::vector<std::string>>(*e);
+  if (const auto* e = o.if_contains("errors"))
+    t.errors = bj::value_to<std::vector<std::string>>(*e);
   t.created_at_ms = json::require_integer(o, "createdAtMs");
   t.updated_at_ms = json::require_integer(o, "updatedAtMs");
   return t;

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "common/json_fields.hpp"
 #include "engine/registry.hpp"
 #include "notifications/notification.hpp"
 #include "travel/travel.hpp"
@@ -75,9 +76,9 @@ std::string booking_id(const char* prefix, const Context& ctx) {
 }
 
 TripFlight flight_of(const Booking& b, const Flight& f) {
-  return {b.id,         b.flight_id, b.flight_number, f.airline,  f.from,
-          f.to,         f.date,      f.departs,       b.quantity, b.unit_price,
-          b.amount,     std::string(to_string(b.status))};
+  return {b.id,       b.flight_id,  b.flight_number, f.airline,
+          f.from,     f.to,         f.date,          f.departs,
+          b.quantity, b.unit_price, b.amount,        std::string(to_string(b.status))};
 }
 
 TripHotel hotel_of(const Booking& b, const Hotel& h) {
@@ -98,6 +99,10 @@ TripHotel hotel_of(const Booking& b, const Hotel& h) {
 std::string money(std::int64_t minor, const std::string& currency) {
   const std::string cents = std::to_string(minor % 100 + 100).substr(1);
   return std::to_string(minor / 100) + "." + cents + " " + currency;
+}
+
+std::string count(std::int64_t n, const char* what) {
+  return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
 }
 
 void fail(Trip& trip, const std::string& reason, const std::string& message) {
@@ -137,9 +142,10 @@ bool short_of_units(const Result<Booking>& r) {
 }
 
 // Undoes what the trip holds, in reverse: the money back (a void or a refund), then the hotel,
-// then the flight. Each undo is a call, recorded in the trip's compensations as it ran.
-Task<void> compensate(Context& ctx, Trip& trip, bool charge_attempted) {
-  save(ctx, trip, "compensating");
+// then the flight. Each undo is a call, recorded in the trip's compensations as it ran. Only
+// BookTrip keeps the state (`saving`); CancelTrip, a shared handler, may not write it.
+Task<void> compensate(Context& ctx, Trip& trip, bool charge_attempted, bool saving) {
+  if (saving) save(ctx, trip, "compensating");
   if (charge_attempted) {
     auto refunding = ctx.call<TripRefunded>("TripPaymentService", "Refund", TripRefund{ctx.key()});
     auto settle = refunding.settle();
@@ -148,14 +154,15 @@ Task<void> compensate(Context& ctx, Trip& trip, bool charge_attempted) {
       trip.compensations.push_back({"refund_payment", "failed", refunded.error().message});
     } else if (refunded->status != "none" && refunded->status != "declined") {
       const bool done = refunded->status == "refunded" || refunded->status == "voided";
-      trip.compensations.push_back({"refund_payment", done ? "done" : "failed",
-                                    refunded->status + " " + money(refunded->amount, trip.currency)});
+      trip.compensations.push_back(
+          {"refund_payment", done ? "done" : "failed",
+           refunded->status + " " + money(refunded->amount, trip.currency)});
       if (trip.payment) trip.payment->status = refunded->status;
     }
   }
   if (trip.hotel) {
-    auto cancelling = ctx.call<Booking>("HotelService", "Cancel",
-                                        ReservationRef{trip.hotel->reservation_id});
+    auto cancelling =
+        ctx.call<Booking>("HotelService", "Cancel", ReservationRef{trip.hotel->reservation_id});
     auto settle = cancelling.settle();
     Result<Booking> cancelled = co_await settle;
     trip.compensations.push_back(
@@ -165,8 +172,8 @@ Task<void> compensate(Context& ctx, Trip& trip, bool charge_attempted) {
     if (cancelled) trip.hotel->status = std::string(to_string(cancelled->status));
   }
   if (trip.flight) {
-    auto cancelling = ctx.call<Booking>("FlightService", "Cancel",
-                                        ReservationRef{trip.flight->reservation_id});
+    auto cancelling =
+        ctx.call<Booking>("FlightService", "Cancel", ReservationRef{trip.flight->reservation_id});
     auto settle = cancelling.settle();
     Result<Booking> cancelled = co_await settle;
     trip.compensations.push_back(
@@ -191,9 +198,8 @@ Task<void> notify(Context& ctx, Trip& trip) {
                  trip.flight->to + " on " + trip.flight->date + " for " +
                  std::to_string(trip.flight->passengers) + "; " + trip.hotel->name + ", " +
                  trip.hotel->check_in + " to " + trip.hotel->check_out + " (" +
-                 std::to_string(trip.hotel->nights) + " nights, " +
-                 std::to_string(trip.hotel->rooms) + " rooms). Charged " +
-                 money(trip.total_amount, trip.currency) + ".";
+                 count(trip.hotel->nights, "night") + ", " + count(trip.hotel->rooms, "room") +
+                 "). Charged " + money(trip.total_amount, trip.currency) + ".";
   } else {
     email.subject = "Your trip " + trip.trip_id + " is " + trip.status;
     email.body = "Nothing is held and nothing is charged. " + trip.message;
@@ -211,7 +217,7 @@ Task<void> notify(Context& ctx, Trip& trip) {
 // record published to the other handlers.
 Task<Trip> finish(Context& ctx, Trip trip, bool compensations_due, bool charge_attempted) {
   if (compensations_due) {
-    Task<void> undoing = compensate(ctx, trip, charge_attempted);
+    Task<void> undoing = compensate(ctx, trip, charge_attempted, true);
     co_await std::move(undoing);
   }
   save(ctx, trip, "notifying");
@@ -359,8 +365,9 @@ Task<Trip> book_trip(Travel* travel, Context& ctx, TripRequest in) {
   auto charge_settle = charging.settle();
   Result<TripCharged> charged = co_await charge_settle;
   if (!charged) {
-    trip.payment = TripPayment{"", trip.total_amount, trip.currency, in.payment_method,
-                               charged.error().reason == "payment_declined" ? "declined" : "failed"};
+    trip.payment =
+        TripPayment{"", trip.total_amount, trip.currency, in.payment_method,
+                    charged.error().reason == "payment_declined" ? "declined" : "failed"};
     fail(trip, charged.error());
     Task<Trip> ending = finish(ctx, trip, true, true);
     Trip ended = co_await std::move(ending);
@@ -378,10 +385,10 @@ Task<Trip> book_trip(Travel* travel, Context& ctx, TripRequest in) {
 
   // Confirm both at once. A hold that expired meanwhile fails the trip, which gives all back.
   save(ctx, trip, "confirming");
-  auto flight_confirming = ctx.call<Booking>("FlightService", "Confirm",
-                                             ReservationRef{trip.flight->reservation_id});
-  auto hotel_confirming = ctx.call<Booking>("HotelService", "Confirm",
-                                            ReservationRef{trip.hotel->reservation_id});
+  auto flight_confirming =
+      ctx.call<Booking>("FlightService", "Confirm", ReservationRef{trip.flight->reservation_id});
+  auto hotel_confirming =
+      ctx.call<Booking>("HotelService", "Confirm", ReservationRef{trip.hotel->reservation_id});
   auto flight_confirm_settle = flight_confirming.settle();
   Result<Booking> flight_confirmed = co_await flight_confirm_settle;
   auto hotel_confirm_settle = hotel_confirming.settle();
@@ -398,7 +405,7 @@ Task<Trip> book_trip(Travel* travel, Context& ctx, TripRequest in) {
   trip.status = "confirmed";
   Task<Trip> ending = finish(ctx, trip, false, false);
   Trip ended = co_await std::move(ending);
-    co_return ended;
+  co_return ended;
 }
 
 // What the trip is doing now: its record as BookTrip last saved it, or as it ended, or as
@@ -436,7 +443,7 @@ Task<Trip> cancel_trip(Context& ctx, CancelTripRequest in) {
     trip.status = "cancelled";
     trip.reason = "trip_cancelled";
     trip.message = in.reason.empty() ? "cancelled on request" : in.reason;
-    Task<void> undoing = compensate(ctx, trip, true);
+    Task<void> undoing = compensate(ctx, trip, true, false);
     co_await std::move(undoing);
     Task<void> notifying = notify(ctx, trip);
     co_await std::move(notifying);

@@ -38,15 +38,13 @@ TravelCatalogSpec small_catalog() {
 
 boost::json::object trip_body(std::int64_t passengers, std::int64_t guests,
                               std::string method = "mock") {
-  return {{"customerId", "customer-123"},
-          {"customerEmail", "alice@example.com"},
-          {"flight", {{"from", "SFO"}, {"to", "JFK"}, {"date", kDate}, {"passengers", passengers}}},
-          {"hotel",
-           {{"city", "New York"},
-            {"checkIn", kDate},
-            {"checkOut", "2024-12-18"},
-            {"guests", guests}}},
-          {"payment", {{"method", method}}}};
+  return {
+      {"customerId", "customer-123"},
+      {"customerEmail", "alice@example.com"},
+      {"flight", {{"from", "SFO"}, {"to", "JFK"}, {"date", kDate}, {"passengers", passengers}}},
+      {"hotel",
+       {{"city", "New York"}, {"checkIn", kDate}, {"checkOut", "2024-12-18"}, {"guests", guests}}},
+      {"payment", {{"method", method}}}};
 }
 
 class TripOrchestratorTest : public ::testing::Test {
@@ -194,8 +192,7 @@ TEST_F(TripOrchestratorTest, ADeclinedPaymentReleasesTheHotelThenTheFlight) {
   Trip trip = book("trip-005", trip_body(2, 2, "mock_declined"));
   EXPECT_EQ(trip.status, "failed");
   EXPECT_EQ(trip.reason, "payment_declined");
-  EXPECT_EQ(actions(trip),
-            (std::vector<std::string>{"release_hotel:done", "release_flight:done"}));
+  EXPECT_EQ(actions(trip), (std::vector<std::string>{"release_hotel:done", "release_flight:done"}));
   EXPECT_EQ(seats("UA1-2024-12-15").available(), 2);
   EXPECT_EQ(seats("UA1-2024-12-15").sold, 0);
   EXPECT_EQ(payment_records("trip-005", "capture"), 0);
@@ -235,6 +232,7 @@ TEST_F(TripOrchestratorTest, ACrashAtAnyCommitEndsTheTripOnceWithOneCharge) {
   for (std::size_t batches = 1;; ++batches) {
     SCOPED_TRACE("crash after batch " + std::to_string(batches));
     const std::string trip_id = "crash-" + std::to_string(batches);
+    harness.crash();
     harness.start_crashing_after(batches);
     InvokeRequest request;
     request.service = "TripOrchestrator";
