@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/hold_expiry.hpp"
@@ -53,6 +54,9 @@ class Travel : private ExpiringHolds {
   void load(store::Store& store);
   // The engine the expiry's rows go through and its clock; again after a test's restart.
   void attach(Engine& engine, Scheduler& scheduler);
+  // The booking's durable row: what confirm and cancel answer for a booking memory no longer
+  // has (T5: an expired or cancelled one). nullopt when there is none (or before attach).
+  std::optional<Booking> stored_booking(const std::string& booking_id) const;
   // After a decision that may have made an earlier expiry (a new hold).
   void arm_expiry() { expiry_.arm(); }
 
@@ -67,6 +71,7 @@ class Travel : private ExpiringHolds {
     return inventory.expire_due(now_ms, limit, writes);
   }
   HoldExpiry expiry_;
+  Engine* engine_ = nullptr;
 };
 
 // The rows that give a fresh store `spec` (Engine::write_rows), already applied to the

@@ -60,14 +60,18 @@ Task<Booking> reserve_rooms(Travel* travel, Context& ctx, RoomReservation in) {
 
 Task<Booking> confirm_booking(Travel* travel, Context& ctx, ReservationRef in) {
   auto result = ctx.transact("confirm", [&](WriteSet& writes) {
-    return booked(travel->inventory.confirm(in.reservation_id, ctx.clock_ms(), writes));
+    // A booking that ended (expired) is answered as it ended, from its row (T5).
+    return booked(travel->inventory.confirm(in.reservation_id, ctx.clock_ms(), writes,
+                                            travel->stored_booking(in.reservation_id)));
   });
   co_return result;
 }
 
 Task<Booking> cancel_booking(Travel* travel, Context& ctx, ReservationRef in) {
   auto result = ctx.transact("cancel", [&](WriteSet& writes) {
-    return booked(travel->inventory.cancel(in.reservation_id, ctx.clock_ms(), writes));
+    // An expired or cancelled booking is answered as it is, from its row (T5).
+    return booked(travel->inventory.cancel(in.reservation_id, ctx.clock_ms(), writes,
+                                           travel->stored_booking(in.reservation_id)));
   });
   co_return result;
 }
