@@ -64,9 +64,9 @@ struct FlightSpec {
   std::int64_t seats;
 };
 const std::vector<FlightSpec> kFlights = {
-    {"UA1-2024-12-15", "UA1", 25000, 50},
-    {"AA1-2024-12-15", "AA1", 30000, 40},
-    {"DL1-2024-12-15", "DL1", 35000, 30},
+    {"UA1-2024-12-15", "UA1", 25000, 70},
+    {"AA1-2024-12-15", "AA1", 30000, 55},
+    {"DL1-2024-12-15", "DL1", 35000, 40},
 };
 
 struct HotelSpec {
@@ -76,9 +76,9 @@ struct HotelSpec {
   std::int64_t rooms;  // every night; two guests a room
 };
 const std::vector<HotelSpec> kHotels = {
-    {"cheap-nyc", "Cheap Inn", 10000, 25},
-    {"mid-nyc", "Midtown Hotel", 20000, 20},
-    {"grand-nyc", "Grand Hotel", 30000, 15},
+    {"cheap-nyc", "Cheap Inn", 10000, 35},
+    {"mid-nyc", "Midtown Hotel", 20000, 30},
+    {"grand-nyc", "Grand Hotel", 30000, 20},
 };
 // The nights a stay may cover: check-in on the 15th or 16th, one or two nights.
 const std::vector<std::pair<std::string, std::string>> kNights = {
@@ -116,9 +116,9 @@ std::string catalog_json() {
 // the 16th), so the rooms of that night run out around the middle of the run: before, payments
 // are in flight at the kills; after, trips race for the last rooms, fail and release their
 // flights, and cancels give units back to later trips.
-constexpr int kTrips = 160;
-constexpr int kClients = 24;
-constexpr auto kArrivalSpan = 5s;
+constexpr int kTrips = 240;
+constexpr int kClients = 32;
+constexpr auto kArrivalSpan = 4s;
 constexpr int kKills = 5;
 constexpr auto kDeadline = 120s;  // for the whole load; the test fails past it
 
@@ -218,7 +218,7 @@ class TravelCrashTest : public ::testing::Test {
     std::filesystem::create_directories(dir.path() / "data");
     std::ofstream(catalog_path) << catalog_json();
     args = {"--travel-catalog", catalog_path.string(), "--mock-gateway-state",
-            gateway_path.string(), "--payment-latency-ms", "60", "--retry-initial-ms", "50",
+            gateway_path.string(), "--payment-latency-ms", "100", "--retry-initial-ms", "50",
             // A lost answer is retried, never counted against the gateway's breaker: this test
             // is about crashes, the breaker has its own attack (payments_attack_test).
             "--gateway-breaker-failures", "0"};
