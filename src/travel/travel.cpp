@@ -49,7 +49,7 @@ void Travel::attach(Engine& engine, Scheduler& scheduler) {
 
 std::optional<Booking> Travel::stored_booking(const std::string& booking_id) const {
   if (!engine_) return std::nullopt;
-  std::optional<std::string> row = engine_->read_row(TravelInventory::kBookings, booking_id);
+  auto row = engine_->read_row(TravelInventory::kBookings, booking_id);
   if (!row) return std::nullopt;
   return boost::json::value_to<Booking>(boost::json::parse(*row));
 }

@@ -54,11 +54,10 @@ class Travel : private ExpiringHolds {
   void load(store::Store& store);
   // The engine the expiry's rows go through and its clock; again after a test's restart.
   void attach(Engine& engine, Scheduler& scheduler);
-  // The booking's durable row: what confirm and cancel answer for a booking memory no longer
-  // has (T5: an expired or cancelled one). nullopt when there is none (or before attach).
-  std::optional<Booking> stored_booking(const std::string& booking_id) const;
   // After a decision that may have made an earlier expiry (a new hold).
   void arm_expiry() { expiry_.arm(); }
+  // A booking's durable row (any status): memory holds only the held and confirmed ones (T5).
+  std::optional<Booking> stored_booking(const std::string& booking_id) const;
 
   const TravelOptions options;
   TravelInventory inventory;

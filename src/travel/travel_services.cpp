@@ -16,6 +16,20 @@ Booking booked(std::variant<Booking, Error> decided) {
   return std::get<Booking>(std::move(decided));
 }
 
+// A booking id names one booking for good: an ended one's row keeps it (T3).
+void refuse_used_id(const Travel& travel, const std::string& id) {
+  if (travel.inventory.booking(id) || travel.stored_booking(id)) {
+    throw TerminalError(ErrorCode::kConflict, "booking " + id + " exists", "booking_exists");
+  }
+}
+
+// What confirm and cancel need of a booking memory no longer holds: its row (cancelled or
+// expired), so a compensation of an expired hold succeeds and a late confirm is refused.
+std::optional<Booking> stored_unless_open(const Travel& travel, const std::string& id) {
+  if (travel.inventory.booking(id)) return std::nullopt;
+  return travel.stored_booking(id);
+}
+
 Task<FlightSearchResult> search_flights(Travel* travel, Context& ctx, FlightSearch in) {
   auto result = ctx.run("search", [&] {
     return FlightSearchResult{travel->inventory.search_flights(in.from, in.to, in.date)};
@@ -38,6 +52,7 @@ Task<Booking> reserve_seats(Travel* travel, Context& ctx, SeatReservation in) {
     const std::int64_t now = ctx.clock_ms();
     FlightHoldRequest hold{in.reservation_id, trip_owner(in.trip_id), in.flight_id, in.passengers,
                            now + travel->options.hold_ttl_ms};
+    refuse_used_id(*travel, in.reservation_id);
     Booking booking = booked(travel->inventory.hold_seats(hold, now, writes));
     travel->arm_expiry();
     return booking;
@@ -51,6 +66,7 @@ Task<Booking> reserve_rooms(Travel* travel, Context& ctx, RoomReservation in) {
     HotelHoldRequest hold{
         in.reservation_id, trip_owner(in.trip_id),           in.hotel_id, in.check_in, in.check_out,
         in.guests,         now + travel->options.hold_ttl_ms};
+    refuse_used_id(*travel, in.reservation_id);
     Booking booking = booked(travel->inventory.hold_rooms(hold, now, writes));
     travel->arm_expiry();
     return booking;
@@ -60,18 +76,16 @@ Task<Booking> reserve_rooms(Travel* travel, Context& ctx, RoomReservation in) {
 
 Task<Booking> confirm_booking(Travel* travel, Context& ctx, ReservationRef in) {
   auto result = ctx.transact("confirm", [&](WriteSet& writes) {
-    // A booking that ended (expired) is answered as it ended, from its row (T5).
     return booked(travel->inventory.confirm(in.reservation_id, ctx.clock_ms(), writes,
-                                            travel->stored_booking(in.reservation_id)));
+                                            stored_unless_open(*travel, in.reservation_id)));
   });
   co_return result;
 }
 
 Task<Booking> cancel_booking(Travel* travel, Context& ctx, ReservationRef in) {
   auto result = ctx.transact("cancel", [&](WriteSet& writes) {
-    // An expired or cancelled booking is answered as it is, from its row (T5).
     return booked(travel->inventory.cancel(in.reservation_id, ctx.clock_ms(), writes,
-                                           travel->stored_booking(in.reservation_id)));
+                                           stored_unless_open(*travel, in.reservation_id)));
   });
   co_return result;
 }

@@ -240,6 +240,20 @@ Task<Trip> book_trip(Travel* travel, Context& ctx, TripRequest in) {
   trip.customer_email = in.customer_email;
   trip.created_at_ms = trip.updated_at_ms = ctx.created_at_ms();
   save(ctx, trip, "searching");
+  // The party within --travel-max-party, before anything is held (journaled: a replay under
+  // other flags decides as the live run did).
+  const std::string too_large = ctx.run("check_party", [&] {
+    const std::int64_t max = travel->inventory.limits().max_party;
+    if (in.flight.passengers > max || in.hotel.guests > max)
+      return "a party is 1 to " + std::to_string(max) + " passengers and guests";
+    return std::string();
+  });
+  if (!too_large.empty()) {
+    fail(trip, "invalid_party", too_large);
+    Task<Trip> ending = finish(ctx, trip, false, false);
+    Trip ended = co_await std::move(ending);
+    co_return ended;
+  }
 
   // Search both at once (the seed's futures).
   auto flights_searched = ctx.call<FlightSearchResult>(

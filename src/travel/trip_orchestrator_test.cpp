@@ -220,6 +220,23 @@ TEST_F(TripOrchestratorTest, CancellingAConfirmedTripRefundsOnceHoweverOftenItIs
   expect_nothing_held();
 }
 
+TEST_F(TripOrchestratorTest, APartyOrAStayPastTheLimitsFailsWithNothingHeld) {
+  Trip party = book("trip-big", trip_body(10, 2));  // --travel-max-party is 9
+  EXPECT_EQ(party.status, "failed");
+  EXPECT_EQ(party.reason, "invalid_party");
+  auto body = trip_body(1, 1);
+  body["hotel"].as_object()["checkOut"] = "2025-02-15";  // 62 nights, past 30
+  Trip stay = book("trip-long", body);
+  EXPECT_EQ(stay.status, "failed");
+  EXPECT_EQ(stay.reason, "invalid_stay");
+  for (const Trip* t : {&party, &stay}) {
+    EXPECT_FALSE(t->flight);
+    EXPECT_FALSE(t->hotel);
+    EXPECT_TRUE(t->compensations.empty());
+  }
+  expect_nothing_held();
+}
+
 TEST_F(TripOrchestratorTest, AnUnknownTripIsNotFound) {
   InvocationOutcome status = call("trip-none", "GetStatus", boost::json::object{});
   EXPECT_FALSE(status.ok);
