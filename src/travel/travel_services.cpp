@@ -74,18 +74,30 @@ Task<Booking> reserve_rooms(Travel* travel, Context& ctx, RoomReservation in) {
   co_return result;
 }
 
-Task<Booking> confirm_booking(Travel* travel, Context& ctx, ReservationRef in) {
+// A service confirms and cancels its own kind of booking only: FlightService never a hotel's.
+std::optional<Booking> of_kind(const Travel& travel, const std::string& id, const char* kind) {
+  std::optional<Booking> stored = stored_unless_open(travel, id);
+  const Booking* booking = travel.inventory.booking(id);
+  if (!booking && stored) booking = &*stored;
+  if (booking && booking->kind != kind) {
+    throw TerminalError(ErrorCode::kNotFound, std::string("no ") + kind + " booking " + id,
+                        "booking_not_found");
+  }
+  return stored;
+}
+
+Task<Booking> confirm_booking(Travel* travel, const char* kind, Context& ctx, ReservationRef in) {
   auto result = ctx.transact("confirm", [&](WriteSet& writes) {
     return booked(travel->inventory.confirm(in.reservation_id, ctx.clock_ms(), writes,
-                                            stored_unless_open(*travel, in.reservation_id)));
+                                            of_kind(*travel, in.reservation_id, kind)));
   });
   co_return result;
 }
 
-Task<Booking> cancel_booking(Travel* travel, Context& ctx, ReservationRef in) {
+Task<Booking> cancel_booking(Travel* travel, const char* kind, Context& ctx, ReservationRef in) {
   auto result = ctx.transact("cancel", [&](WriteSet& writes) {
     return booked(travel->inventory.cancel(in.reservation_id, ctx.clock_ms(), writes,
-                                           stored_unless_open(*travel, in.reservation_id)));
+                                           of_kind(*travel, in.reservation_id, kind)));
   });
   co_return result;
 }
@@ -155,24 +167,28 @@ void register_travel_services(Registry& registry, Travel& travel) {
   registry.add<SeatReservation, Booking>(
       "FlightService", "Reserve",
       [t](Context& ctx, SeatReservation r) { return reserve_seats(t, ctx, std::move(r)); });
-  registry.add<ReservationRef, Booking>(
-      "FlightService", "Confirm",
-      [t](Context& ctx, ReservationRef r) { return confirm_booking(t, ctx, std::move(r)); });
-  registry.add<ReservationRef, Booking>(
-      "FlightService", "Cancel",
-      [t](Context& ctx, ReservationRef r) { return cancel_booking(t, ctx, std::move(r)); });
+  registry.add<ReservationRef, Booking>("FlightService", "Confirm",
+                                        [t](Context& ctx, ReservationRef r) {
+                                          return confirm_booking(t, "flight", ctx, std::move(r));
+                                        });
+  registry.add<ReservationRef, Booking>("FlightService", "Cancel",
+                                        [t](Context& ctx, ReservationRef r) {
+                                          return cancel_booking(t, "flight", ctx, std::move(r));
+                                        });
   registry.add<HotelSearch, HotelSearchResult>(
       "HotelService", "Search",
       [t](Context& ctx, HotelSearch r) { return search_hotels(t, ctx, std::move(r)); });
   registry.add<RoomReservation, Booking>(
       "HotelService", "Reserve",
       [t](Context& ctx, RoomReservation r) { return reserve_rooms(t, ctx, std::move(r)); });
-  registry.add<ReservationRef, Booking>(
-      "HotelService", "Confirm",
-      [t](Context& ctx, ReservationRef r) { return confirm_booking(t, ctx, std::move(r)); });
-  registry.add<ReservationRef, Booking>(
-      "HotelService", "Cancel",
-      [t](Context& ctx, ReservationRef r) { return cancel_booking(t, ctx, std::move(r)); });
+  registry.add<ReservationRef, Booking>("HotelService", "Confirm",
+                                        [t](Context& ctx, ReservationRef r) {
+                                          return confirm_booking(t, "hotel", ctx, std::move(r));
+                                        });
+  registry.add<ReservationRef, Booking>("HotelService", "Cancel",
+                                        [t](Context& ctx, ReservationRef r) {
+                                          return cancel_booking(t, "hotel", ctx, std::move(r));
+                                        });
   registry.add<TripCharge, TripCharged>(
       "TripPaymentService", "Charge",
       [t](Context& ctx, TripCharge r) { return charge(t, ctx, std::move(r)); });

@@ -141,6 +141,17 @@ bool short_of_units(const Result<Booking>& r) {
   return !r && (r.error().reason == "no_seats" || r.error().reason == "no_rooms");
 }
 
+// Cancels one booking (released if held, its units returned if confirmed) and records how.
+Task<void> release(Context& ctx, const char* service, const char* action, std::string booking_id,
+                   std::string& status, std::vector<TripCompensation>& compensations) {
+  auto cancelling = ctx.call<Booking>(service, "Cancel", ReservationRef{booking_id});
+  auto settle = cancelling.settle();
+  Result<Booking> cancelled = co_await settle;
+  if (cancelled) status = std::string(to_string(cancelled->status));
+  compensations.push_back({action, cancelled ? "done" : "failed",
+                           cancelled ? booking_id + " " + status : cancelled.error().message});
+}
+
 // Undoes what the trip holds, in reverse: the money back (a void or a refund), then the hotel,
 // then the flight. Each undo is a call, recorded in the trip's compensations as it ran. Only
 // BookTrip keeps the state (`saving`); CancelTrip, a shared handler, may not write it.
@@ -161,26 +172,15 @@ Task<void> compensate(Context& ctx, Trip& trip, bool charge_attempted, bool savi
     }
   }
   if (trip.hotel) {
-    auto cancelling =
-        ctx.call<Booking>("HotelService", "Cancel", ReservationRef{trip.hotel->reservation_id});
-    auto settle = cancelling.settle();
-    Result<Booking> cancelled = co_await settle;
-    trip.compensations.push_back(
-        {"release_hotel", cancelled ? "done" : "failed",
-         cancelled ? trip.hotel->reservation_id + " " + std::string(to_string(cancelled->status))
-                   : cancelled.error().message});
-    if (cancelled) trip.hotel->status = std::string(to_string(cancelled->status));
+    Task<void> releasing = release(ctx, "HotelService", "release_hotel", trip.hotel->reservation_id,
+                                   trip.hotel->status, trip.compensations);
+    co_await std::move(releasing);
   }
   if (trip.flight) {
-    auto cancelling =
-        ctx.call<Booking>("FlightService", "Cancel", ReservationRef{trip.flight->reservation_id});
-    auto settle = cancelling.settle();
-    Result<Booking> cancelled = co_await settle;
-    trip.compensations.push_back(
-        {"release_flight", cancelled ? "done" : "failed",
-         cancelled ? trip.flight->reservation_id + " " + std::string(to_string(cancelled->status))
-                   : cancelled.error().message});
-    if (cancelled) trip.flight->status = std::string(to_string(cancelled->status));
+    Task<void> releasing =
+        release(ctx, "FlightService", "release_flight", trip.flight->reservation_id,
+                trip.flight->status, trip.compensations);
+    co_await std::move(releasing);
   }
 }
 

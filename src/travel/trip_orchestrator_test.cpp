@@ -237,6 +237,18 @@ TEST_F(TripOrchestratorTest, APartyOrAStayPastTheLimitsFailsWithNothingHeld) {
   expect_nothing_held();
 }
 
+TEST_F(TripOrchestratorTest, AFlightServiceCannotCancelAHotelsBooking) {
+  Trip trip = book("trip-kind", trip_body(1, 1));
+  ASSERT_EQ(trip.status, "confirmed");
+  InvocationOutcome wrong = harness.call(
+      "FlightService", "Cancel", "{\"reservationId\":\"" + trip.hotel->reservation_id + "\"}");
+  EXPECT_FALSE(wrong.ok);
+  EXPECT_NE(wrong.body.find("no flight booking"), std::string::npos) << wrong.body;
+  ASSERT_NE(travel.inventory.booking(trip.hotel->reservation_id), nullptr);
+  EXPECT_EQ(travel.inventory.booking(trip.hotel->reservation_id)->status,
+            BookingStatus::kConfirmed);
+}
+
 TEST_F(TripOrchestratorTest, AnUnknownTripIsNotFound) {
   InvocationOutcome status = call("trip-none", "GetStatus", boost::json::object{});
   EXPECT_FALSE(status.ok);
