@@ -61,6 +61,9 @@ class Mailbox {
   static std::vector<std::string> index_keys(const Notification& n);
   static Notification decode(const std::string& stored);
 
+  // The knob's failures still to come (for tests: that the failures did happen).
+  std::uint32_t failures_left() const { return failures_left_.load(); }
+
  private:
   std::atomic<std::uint32_t> failures_left_;
 };

@@ -241,6 +241,9 @@ TEST_F(MailboxTest, FiltersScanTheirOwnPrefix) {
   EXPECT_EQ(ids_of(list("?to=a@example.com")), (std::vector<std::string>{a3, a1}));
   EXPECT_EQ(ids_of(list("?to=b@example.com")), (std::vector<std::string>{b4, b2}));
   EXPECT_EQ(ids_of(list("?trip_id=trip_1")), std::vector<std::string>{a1});
+  const Answer one = list("?trip_id=trip_1&limit=1");  // the page is full and the last
+  EXPECT_EQ(ids_of(one), std::vector<std::string>{a1});
+  EXPECT_FALSE(has_more(one));
   EXPECT_EQ(ids_of(list("?order_id=ord_3")), std::vector<std::string>{a3});
   EXPECT_EQ(ids_of(list("?to=c@example.com")), std::vector<std::string>{});
 
@@ -333,7 +336,9 @@ class FlakyMailboxTest : public MailboxTest {
 };
 
 TEST_F(FlakyMailboxTest, TransientFailuresAreRetriedAndDeliverOnce) {
+  ASSERT_EQ(mailbox.failures_left(), 3u);
   const std::string id = send(email("a@example.com", "100", "", "ord_1"));
+  EXPECT_EQ(mailbox.failures_left(), 0u);  // three attempts failed before the one that wrote
   EXPECT_TRUE(is_notification_id(id));
   EXPECT_EQ(rows(Mailbox::kTable), 1);
   EXPECT_EQ(rows(Mailbox::kIndexTable), 5);

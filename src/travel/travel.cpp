@@ -2,6 +2,10 @@
 
 #include <stdexcept>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/value_to.hpp>
+
+#include "engine/engine.hpp"
 #include "engine/registry.hpp"
 #include "store/store.hpp"
 
@@ -39,7 +43,15 @@ void Travel::load(store::Store& store) {
 }
 
 void Travel::attach(Engine& engine, Scheduler& scheduler) {
+  engine_ = &engine;
   expiry_.attach(engine, scheduler);
+}
+
+std::optional<Booking> Travel::stored_booking(const std::string& booking_id) const {
+  if (!engine_) return std::nullopt;
+  auto row = engine_->read_row(TravelInventory::kBookings, booking_id);
+  if (!row) return std::nullopt;
+  return boost::json::value_to<Booking>(boost::json::parse(*row));
 }
 
 std::vector<store::RowWrite> seed_travel_rows(Travel& travel, const TravelCatalogSpec& spec) {

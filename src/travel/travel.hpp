@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/hold_expiry.hpp"
@@ -55,6 +56,8 @@ class Travel : private ExpiringHolds {
   void attach(Engine& engine, Scheduler& scheduler);
   // After a decision that may have made an earlier expiry (a new hold).
   void arm_expiry() { expiry_.arm(); }
+  // A booking's durable row (any status): memory holds only the held and confirmed ones (T5).
+  std::optional<Booking> stored_booking(const std::string& booking_id) const;
 
   const TravelOptions options;
   TravelInventory inventory;
@@ -67,6 +70,7 @@ class Travel : private ExpiringHolds {
     return inventory.expire_due(now_ms, limit, writes);
   }
   HoldExpiry expiry_;
+  Engine* engine_ = nullptr;
 };
 
 // The rows that give a fresh store `spec` (Engine::write_rows), already applied to the

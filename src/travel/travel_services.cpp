@@ -16,6 +16,20 @@ Booking booked(std::variant<Booking, Error> decided) {
   return std::get<Booking>(std::move(decided));
 }
 
+// A booking id names one booking for good: an ended one's row keeps it (T3).
+void refuse_used_id(const Travel& travel, const std::string& id) {
+  if (travel.inventory.booking(id) || travel.stored_booking(id)) {
+    throw TerminalError(ErrorCode::kConflict, "booking " + id + " exists", "booking_exists");
+  }
+}
+
+// What confirm and cancel need of a booking memory no longer holds: its row (cancelled or
+// expired), so a compensation of an expired hold succeeds and a late confirm is refused.
+std::optional<Booking> stored_unless_open(const Travel& travel, const std::string& id) {
+  if (travel.inventory.booking(id)) return std::nullopt;
+  return travel.stored_booking(id);
+}
+
 Task<FlightSearchResult> search_flights(Travel* travel, Context& ctx, FlightSearch in) {
   auto result = ctx.run("search", [&] {
     return FlightSearchResult{travel->inventory.search_flights(in.from, in.to, in.date)};
@@ -38,6 +52,7 @@ Task<Booking> reserve_seats(Travel* travel, Context& ctx, SeatReservation in) {
     const std::int64_t now = ctx.clock_ms();
     FlightHoldRequest hold{in.reservation_id, trip_owner(in.trip_id), in.flight_id, in.passengers,
                            now + travel->options.hold_ttl_ms};
+    refuse_used_id(*travel, in.reservation_id);
     Booking booking = booked(travel->inventory.hold_seats(hold, now, writes));
     travel->arm_expiry();
     return booking;
@@ -51,6 +66,7 @@ Task<Booking> reserve_rooms(Travel* travel, Context& ctx, RoomReservation in) {
     HotelHoldRequest hold{
         in.reservation_id, trip_owner(in.trip_id),           in.hotel_id, in.check_in, in.check_out,
         in.guests,         now + travel->options.hold_ttl_ms};
+    refuse_used_id(*travel, in.reservation_id);
     Booking booking = booked(travel->inventory.hold_rooms(hold, now, writes));
     travel->arm_expiry();
     return booking;
@@ -58,16 +74,30 @@ Task<Booking> reserve_rooms(Travel* travel, Context& ctx, RoomReservation in) {
   co_return result;
 }
 
-Task<Booking> confirm_booking(Travel* travel, Context& ctx, ReservationRef in) {
+// A service confirms and cancels its own kind of booking only: FlightService never a hotel's.
+std::optional<Booking> of_kind(const Travel& travel, const std::string& id, const char* kind) {
+  std::optional<Booking> stored = stored_unless_open(travel, id);
+  const Booking* booking = travel.inventory.booking(id);
+  if (!booking && stored) booking = &*stored;
+  if (booking && booking->kind != kind) {
+    throw TerminalError(ErrorCode::kNotFound, std::string("no ") + kind + " booking " + id,
+                        "booking_not_found");
+  }
+  return stored;
+}
+
+Task<Booking> confirm_booking(Travel* travel, const char* kind, Context& ctx, ReservationRef in) {
   auto result = ctx.transact("confirm", [&](WriteSet& writes) {
-    return booked(travel->inventory.confirm(in.reservation_id, ctx.clock_ms(), writes));
+    return booked(travel->inventory.confirm(in.reservation_id, ctx.clock_ms(), writes,
+                                            of_kind(*travel, in.reservation_id, kind)));
   });
   co_return result;
 }
 
-Task<Booking> cancel_booking(Travel* travel, Context& ctx, ReservationRef in) {
+Task<Booking> cancel_booking(Travel* travel, const char* kind, Context& ctx, ReservationRef in) {
   auto result = ctx.transact("cancel", [&](WriteSet& writes) {
-    return booked(travel->inventory.cancel(in.reservation_id, ctx.clock_ms(), writes));
+    return booked(travel->inventory.cancel(in.reservation_id, ctx.clock_ms(), writes,
+                                           of_kind(*travel, in.reservation_id, kind)));
   });
   co_return result;
 }
@@ -137,24 +167,28 @@ void register_travel_services(Registry& registry, Travel& travel) {
   registry.add<SeatReservation, Booking>(
       "FlightService", "Reserve",
       [t](Context& ctx, SeatReservation r) { return reserve_seats(t, ctx, std::move(r)); });
-  registry.add<ReservationRef, Booking>(
-      "FlightService", "Confirm",
-      [t](Context& ctx, ReservationRef r) { return confirm_booking(t, ctx, std::move(r)); });
-  registry.add<ReservationRef, Booking>(
-      "FlightService", "Cancel",
-      [t](Context& ctx, ReservationRef r) { return cancel_booking(t, ctx, std::move(r)); });
+  registry.add<ReservationRef, Booking>("FlightService", "Confirm",
+                                        [t](Context& ctx, ReservationRef r) {
+                                          return confirm_booking(t, "flight", ctx, std::move(r));
+                                        });
+  registry.add<ReservationRef, Booking>("FlightService", "Cancel",
+                                        [t](Context& ctx, ReservationRef r) {
+                                          return cancel_booking(t, "flight", ctx, std::move(r));
+                                        });
   registry.add<HotelSearch, HotelSearchResult>(
       "HotelService", "Search",
       [t](Context& ctx, HotelSearch r) { return search_hotels(t, ctx, std::move(r)); });
   registry.add<RoomReservation, Booking>(
       "HotelService", "Reserve",
       [t](Context& ctx, RoomReservation r) { return reserve_rooms(t, ctx, std::move(r)); });
-  registry.add<ReservationRef, Booking>(
-      "HotelService", "Confirm",
-      [t](Context& ctx, ReservationRef r) { return confirm_booking(t, ctx, std::move(r)); });
-  registry.add<ReservationRef, Booking>(
-      "HotelService", "Cancel",
-      [t](Context& ctx, ReservationRef r) { return cancel_booking(t, ctx, std::move(r)); });
+  registry.add<ReservationRef, Booking>("HotelService", "Confirm",
+                                        [t](Context& ctx, ReservationRef r) {
+                                          return confirm_booking(t, "hotel", ctx, std::move(r));
+                                        });
+  registry.add<ReservationRef, Booking>("HotelService", "Cancel",
+                                        [t](Context& ctx, ReservationRef r) {
+                                          return cancel_booking(t, "hotel", ctx, std::move(r));
+                                        });
   registry.add<TripCharge, TripCharged>(
       "TripPaymentService", "Charge",
       [t](Context& ctx, TripCharge r) { return charge(t, ctx, std::move(r)); });

@@ -141,6 +141,17 @@ bool short_of_units(const Result<Booking>& r) {
   return !r && (r.error().reason == "no_seats" || r.error().reason == "no_rooms");
 }
 
+// Cancels one booking (released if held, its units returned if confirmed) and records how.
+Task<void> release(Context& ctx, const char* service, const char* action, std::string booking_id,
+                   std::string& status, std::vector<TripCompensation>& compensations) {
+  auto cancelling = ctx.call<Booking>(service, "Cancel", ReservationRef{booking_id});
+  auto settle = cancelling.settle();
+  Result<Booking> cancelled = co_await settle;
+  if (cancelled) status = std::string(to_string(cancelled->status));
+  compensations.push_back({action, cancelled ? "done" : "failed",
+                           cancelled ? booking_id + " " + status : cancelled.error().message});
+}
+
 // Undoes what the trip holds, in reverse: the money back (a void or a refund), then the hotel,
 // then the flight. Each undo is a call, recorded in the trip's compensations as it ran. Only
 // BookTrip keeps the state (`saving`); CancelTrip, a shared handler, may not write it.
@@ -161,26 +172,15 @@ Task<void> compensate(Context& ctx, Trip& trip, bool charge_attempted, bool savi
     }
   }
   if (trip.hotel) {
-    auto cancelling =
-        ctx.call<Booking>("HotelService", "Cancel", ReservationRef{trip.hotel->reservation_id});
-    auto settle = cancelling.settle();
-    Result<Booking> cancelled = co_await settle;
-    trip.compensations.push_back(
-        {"release_hotel", cancelled ? "done" : "failed",
-         cancelled ? trip.hotel->reservation_id + " " + std::string(to_string(cancelled->status))
-                   : cancelled.error().message});
-    if (cancelled) trip.hotel->status = std::string(to_string(cancelled->status));
+    Task<void> releasing = release(ctx, "HotelService", "release_hotel", trip.hotel->reservation_id,
+                                   trip.hotel->status, trip.compensations);
+    co_await std::move(releasing);
   }
   if (trip.flight) {
-    auto cancelling =
-        ctx.call<Booking>("FlightService", "Cancel", ReservationRef{trip.flight->reservation_id});
-    auto settle = cancelling.settle();
-    Result<Booking> cancelled = co_await settle;
-    trip.compensations.push_back(
-        {"release_flight", cancelled ? "done" : "failed",
-         cancelled ? trip.flight->reservation_id + " " + std::string(to_string(cancelled->status))
-                   : cancelled.error().message});
-    if (cancelled) trip.flight->status = std::string(to_string(cancelled->status));
+    Task<void> releasing =
+        release(ctx, "FlightService", "release_flight", trip.flight->reservation_id,
+                trip.flight->status, trip.compensations);
+    co_await std::move(releasing);
   }
 }
 
@@ -240,6 +240,20 @@ Task<Trip> book_trip(Travel* travel, Context& ctx, TripRequest in) {
   trip.customer_email = in.customer_email;
   trip.created_at_ms = trip.updated_at_ms = ctx.created_at_ms();
   save(ctx, trip, "searching");
+  // The party within --travel-max-party, before anything is held (journaled: a replay under
+  // other flags decides as the live run did).
+  const std::string too_large = ctx.run("check_party", [&] {
+    const std::int64_t max = travel->inventory.limits().max_party;
+    if (in.flight.passengers > max || in.hotel.guests > max)
+      return "a party is 1 to " + std::to_string(max) + " passengers and guests";
+    return std::string();
+  });
+  if (!too_large.empty()) {
+    fail(trip, "invalid_party", too_large);
+    Task<Trip> ending = finish(ctx, trip, false, false);
+    Trip ended = co_await std::move(ending);
+    co_return ended;
+  }
 
   // Search both at once (the seed's futures).
   auto flights_searched = ctx.call<FlightSearchResult>(

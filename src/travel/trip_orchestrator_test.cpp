@@ -220,6 +220,35 @@ TEST_F(TripOrchestratorTest, CancellingAConfirmedTripRefundsOnceHoweverOftenItIs
   expect_nothing_held();
 }
 
+TEST_F(TripOrchestratorTest, APartyOrAStayPastTheLimitsFailsWithNothingHeld) {
+  Trip party = book("trip-big", trip_body(10, 2));  // --travel-max-party is 9
+  EXPECT_EQ(party.status, "failed");
+  EXPECT_EQ(party.reason, "invalid_party");
+  auto body = trip_body(1, 1);
+  body["hotel"].as_object()["checkOut"] = "2025-02-15";  // 62 nights, past 30
+  Trip stay = book("trip-long", body);
+  EXPECT_EQ(stay.status, "failed");
+  EXPECT_EQ(stay.reason, "invalid_stay");
+  for (const Trip* t : {&party, &stay}) {
+    EXPECT_FALSE(t->flight);
+    EXPECT_FALSE(t->hotel);
+    EXPECT_TRUE(t->compensations.empty());
+  }
+  expect_nothing_held();
+}
+
+TEST_F(TripOrchestratorTest, AFlightServiceCannotCancelAHotelsBooking) {
+  Trip trip = book("trip-kind", trip_body(1, 1));
+  ASSERT_EQ(trip.status, "confirmed");
+  InvocationOutcome wrong = harness.call(
+      "FlightService", "Cancel", "{\"reservationId\":\"" + trip.hotel->reservation_id + "\"}");
+  EXPECT_FALSE(wrong.ok);
+  EXPECT_NE(wrong.body.find("no flight booking"), std::string::npos) << wrong.body;
+  ASSERT_NE(travel.inventory.booking(trip.hotel->reservation_id), nullptr);
+  EXPECT_EQ(travel.inventory.booking(trip.hotel->reservation_id)->status,
+            BookingStatus::kConfirmed);
+}
+
 TEST_F(TripOrchestratorTest, AnUnknownTripIsNotFound) {
   InvocationOutcome status = call("trip-none", "GetStatus", boost::json::object{});
   EXPECT_FALSE(status.ok);
