@@ -287,7 +287,8 @@ int main(int argc, char** argv) {
   app.add_option("--host", host, "server host name or address")->capture_default_str();
   app.add_option("--port", port, "server port")->required()->check(CLI::Range(1, 65535));
   app.add_option("--path", path,
-                 "request target; {seq} in it becomes a fresh id per request (c<connection>-<n>)")->capture_default_str();
+                 "request target; {seq} in it becomes a fresh id per request (c<connection>-<n>)")
+      ->capture_default_str();
   app.add_option("--body", body, "JSON request body")->capture_default_str();
   app.add_option("--concurrency", concurrency, "keep-alive connections, one request in flight each")
       ->check(CLI::Range(1, 100000))
