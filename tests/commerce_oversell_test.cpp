@@ -573,6 +573,8 @@ std::vector<json::object> list_all(Conn& conn, const std::string& query) {
 }
 
 TEST_F(CommerceOversellTest, NoOversellNoDoubleChargeAcrossKillNine) {
+  // Unbuffered: a run cut by ctest's timeout still shows the seed and how far it got.
+  std::cout << std::unitbuf;
   const char* fixed = std::getenv("ORDERD_OVERSELL_SEED");
   seed = fixed ? std::strtoull(fixed, nullptr, 10) : std::random_device{}();
   std::cout << "oversell seed " << seed << " (ORDERD_OVERSELL_SEED)\n";
