@@ -32,9 +32,6 @@ bool slug(char c) {
   return (c >= 'a' && c <= 'z') || digit(c) || c == '-';
 }
 
-bool iata(std::string_view code) {
-  return code.size() == 3 && all_of(code, upper);
-}
 bool currency_code(std::string_view code) {
   return code.size() == 3 && all_of(code, upper);
 }
@@ -50,6 +47,10 @@ bool clock_time(std::string_view text) {
 
 }  // namespace
 
+bool is_airport_code(std::string_view code) {
+  return code.size() == 3 && all_of(code, upper);
+}
+
 std::optional<std::string> flight_problem(const Flight& f) {
   if (f.flight_number.size() < 2 || f.flight_number.size() > 8 ||
       !all_of(f.flight_number, upper_or_digit))
@@ -58,8 +59,8 @@ std::optional<std::string> flight_problem(const Flight& f) {
   if (f.flight_id != f.flight_number + "-" + f.date)
     return "flightId must be '" + f.flight_number + "-" + f.date + "'";
   if (f.airline.empty()) return "airline must not be empty";
-  if (!iata(f.from)) return "from must be an IATA code (3 upper-case letters)";
-  if (!iata(f.to)) return "to must be an IATA code (3 upper-case letters)";
+  if (!is_airport_code(f.from)) return "from must be an IATA code (3 upper-case letters)";
+  if (!is_airport_code(f.to)) return "to must be an IATA code (3 upper-case letters)";
   if (f.from == f.to) return "to must differ from from";
   if (!clock_time(f.departs)) return "departs must be HH:MM";
   if (f.price < 0) return "price must be at least 0";

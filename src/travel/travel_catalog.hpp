@@ -62,6 +62,8 @@ std::optional<std::string> hotel_problem(const Hotel& hotel);
 // nearly sold out), a few more routes (JFK->SFO, SFO->LAX, LAX->SEA, BOS->ORD), and hotels in
 // New York, San Francisco, Los Angeles, Seattle and Chicago; all in USD.
 TravelCatalogSpec demo_travel_catalog();
+// An IATA airport code: 3 upper-case letters. The one check the catalog and every request make.
+bool is_airport_code(std::string_view code);
 // Throws std::invalid_argument naming what is wrong (a field, a duplicate id, a bad date).
 TravelCatalogSpec parse_travel_catalog(std::string_view json_text);
 

@@ -14,9 +14,8 @@ namespace bj = boost::json;
 
 std::string airport(const bj::object& o, const char* field) {
   std::string code = json::require_string(o, field);
-  bool ok = code.size() == 3;
-  for (char c : code) ok = ok && c >= 'A' && c <= 'Z';
-  if (!ok) throw json::InvalidField(field, "must be an airport code: 3 upper-case letters");
+  if (!is_airport_code(code))
+    throw json::InvalidField(field, "must be an airport code: 3 upper-case letters");
   return code;
 }
 

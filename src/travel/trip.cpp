@@ -6,6 +6,7 @@
 
 #include "common/json_fields.hpp"
 #include "travel/dates.hpp"
+#include "travel/travel_catalog.hpp"
 
 namespace orderd::travel {
 namespace {
@@ -139,9 +140,7 @@ TripRequest tag_invoke(bj::value_to_tag<TripRequest>, const bj::value& v) {
   const auto& flight = member(o, "flight");
   auto airport = [&](const char* field) {
     std::string code = json::require_string(flight, field);
-    bool ok = code.size() == 3;
-    for (char c : code) ok = ok && c >= 'A' && c <= 'Z';
-    if (!ok)
+    if (!is_airport_code(code))
       throw json::InvalidField(std::string("flight.") + field, "must be 3 upper-case letters");
     return code;
   };
